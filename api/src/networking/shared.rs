@@ -1,0 +1,119 @@
+//! Networking types that several kinds use: where traffic goes (`Destination`),
+//! ports with protocols (`Port`), and Istio's protocol names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::common::PortSelector;
+use crate::path::FieldPath;
+use crate::validation::{Report, rules};
+
+/// A destination service: a host in the registry, an optional subset of it (from a
+/// DestinationRule), and a port when the service has several.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Destination {
+    #[serde(default)]
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<PortSelector>,
+}
+
+impl Destination {
+    /// Istio's `validateDestination`: a host (no wildcards), a subset name that is a
+    /// DNS label, a valid port.
+    pub fn validate(&self, at: &FieldPath, r: &mut Report) {
+        let host_at = at.field("host");
+        if self.host.is_empty() {
+            r.error(&host_at, "destination host is required");
+        } else if self.host.contains('*') {
+            r.error(
+                &host_at,
+                format!(
+                    "destination host {:?} invalid: a destination must name one host, wildcards are not allowed",
+                    self.host
+                ),
+            );
+        } else if !rules::is_ip(&self.host) {
+            rules::check_wildcard_host(r, &host_at, &self.host);
+        }
+        if let Some(subset) = &self.subset
+            && !rules::is_dns1123_label(subset)
+        {
+            r.error(
+                &at.field("subset"),
+                format!(
+                    "subset name {subset:?} invalid: letters, digits and '-', at most 63 characters"
+                ),
+            );
+        }
+        if let Some(port) = &self.port {
+            port.validate(&at.field("port"), r);
+        }
+    }
+}
+
+/// The protocols Istio recognizes by name on a port (case-insensitive).
+pub const PROTOCOLS: &[&str] = &[
+    "HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP",
+    "THRIFT",
+];
+
+/// Whether `p` is a protocol name Istio knows.
+pub fn is_known_protocol(p: &str) -> bool {
+    PROTOCOLS.iter().any(|k| k.eq_ignore_ascii_case(p))
+}
+
+/// A port on a gateway or service entry: number, protocol, and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Port {
+    #[serde(default)]
+    pub number: u32,
+    #[serde(default)]
+    pub protocol: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<u32>,
+}
+
+impl Port {
+    /// Istio's `validatePortName` / protocol / number checks on a port.
+    pub fn validate(&self, at: &FieldPath, r: &mut Report) {
+        rules::check_port(r, &at.field("number"), self.number);
+        if self.name.is_empty() {
+            r.error(&at.field("name"), "port name is required");
+        } else if !rules::is_dns1123_label(&self.name) {
+            r.error(
+                &at.field("name"),
+                format!(
+                    "port name {:?} invalid: letters, digits and '-', at most 63 characters",
+                    self.name
+                ),
+            );
+        }
+        if self.protocol.is_empty() {
+            r.error(
+                &at.field("protocol"),
+                format!(
+                    "port protocol is required; one of: {}",
+                    PROTOCOLS.join(", ")
+                ),
+            );
+        } else if !is_known_protocol(&self.protocol) {
+            r.error(
+                &at.field("protocol"),
+                format!(
+                    "unrecognized protocol {:?}; one of: {}",
+                    self.protocol,
+                    PROTOCOLS.join(", ")
+                ),
+            );
+        }
+        if let Some(t) = self.target_port {
+            rules::check_port(r, &at.field("targetPort"), t);
+        }
+    }
+}

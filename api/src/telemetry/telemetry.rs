@@ -1,0 +1,21 @@
+//! PLACEHOLDER: to be replaced with the full Istio API and its validation.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+use crate::kind::Kind;
+use crate::object::{Object, Spec};
+use crate::validation::Report;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TelemetrySpec {
+    #[serde(flatten)]
+    pub raw: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Spec for TelemetrySpec {
+    const KIND: Kind = Kind::Telemetry;
+    fn validate(&self, _meta: &ObjectMeta, _r: &mut Report) {}
+}
+
+pub type Telemetry = Object<TelemetrySpec>;
