@@ -109,11 +109,13 @@ impl Kind {
         self.info().group.ends_with(".istio.io")
     }
 
-    /// Look up a kind by the `kind` field of a manifest (`VirtualService`).
-    pub fn from_manifest_kind(kind: &str) -> Option<Kind> {
+    /// Look up a kind by a manifest's `apiVersion` group and `kind` field: a
+    /// `Gateway` of `gateway.networking.k8s.io` is not Istio's Gateway.
+    pub fn from_manifest(api_version: &str, kind: &str) -> Option<Kind> {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         ALL_KINDS
             .iter()
-            .find(|i| i.kind.as_str() == kind)
+            .find(|i| i.kind.as_str() == kind && i.group == group)
             .map(|i| i.kind)
     }
 
@@ -207,5 +209,13 @@ mod tests {
         assert!(Kind::Service.serves("v1"));
         assert!(Kind::Deployment.serves("apps/v1"));
         assert_eq!(Kind::Gateway.api_version(), "networking.istio.io/v1");
+        assert_eq!(
+            Kind::from_manifest("networking.istio.io/v1beta1", "Gateway"),
+            Some(Kind::Gateway)
+        );
+        assert_eq!(
+            Kind::from_manifest("gateway.networking.k8s.io/v1", "Gateway"),
+            None
+        );
     }
 }

@@ -247,20 +247,24 @@ fn describe_undecoded(node: &Node) -> Option<String> {
     })
 }
 
-/// The same resource twice in one input set: the later definition wins, which is
-/// rarely what was meant.
+/// The same resource twice in one file: the later definition wins, which is rarely
+/// what was meant. (Across files it is common and deliberate: Istio's samples keep
+/// alternative versions of one resource in separate files.)
 fn warn_duplicates(loaded: &mut Loaded) {
-    let mut seen: HashMap<String, &LoadedObject> = HashMap::new();
+    let mut seen: HashMap<(Arc<str>, String), &LoadedObject> = HashMap::new();
     let mut found = Vec::new();
     for obj in &loaded.objects {
-        let key = obj.resource.reference().to_string();
+        let key = (
+            obj.origin.file.clone(),
+            obj.resource.reference().to_string(),
+        );
         if let Some(first) = seen.get(&key) {
             found.push(obj.diagnostic_at(
                 Severity::Warning,
                 &crate::path::FieldPath::root().field("metadata").field("name"),
                 format!(
-                    "defined again (first at {}:{}); the later definition replaces the earlier one",
-                    first.origin.file, first.origin.line
+                    "defined again in this file (first at line {}); the later definition replaces the earlier one",
+                    first.origin.line
                 ),
             ));
         } else {

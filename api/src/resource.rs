@@ -79,7 +79,6 @@ fn humanize(msg: &str) -> String {
         .replace("expected i32", "expected an integer")
         .replace("expected i64", "expected an integer")
         .replace("expected f64", "expected a number")
-        .replace("expected a string", "expected a string")
 }
 
 macro_rules! resources {
@@ -182,9 +181,11 @@ impl Resource {
             .get_str("kind")
             .filter(|s| !s.is_empty())
             .ok_or(DecodeError::Missing { field: "kind" })?;
-        let kind = Kind::from_manifest_kind(kind_name).ok_or_else(|| DecodeError::UnknownKind {
-            api_version: api_version.to_owned(),
-            kind: kind_name.to_owned(),
+        let kind = Kind::from_manifest(api_version, kind_name).ok_or_else(|| {
+            DecodeError::UnknownKind {
+                api_version: api_version.to_owned(),
+                kind: kind_name.to_owned(),
+            }
         })?;
         if !kind.serves(api_version) {
             let info = kind.info();

@@ -116,7 +116,7 @@ pub fn check_duration(r: &mut Report, at: &FieldPath, d: &Duration) {
     let v = d.as_std();
     if v < std::time::Duration::from_millis(1) {
         r.error(at, format!("duration {d} must be at least 1ms"));
-    } else if v.subsec_nanos() % 1_000_000 != 0 {
+    } else if !v.subsec_nanos().is_multiple_of(1_000_000) {
         r.error(
             at,
             format!(

@@ -1,0 +1,32 @@
+//! Records the git commit and compiler version for `meshctl version`.
+
+use std::process::Command;
+
+fn main() {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| {
+            s.split_whitespace()
+                .take(2)
+                .last()
+                .map(|v| format!("rustc {v}"))
+        })
+        .unwrap_or_else(|| "rustc unknown".into());
+    println!("cargo:rustc-env=MESHCTL_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=MESHCTL_RUSTC_VERSION={rustc_version}");
+    println!("cargo:rerun-if-changed=../.git/HEAD");
+    println!("cargo:rerun-if-changed=../.git/refs");
+}
