@@ -210,6 +210,25 @@ impl Resource {
         Self::decode_kind(kind, node.to_json())
     }
 
+    /// Decode a JSON manifest (as stored), with the same checks as [`Self::from_node`].
+    pub fn from_json(json: serde_json::Value) -> Result<Self, DecodeError> {
+        let field = |f: &'static str| {
+            json.get(f)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .ok_or(DecodeError::Missing { field: f })
+        };
+        let api_version = field("apiVersion")?;
+        let kind_name = field("kind")?;
+        let kind =
+            Kind::from_manifest(&api_version, &kind_name).ok_or(DecodeError::UnknownKind {
+                api_version,
+                kind: kind_name,
+            })?;
+        Self::decode_kind(kind, json)
+    }
+
     /// `Kind namespace/name` for messages.
     pub fn reference(&self) -> ResourceRef {
         let meta = self.metadata();
