@@ -1,0 +1,13 @@
+//! Compiles the discovery protocol with protox (pure Rust), so no system `protoc`
+//! is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto = "proto/meshctl/discovery/v1/discovery.proto";
+    println!("cargo:rerun-if-changed={proto}");
+    let fds = protox::compile([proto], ["proto"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}
