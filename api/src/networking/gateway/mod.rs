@@ -85,8 +85,7 @@ impl Spec for GatewaySpec {
             let sat = at.field("servers").index(i);
             s.validate(&sat, r);
             if let Some(p) = &s.port {
-                if let Some(first) = port_names.insert(&p.name, i) {
-                    port_names.insert(&p.name, first);
+                if let Some(&first) = port_names.get(p.name.as_str()) {
                     r.error(
                         &sat.field("port").field("name"),
                         format!(
@@ -94,6 +93,8 @@ impl Spec for GatewaySpec {
                             p.name
                         ),
                     );
+                } else {
+                    port_names.insert(&p.name, i);
                 }
                 let https_redirect = s.tls.as_ref().is_some_and(|t| t.https_redirect);
                 if https_redirect && !PortProtocol::parse(&p.protocol).is_http() {
@@ -103,10 +104,10 @@ impl Spec for GatewaySpec {
                     );
                 }
             }
-            if !s.name.is_empty()
-                && let Some(first) = server_names.insert(&s.name, i)
-            {
-                server_names.insert(&s.name, first);
+            if s.name.is_empty() {
+                continue;
+            }
+            if let Some(&first) = server_names.get(s.name.as_str()) {
                 r.warning(
                     &sat.field("name"),
                     format!(
@@ -114,6 +115,8 @@ impl Spec for GatewaySpec {
                         s.name
                     ),
                 );
+            } else {
+                server_names.insert(&s.name, i);
             }
         }
         check_selector(&self.selector, &at.field("selector"), r);

@@ -24,21 +24,23 @@ pub(super) fn validate(se: &ServiceEntrySpec, meta: &ObjectMeta, r: &mut Report)
     check_endpoints(se, &port_names, &at, r);
 
     // Plain TCP cannot tell several hosts apart; only NONE ignores the hosts.
-    if resolution != Resolution::None && se.hosts.len() > 1 {
-        if let Some((i, p)) = se.ports.iter().enumerate().find(|(_, p)| {
-            let proto = PortProtocol::parse(&p.protocol);
-            !proto.is_http() && !proto.is_tls()
-        }) {
-            r.error(
-                &at.field("ports").index(i).field("protocol"),
-                format!(
-                    "multiple hosts provided with non-HTTP, non-TLS ports: port {} (protocol {:?}) cannot tell the {} hosts apart; use an HTTP or TLS protocol, one host per ServiceEntry, or resolution NONE",
-                    p.number,
-                    p.protocol,
-                    se.hosts.len()
-                ),
-            );
-        }
+    let untellable = se.ports.iter().enumerate().find(|(_, p)| {
+        let proto = PortProtocol::parse(&p.protocol);
+        !proto.is_http() && !proto.is_tls()
+    });
+    if resolution != Resolution::None
+        && se.hosts.len() > 1
+        && let Some((i, p)) = untellable
+    {
+        r.error(
+            &at.field("ports").index(i).field("protocol"),
+            format!(
+                "multiple hosts provided with non-HTTP, non-TLS ports: port {} (protocol {:?}) cannot tell the {} hosts apart; use an HTTP or TLS protocol, one host per ServiceEntry, or resolution NONE",
+                p.number,
+                p.protocol,
+                se.hosts.len()
+            ),
+        );
     }
     validate_export_to(
         meta.namespace.as_deref(),
