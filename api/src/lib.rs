@@ -35,6 +35,11 @@ pub use validation::{Finding, Report, Severity};
 /// The discovery protocol's wire types and gRPC stubs (generated from
 /// `proto/meshctl/discovery/v1/discovery.proto`).
 pub mod discovery {
-    #![allow(missing_docs, clippy::all, clippy::pedantic, missing_debug_implementations)]
+    #![allow(
+        missing_docs,
+        clippy::all,
+        clippy::pedantic,
+        missing_debug_implementations
+    )]
     tonic::include_proto!("meshctl.discovery.v1");
 }

@@ -3,6 +3,7 @@
 
 mod destination_rule;
 mod gateway;
+pub mod protocol;
 mod service_entry;
 mod shared;
 mod sidecar;

@@ -1,5 +1,5 @@
-//! Networking types that several kinds use: where traffic goes (`Destination`),
-//! ports with protocols (`Port`), and Istio's protocol names.
+//! Networking types that several kinds use: where traffic goes (`Destination`) and
+//! ports with protocols (`Port`).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,18 +54,8 @@ impl Destination {
     }
 }
 
-/// The protocols Istio recognizes by name on a port (case-insensitive).
-pub const PROTOCOLS: &[&str] = &[
-    "HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP",
-    "THRIFT",
-];
-
-/// Whether `p` is a protocol name Istio knows.
-pub fn is_known_protocol(p: &str) -> bool {
-    PROTOCOLS.iter().any(|k| k.eq_ignore_ascii_case(p))
-}
-
-/// A port on a gateway or service entry: number, protocol, and name.
+/// A port on a gateway or service entry: number, protocol, and name. Each kind
+/// validates it with its own rules (see the gateway and service entry modules).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Port {
@@ -77,43 +67,4 @@ pub struct Port {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_port: Option<u32>,
-}
-
-impl Port {
-    /// Istio's `validatePortName` / protocol / number checks on a port.
-    pub fn validate(&self, at: &FieldPath, r: &mut Report) {
-        rules::check_port(r, &at.field("number"), self.number);
-        if self.name.is_empty() {
-            r.error(&at.field("name"), "port name is required");
-        } else if !rules::is_dns1123_label(&self.name) {
-            r.error(
-                &at.field("name"),
-                format!(
-                    "port name {:?} invalid: letters, digits and '-', at most 63 characters",
-                    self.name
-                ),
-            );
-        }
-        if self.protocol.is_empty() {
-            r.error(
-                &at.field("protocol"),
-                format!(
-                    "port protocol is required; one of: {}",
-                    PROTOCOLS.join(", ")
-                ),
-            );
-        } else if !is_known_protocol(&self.protocol) {
-            r.error(
-                &at.field("protocol"),
-                format!(
-                    "unrecognized protocol {:?}; one of: {}",
-                    self.protocol,
-                    PROTOCOLS.join(", ")
-                ),
-            );
-        }
-        if let Some(t) = self.target_port {
-            rules::check_port(r, &at.field("targetPort"), t);
-        }
-    }
 }

@@ -1,7 +1,6 @@
 //! Gateway (`gateway.proto`): a load balancer at the edge of the mesh, the ports it
 //! opens, the hosts it serves on them and their TLS settings.
 
-pub(crate) mod protocol;
 #[cfg(test)]
 mod tests;
 
@@ -10,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
-use self::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
 use super::workload_entry::{UNIX_ADDRESS_PREFIX, unix_address_problem};
 use super::{Port, ServerTlsMode, ServerTlsSettings};
 use crate::kind::Kind;
+use crate::networking::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
 use crate::object::{Object, Spec};
 use crate::path::FieldPath;
 use crate::validation::{Report, Severity, rules};

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Location, Resolution, ServiceEntrySpec};
-use crate::networking::gateway::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
+use crate::networking::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
 use crate::networking::workload_entry::{EndpointUse, fqdn_problem, validate_workload_entry};
 use crate::path::FieldPath;
 use crate::validation::{Report, rules};
