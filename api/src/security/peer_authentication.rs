@@ -126,7 +126,9 @@ mod tests {
             "  selector:\n    matchLabels:\n      app: finance\n  mtls:\n    mode: UNSET\n  portLevelMtls:\n    8080:\n      mode: DISABLE\n",
         ));
         assert_error(
-            &doc("  mtls:\n    mode: STRICT\n  portLevelMtls:\n    8080:\n      mode: PERMISSIVE\n"),
+            &doc(
+                "  mtls:\n    mode: STRICT\n  portLevelMtls:\n    8080:\n      mode: PERMISSIVE\n",
+            ),
             "portLevelMtls requires a selector",
         );
         assert_error(
@@ -139,11 +141,15 @@ mod tests {
     fn port_level_ports_in_range() {
         let sel = "  selector:\n    matchLabels:\n      app: a\n";
         assert_error(
-            &doc(&format!("{sel}  portLevelMtls:\n    0:\n      mode: STRICT\n")),
+            &doc(&format!(
+                "{sel}  portLevelMtls:\n    0:\n      mode: STRICT\n"
+            )),
             "spec.portLevelMtls[0]: port 0 invalid",
         );
         assert_error(
-            &doc(&format!("{sel}  portLevelMtls:\n    70000:\n      mode: STRICT\n")),
+            &doc(&format!(
+                "{sel}  portLevelMtls:\n    70000:\n      mode: STRICT\n"
+            )),
             "port 70000 invalid",
         );
         assert_error(
@@ -170,8 +176,8 @@ mod tests {
 
     #[test]
     fn unknown_mode_does_not_decode() {
-        let docs = crate::yaml::parse_documents(&doc("  mtls:\n    mode: SOMETIMES\n"))
-            .expect("yaml");
+        let docs =
+            crate::yaml::parse_documents(&doc("  mtls:\n    mode: SOMETIMES\n")).expect("yaml");
         assert!(crate::resource::Resource::from_node(&docs[0]).is_err());
     }
 

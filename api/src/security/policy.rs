@@ -137,10 +137,7 @@ pub(crate) fn validate_targeting(
     if target_refs.len() > 16 {
         r.error(
             &at.field("targetRefs"),
-            format!(
-                "{} targetRefs is too many: at most 16",
-                target_refs.len()
-            ),
+            format!("{} targetRefs is too many: at most 16", target_refs.len()),
         );
     }
     for (i, t) in target_refs.iter().enumerate() {

@@ -51,11 +51,7 @@ pub struct JwtRule {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub jwks_uri: String,
     /// `jwks_uri`, the proto field name, which the CRD also accepts.
-    #[serde(
-        default,
-        rename = "jwks_uri",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, rename = "jwks_uri", skip_serializing_if = "String::is_empty")]
     pub jwks_uri_snake: String,
     /// The public key set inline, as JSON.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -192,7 +188,11 @@ fn validate_jwt_rule(rule: &JwtRule, at: &FieldPath, r: &mut Report) {
     for (field, list, what) in [
         ("fromParams", &rule.from_params, "query parameter name"),
         ("fromCookies", &rule.from_cookies, "cookie name"),
-        ("spaceDelimitedClaims", &rule.space_delimited_claims, "claim name"),
+        (
+            "spaceDelimitedClaims",
+            &rule.space_delimited_claims,
+            "claim name",
+        ),
     ] {
         for (i, v) in list.iter().enumerate() {
             if v.is_empty() {
@@ -259,14 +259,12 @@ fn jwks_uri_problem(uri: &str) -> Option<String> {
             "jwksUri {uri:?} invalid: the scheme must be http or https, as in https://example.com/.well-known/jwks.json"
         ));
     };
-    let Some(rest) = uri[scheme.len() + 1..].strip_prefix("//") else {
-        return None;
-    };
+    let rest = uri[scheme.len() + 1..].strip_prefix("//")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let port = if let Some(v6) = host_port.strip_prefix('[') {
         match v6.split_once(']') {
-            Some((_, after)) if after.is_empty() => None,
+            Some((_, "")) => None,
             Some((_, after)) => match after.strip_prefix(':') {
                 Some(p) => Some(p),
                 None => {
@@ -276,9 +274,7 @@ fn jwks_uri_problem(uri: &str) -> Option<String> {
                 }
             },
             None => {
-                return Some(format!(
-                    "jwksUri {uri:?} invalid: missing ']' in the host"
-                ));
+                return Some(format!("jwksUri {uri:?} invalid: missing ']' in the host"));
             }
         }
     } else {

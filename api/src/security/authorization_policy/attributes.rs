@@ -33,12 +33,9 @@ pub(super) fn ip_problem(v: &str) -> Option<String> {
         return None;
     }
     let ok = v.parse::<IpAddr>().is_ok()
-        || v.split_once('%').is_some_and(|(a, zone)| {
-            !zone.is_empty() && a.parse::<Ipv6Addr>().is_ok()
-        });
-    (!ok).then(|| {
-        format!("bad IP address {v:?}: expected an IPv4 or IPv6 address or a CIDR block")
-    })
+        || v.split_once('%')
+            .is_some_and(|(a, zone)| !zone.is_empty() && a.parse::<Ipv6Addr>().is_ok());
+    (!ok).then(|| format!("bad IP address {v:?}: expected an IPv4 or IPv6 address or a CIDR block"))
 }
 
 /// Istio's `ValidatePorts`: a decimal number up to 65535.
@@ -235,10 +232,25 @@ mod tests {
 
     #[test]
     fn ips() {
-        for ok in ["10.1.2.3", "10.0.0.0/8", "2001:db8::/32", "::1", "fe80::1%eth0", "0.0.0.0/0"] {
+        for ok in [
+            "10.1.2.3",
+            "10.0.0.0/8",
+            "2001:db8::/32",
+            "::1",
+            "fe80::1%eth0",
+            "0.0.0.0/0",
+        ] {
             assert_eq!(ip_problem(ok), None, "{ok}");
         }
-        for bad in ["10.0.0", "10.0.0.0/33", "10.0.0.0/08", "a.b.c.d", "::/129", "10.0.0.0/", "1.2.3.4/+8"] {
+        for bad in [
+            "10.0.0",
+            "10.0.0.0/33",
+            "10.0.0.0/08",
+            "a.b.c.d",
+            "::/129",
+            "10.0.0.0/",
+            "1.2.3.4/+8",
+        ] {
             assert!(ip_problem(bad).is_some(), "{bad}");
         }
     }

@@ -75,7 +75,13 @@ fn round_trip() {
         panic!("kind");
     };
     assert_eq!(orig, back);
-    assert_eq!(orig.spec.rules[0].to[0].operation.as_ref().map(|o| o.ports.len()), Some(1));
+    assert_eq!(
+        orig.spec.rules[0].to[0]
+            .operation
+            .as_ref()
+            .map(|o| o.ports.len()),
+        Some(1)
+    );
 }
 
 #[test]
@@ -83,24 +89,32 @@ fn selector_and_target_refs_are_exclusive() {
     let target = "  targetRefs:\n  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: waypoint\n";
     assert_valid(&doc(target));
     assert_error(
-        &doc(&format!("  selector:\n    matchLabels:\n      app: a\n{target}")),
+        &doc(&format!(
+            "  selector:\n    matchLabels:\n      app: a\n{target}"
+        )),
         "only one of selector, targetRef or targetRefs",
     );
     assert_error(
-        &doc("  targetRef:\n    kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n  targetRefs:\n  - kind: Service\n    name: svc\n"),
+        &doc(
+            "  targetRef:\n    kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n  targetRefs:\n  - kind: Service\n    name: svc\n",
+        ),
         "only one of",
     );
 }
 
 #[test]
 fn target_refs_must_be_supported_kinds_in_namespace() {
-    assert_valid(&doc("  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: reviews\n  - kind: ServiceEntry\n    group: networking.istio.io\n    name: ext\n"));
+    assert_valid(&doc(
+        "  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: reviews\n  - kind: ServiceEntry\n    group: networking.istio.io\n    name: ext\n",
+    ));
     assert_error(
         &doc("  targetRefs:\n  - kind: Deployment\n    group: apps\n    name: x\n"),
         "apps/Deployment is not supported",
     );
     assert_error(
-        &doc("  targetRef:\n    kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n    namespace: other\n"),
+        &doc(
+            "  targetRef:\n    kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n    namespace: other\n",
+        ),
         "spec.targetRef.namespace",
     );
     assert_error(
@@ -130,8 +144,14 @@ fn custom_forbids_identity_matches() {
     let y = doc(
         "  action: CUSTOM\n  provider:\n    name: ext\n  rules:\n  - from:\n    - source:\n        principals: [\"a\"]\n    when:\n    - key: request.auth.claims[iss]\n      values: [\"x\"]\n",
     );
-    assert_error(&y, "from.source.principals is not supported with the CUSTOM action");
-    assert_error(&y, "request.auth.claims[iss] is not supported with the CUSTOM action");
+    assert_error(
+        &y,
+        "from.source.principals is not supported with the CUSTOM action",
+    );
+    assert_error(
+        &y,
+        "request.auth.claims[iss] is not supported with the CUSTOM action",
+    );
     assert_valid(&doc(
         "  action: CUSTOM\n  provider:\n    name: ext\n  rules:\n  - from:\n    - source:\n        ipBlocks: [\"10.0.0.0/8\"]\n",
     ));
@@ -188,7 +208,10 @@ fn empty_strings_are_rejected() {
 
 #[test]
 fn ip_blocks_are_ips_or_cidrs() {
-    assert_valid(&rule("ipBlocks: [\"203.0.113.0/24\", \"2001:db8::1\"]", "ports: [\"80\"]"));
+    assert_valid(&rule(
+        "ipBlocks: [\"203.0.113.0/24\", \"2001:db8::1\"]",
+        "ports: [\"80\"]",
+    ));
     assert_error(
         &rule("ipBlocks: [\"203.0.113.0/33\"]", "ports: [\"80\"]"),
         "ipBlocks[0]: bad CIDR range",
@@ -214,7 +237,10 @@ fn ports_are_numbers() {
 
 #[test]
 fn path_templates() {
-    assert_valid(&rule("namespaces: [\"a\"]", "paths: [\"/foo/{*}/bar/{**}\"]"));
+    assert_valid(&rule(
+        "namespaces: [\"a\"]",
+        "paths: [\"/foo/{*}/bar/{**}\"]",
+    ));
     assert_error(
         &rule("namespaces: [\"a\"]", "paths: [\"/foo/{**}/{*}\"]"),
         "must be the last operator",
@@ -227,7 +253,10 @@ fn path_templates() {
 
 #[test]
 fn service_accounts() {
-    assert_valid(&rule("serviceAccounts: [\"default/sleep\", \"sleep\"]", "ports: [\"80\"]"));
+    assert_valid(&rule(
+        "serviceAccounts: [\"default/sleep\", \"sleep\"]",
+        "ports: [\"80\"]",
+    ));
     assert_error(
         &rule("serviceAccounts: [\"ns/*\"]", "ports: [\"80\"]"),
         "wildcards are not allowed",
@@ -237,12 +266,17 @@ fn service_accounts() {
         "notServiceAccounts[0]",
     );
     assert_error(
-        &doc("  rules:\n  - from:\n    - source:\n        serviceAccounts: [\"sleep\"]\n        principals: [\"x\"]\n"),
+        &doc(
+            "  rules:\n  - from:\n    - source:\n        serviceAccounts: [\"sleep\"]\n        principals: [\"x\"]\n",
+        ),
         "cannot set serviceAccounts",
     );
     let many: Vec<String> = (0..17).map(|i| format!("\"sa{i}\"")).collect();
     assert_error(
-        &rule(&format!("serviceAccounts: [{}]", many.join(", ")), "ports: [\"80\"]"),
+        &rule(
+            &format!("serviceAccounts: [{}]", many.join(", ")),
+            "ports: [\"80\"]",
+        ),
         "at most 16 values",
     );
 }
@@ -295,7 +329,10 @@ fn dry_run_annotation() {
     };
     assert_valid(&with("DENY", "true"));
     assert_error(&with("ALLOW", "yes"), "must be \"true\" or \"false\"");
-    assert_error(&with("AUDIT", "true"), "only supports the ALLOW and DENY actions");
+    assert_error(
+        &with("AUDIT", "true"),
+        "only supports the ALLOW and DENY actions",
+    );
 }
 
 #[test]

@@ -117,7 +117,10 @@ fn check_custom_rule(rule: &Rule, at: &FieldPath, r: &mut Report) {
             ("principals", !src.principals.is_empty()),
             ("notPrincipals", !src.not_principals.is_empty()),
             ("requestPrincipals", !src.request_principals.is_empty()),
-            ("notRequestPrincipals", !src.not_request_principals.is_empty()),
+            (
+                "notRequestPrincipals",
+                !src.not_request_principals.is_empty(),
+            ),
         ] {
             if set {
                 r.error(
@@ -129,8 +132,10 @@ fn check_custom_rule(rule: &Rule, at: &FieldPath, r: &mut Report) {
     }
     for (i, cond) in rule.when.iter().enumerate() {
         let k = cond.key.as_str();
-        if matches!(k, "source.namespace" | "source.serviceAccount" | "source.principal")
-            || k.starts_with("request.auth.")
+        if matches!(
+            k,
+            "source.namespace" | "source.serviceAccount" | "source.principal"
+        ) || k.starts_with("request.auth.")
         {
             r.error(
                 &at.field("when").index(i).field("key"),
@@ -279,13 +284,19 @@ fn check_condition(cond: &Condition, at: &FieldPath, r: &mut Report) {
             if !v.is_empty()
                 && let Some(p) = value_problem(kind, v)
             {
-                r.error(&here.index(i), format!("invalid value for {}: {p}", cond.key));
+                r.error(
+                    &here.index(i),
+                    format!("invalid value for {}: {p}", cond.key),
+                );
             }
         }
         if kind == super::attributes::ValueKind::ServiceAccount && list.len() > 16 {
             r.error(
                 &here,
-                format!("{} service accounts is too many: at most 16 values", list.len()),
+                format!(
+                    "{} service accounts is too many: at most 16 values",
+                    list.len()
+                ),
             );
         }
     }
@@ -296,7 +307,11 @@ fn check_condition(cond: &Condition, at: &FieldPath, r: &mut Report) {
 /// HTTP attributes, so the rule denies every TCP connection in scope.
 fn denies_all_tcp(rule: &Rule) -> bool {
     let sources: Vec<&Source> = rule.from.iter().filter_map(|f| f.source.as_ref()).collect();
-    let ops: Vec<&Operation> = rule.to.iter().filter_map(|t| t.operation.as_ref()).collect();
+    let ops: Vec<&Operation> = rule
+        .to
+        .iter()
+        .filter_map(|t| t.operation.as_ref())
+        .collect();
     let tcp_in_from = sources.iter().any(|s| {
         [
             &s.principals,

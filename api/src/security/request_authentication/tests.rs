@@ -55,26 +55,51 @@ fn reference_example_is_valid_and_round_trips() {
 
 #[test]
 fn issuer_or_jwks_uri_required() {
-    assert_valid(&doc("  jwtRules:\n  - jwksUri: https://example.com/jwks.json\n"));
-    assert_error(&doc("  jwtRules:\n  - audiences: [a]\n"), "issuer is required");
+    assert_valid(&doc(
+        "  jwtRules:\n  - jwksUri: https://example.com/jwks.json\n",
+    ));
+    assert_error(
+        &doc("  jwtRules:\n  - audiences: [a]\n"),
+        "issuer is required",
+    );
 }
 
 #[test]
 fn audiences_not_empty() {
-    assert_error(&rule("    audiences: [\"\"]\n"), "audiences[0]: audience must not be empty");
+    assert_error(
+        &rule("    audiences: [\"\"]\n"),
+        "audiences[0]: audience must not be empty",
+    );
 }
 
 #[test]
 fn jwks_uri_scheme_and_port() {
     assert_valid(&rule("    jwksUri: http://keys.example.com:8080/jwks\n"));
     assert_valid(&rule("    jwks_uri: HTTPS://[::1]:443/jwks\n"));
-    assert_error(&rule("    jwksUri: \"hTPp\\\\blah\"\n"), "scheme must be http or https");
-    assert_error(&rule("    jwksUri: ftp://example.com/jwks\n"), "scheme must be http or https");
-    assert_error(&rule("    jwksUri: https://example.com:abc/jwks\n"), "is not a number");
-    for ok in ["https://example.com", "http://a.b/c?d=e", "https://user@host:1/x"] {
+    assert_error(
+        &rule("    jwksUri: \"hTPp\\\\blah\"\n"),
+        "scheme must be http or https",
+    );
+    assert_error(
+        &rule("    jwksUri: ftp://example.com/jwks\n"),
+        "scheme must be http or https",
+    );
+    assert_error(
+        &rule("    jwksUri: https://example.com:abc/jwks\n"),
+        "is not a number",
+    );
+    for ok in [
+        "https://example.com",
+        "http://a.b/c?d=e",
+        "https://user@host:1/x",
+    ] {
         assert_eq!(jwks_uri_problem(ok), None, "{ok}");
     }
-    for bad in ["example.com/jwks", "https://[::1/jwks", "https://ex ample.com/"] {
+    for bad in [
+        "example.com/jwks",
+        "https://[::1/jwks",
+        "https://ex ample.com/",
+    ] {
         assert!(jwks_uri_problem(bad).is_some(), "{bad}");
     }
 }
@@ -110,12 +135,17 @@ fn token_locations_not_empty() {
     );
     assert_error(&rule("    fromParams: [\"\"]\n"), "fromParams[0]");
     assert_error(&rule("    fromCookies: [\"\"]\n"), "fromCookies[0]");
-    assert_error(&rule("    spaceDelimitedClaims: [\"\"]\n"), "spaceDelimitedClaims[0]");
+    assert_error(
+        &rule("    spaceDelimitedClaims: [\"\"]\n"),
+        "spaceDelimitedClaims[0]",
+    );
 }
 
 #[test]
 fn claim_to_header() {
-    assert_valid(&rule("    outputClaimToHeaders:\n    - header: x-sub\n      claim: sub\n"));
+    assert_valid(&rule(
+        "    outputClaimToHeaders:\n    - header: x-sub\n      claim: sub\n",
+    ));
     assert_error(
         &rule("    outputClaimToHeaders:\n    - header: h\n      claim: \"\"\n"),
         "claim must not be empty",
@@ -138,9 +168,13 @@ fn timeout_duration() {
 
 #[test]
 fn targeting() {
-    assert_valid(&doc("  targetRefs:\n  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n"));
+    assert_valid(&doc(
+        "  targetRefs:\n  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: gw\n",
+    ));
     assert_error(
-        &doc("  selector:\n    matchLabels:\n      a: b\n  targetRef:\n    group: \"\"\n    kind: Service\n    name: foo\n"),
+        &doc(
+            "  selector:\n    matchLabels:\n      a: b\n  targetRef:\n    group: \"\"\n    kind: Service\n    name: foo\n",
+        ),
         "only one of",
     );
     assert_error(
