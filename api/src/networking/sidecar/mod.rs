@@ -1,5 +1,4 @@
-//! PLACEHOLDER: to be replaced with the full Istio API and its validation.
-
+//! placeholder
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
@@ -8,14 +7,14 @@ use crate::object::{Object, Spec};
 use crate::validation::Report;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DestinationRuleSpec {
+pub struct SidecarSpec {
     #[serde(flatten)]
     pub raw: serde_json::Map<String, serde_json::Value>,
 }
 
-impl Spec for DestinationRuleSpec {
-    const KIND: Kind = Kind::DestinationRule;
+impl Spec for SidecarSpec {
+    const KIND: Kind = Kind::Sidecar;
     fn validate(&self, _meta: &ObjectMeta, _r: &mut Report) {}
 }
 
-pub type DestinationRule = Object<DestinationRuleSpec>;
+pub type Sidecar = Object<SidecarSpec>;
