@@ -4,6 +4,7 @@
 
 mod connection_pool;
 mod load_balancer;
+mod locality;
 pub(crate) mod validate;
 
 #[cfg(test)]
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use connection_pool::*;
 pub use load_balancer::*;
+pub use locality::*;
 
 use crate::common::{Duration, PortSelector, WorkloadSelector};
 use crate::kind::Kind;
