@@ -6,8 +6,9 @@ use super::{
     CaptureMode, IstioEgressListener, IstioIngressListener, OutboundTrafficMode,
     OutboundTrafficPolicy, SidecarPort, SidecarSpec,
 };
+use crate::networking::ServerTlsMode;
 use crate::networking::destination_rule::validate::fqdn_problem;
-use crate::networking::{PROTOCOLS, ServerTlsMode, is_known_protocol};
+use crate::networking::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
 use crate::path::FieldPath;
 use crate::validation::{Report, rules};
 
@@ -62,13 +63,10 @@ pub(super) fn sidecar(spec: &SidecarSpec, namespace: Option<&str>, at: &FieldPat
 
 /// Istio's `ValidateProtocol`: empty (sniffed) or a protocol Istio knows.
 fn check_protocol(r: &mut Report, at: &FieldPath, p: &str) {
-    if !p.is_empty() && !is_known_protocol(p) && !p.eq_ignore_ascii_case("HTTP_PROXY") {
+    if !p.is_empty() && PortProtocol::parse(p) == PortProtocol::Unsupported {
         r.error(
             at,
-            format!(
-                "unrecognized protocol {p:?}; one of: {}",
-                PROTOCOLS.join(", ")
-            ),
+            format!("unrecognized protocol {p:?}; one of: {PORT_PROTOCOL_NAMES}"),
         );
     }
 }
