@@ -3,12 +3,16 @@
 //! unreachable-rule analysis (IST0130, IST0131).
 
 mod analysis;
+mod headers;
 mod http;
 mod http_types;
+mod policies;
 mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conformance;
 #[cfg(test)]
 mod tests_http;
 

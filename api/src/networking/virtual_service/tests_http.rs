@@ -1,6 +1,6 @@
 //! HTTP route rules: one valid and one invalid case for each.
 
-use super::http::header_value_problem;
+use super::headers::header_value_problem;
 use super::tests::{doc, http};
 use crate::validation::testing::{assert_error, assert_valid, warnings};
 
