@@ -61,10 +61,26 @@ fn bookinfo_samples_are_valid() {
     let loaded = load::load(load::read_inputs(&[dir]), UnknownKinds::Error);
     assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
     assert_eq!(loaded.objects.len(), 52);
-    let problems: Vec<String> = load::validate(&loaded)
+    let findings = load::validate(&loaded);
+    let errors: Vec<String> = findings
         .iter()
-        .filter(|d| d.severity != Severity::Info)
+        .filter(|d| d.severity == Severity::Error)
         .map(|d| d.to_string())
         .collect();
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The one finding Istio also reports on its samples: in the fault-injection
+    // sample, a catch-all rule follows another catch-all rule.
+    let rest: Vec<(Option<&str>, Option<&str>, Option<&str>)> = findings
+        .iter()
+        .map(|d| (d.code.as_deref(), d.resource.as_deref(), d.field.as_deref()))
+        .collect();
+    assert_eq!(
+        rest,
+        [(
+            Some("IST0130"),
+            Some("VirtualService details"),
+            Some("spec.http[1]")
+        )],
+        "{findings:#?}"
+    );
 }

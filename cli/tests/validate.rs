@@ -47,7 +47,7 @@ spec:
     - destination:
         host: reviews
         subset: v2
-      weight: 120
+      weight: -20
 ";
 
 #[test]

@@ -21,24 +21,20 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// Istio's `validateDestination`: a host (no wildcards), a subset name that is a
-    /// DNS label, a valid port.
+    /// Istio's `validateDestination`: one host (a wildcard prefix such as
+    /// `*.example.com` is accepted, `*` alone is not), a subset name that is a DNS
+    /// label, a valid port.
     pub fn validate(&self, at: &FieldPath, r: &mut Report) {
         let host_at = at.field("host");
-        if self.host.is_empty() {
-            r.error(&host_at, "destination host is required");
-        } else if self.host.contains('*') {
+        if self.host == "*" {
             r.error(
                 &host_at,
-                format!(
-                    "destination host {:?} invalid: a destination must name one host, wildcards are not allowed",
-                    self.host
-                ),
+                "destination host '*' invalid: a destination must name a service host",
             );
-        } else if !rules::is_ip(&self.host) {
+        } else {
             rules::check_wildcard_host(r, &host_at, &self.host);
         }
-        if let Some(subset) = &self.subset
+        if let Some(subset) = self.subset.as_deref().filter(|s| !s.is_empty())
             && !rules::is_dns1123_label(subset)
         {
             r.error(

@@ -60,6 +60,20 @@ pub fn dns1123_labels_problem(domain: &str) -> Option<String> {
     None
 }
 
+/// Istio's `ValidateFQDN`: a host name of DNS labels, at most 255 characters, with
+/// no wildcards and a top-level label that is not all digits.
+pub fn fqdn_problem(host: &str) -> Option<String> {
+    if host.is_empty() {
+        return Some("empty domain name not allowed".into());
+    }
+    if host.len() > 255 {
+        return Some(format!(
+            "domain name {host:?} too long (max 255 characters)"
+        ));
+    }
+    dns1123_labels_problem(host)
+}
+
 /// Istio's `ValidateWildcardDomain`: a host name whose first label may be `*` or
 /// start with `*` (`*.example.com`, `*`, `*-svc.example.com`); nothing else may be a
 /// wildcard. Returns what is wrong, or `None` when the host is valid.
@@ -210,6 +224,70 @@ pub fn check_ip_or_cidr(r: &mut Report, at: &FieldPath, s: &str) {
     }
 }
 
+/// Istio's `validateExportTo`: entries are `.` (this namespace), `*` (every
+/// namespace), a namespace name, or, for ServiceEntries only, `~` (no one); no
+/// duplicates (`.` and the own namespace's name are the same entry); `*` and `~`
+/// stand alone. Returns the entries with `.` resolved to the namespace, for checks a
+/// kind adds on top.
+pub fn check_export_to(
+    r: &mut Report,
+    at: &FieldPath,
+    namespace: Option<&str>,
+    export_to: &[String],
+    allow_none: bool,
+) -> std::collections::BTreeSet<String> {
+    let mut set = std::collections::BTreeSet::new();
+    for (i, e) in export_to.iter().enumerate() {
+        let here = at.index(i);
+        let key = match (e.as_str(), namespace) {
+            (".", Some(ns)) if !ns.is_empty() => ns.to_owned(),
+            _ => e.clone(),
+        };
+        if set.contains(&key) {
+            if key != *e {
+                r.error(
+                    &here,
+                    format!("duplicate entries in exportTo: '.' and the current namespace {key:?} are the same"),
+                );
+            } else {
+                r.error(&here, format!("duplicate entry {e:?} in exportTo"));
+            }
+            continue;
+        }
+        if key == "~" && !allow_none {
+            r.error(
+                &here,
+                "exportTo '~' (no one) is allowed only on ServiceEntries: use '.', '*' or namespace names",
+            );
+        } else if key == "~" || key == "*" || key == "." || is_dns1123_label(&key) {
+            set.insert(key);
+        } else {
+            let allowed = if allow_none {
+                "'.', '*', '~'"
+            } else {
+                "'.', '*'"
+            };
+            r.error(
+                &here,
+                format!("exportTo entry {e:?} invalid: only {allowed} or a namespace name (a DNS-1123 label) is allowed"),
+            );
+        }
+    }
+    if set.contains("*") && export_to.len() > 1 {
+        r.error(
+            at,
+            "cannot have both public (*) and non-public exportTo values: '*' already exports to every namespace",
+        );
+    }
+    if set.contains("~") && export_to.len() > 1 {
+        r.error(
+            at,
+            "cannot export to no one (~) and someone: '~' must stand alone",
+        );
+    }
+    set
+}
+
 pub fn is_ip(s: &str) -> bool {
     s.parse::<IpAddr>().is_ok()
 }
@@ -279,6 +357,26 @@ mod tests {
         check_ip_or_cidr(&mut r, &FieldPath::root(), "10.0.0.0/33");
         check_ip_or_cidr(&mut r, &FieldPath::root(), "not-an-ip");
         assert_eq!(r.findings().len(), 7, "{:?}", r.findings());
+    }
+
+    #[test]
+    fn export_to() {
+        let run = |list: &[&str], allow_none: bool| {
+            let mut r = Report::new();
+            let list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+            check_export_to(&mut r, &FieldPath::root(), Some("ns1"), &list, allow_none);
+            r.into_findings().len()
+        };
+        assert_eq!(run(&["."], false), 0);
+        assert_eq!(run(&["*"], false), 0);
+        assert_eq!(run(&[".", "ns2"], false), 0);
+        assert_eq!(run(&["~"], true), 0);
+        assert_eq!(run(&["~"], false), 1);
+        assert_eq!(run(&[".", "ns1"], false), 1);
+        assert_eq!(run(&["ns2", "ns2"], false), 1);
+        assert_eq!(run(&["*", "ns2"], false), 1);
+        assert_eq!(run(&["~", "ns2"], true), 1);
+        assert_eq!(run(&["Bad_NS"], false), 1);
     }
 
     #[test]

@@ -392,9 +392,12 @@ fn export_to() {
     assert_error(&with("[ns1, ns1]"), "duplicate entry \"ns1\"");
     assert_error(
         &with("[default, \".\"]"),
-        ". and the current namespace default",
+        "'.' and the current namespace \"default\" are the same",
     );
-    assert_error(&with("[\"~\"]"), "exportTo ~ (none) is not allowed");
+    assert_error(
+        &with("[\"~\"]"),
+        "'~' (no one) is allowed only on ServiceEntries",
+    );
     assert_error(&with("[Bad_NS]"), "spec.exportTo[0]");
     assert_error(
         &with("[\"*\", ns1]"),

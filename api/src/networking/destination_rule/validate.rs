@@ -1,6 +1,6 @@
 //! Istio's `ValidateDestinationRule` and the traffic policy checks it runs.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use super::{DestinationRuleSpec, PortTrafficPolicy, RetryBudget, TrafficPolicy, TunnelSettings};
 use crate::path::FieldPath;
@@ -53,14 +53,22 @@ pub(super) fn destination_rule(
             traffic_policy(tp, &s_at.field("trafficPolicy"), r);
         }
     }
-    validate_export_to(
-        r,
-        &at.field("exportTo"),
-        namespace,
-        &spec.export_to,
-        false,
-        spec.workload_selector.is_some(),
-    );
+    let exported =
+        rules::check_export_to(r, &at.field("exportTo"), namespace, &spec.export_to, false);
+    if spec.workload_selector.is_some() && !exported.is_empty() {
+        let own = namespace.unwrap_or(".");
+        if !exported.contains(own) {
+            r.error(
+                &at.field("exportTo"),
+                "destination rule with workload selector cannot have exportTo beyond the current namespace: use '.'",
+            );
+        } else if exported.len() > 1 {
+            r.error(
+                &at.field("exportTo"),
+                "destination rule with workload selector cannot have multiple entries in exportTo",
+            );
+        }
+    }
     if let Some(ws) = &spec.workload_selector {
         let ws_at = at.field("workloadSelector");
         ws.validate(&ws_at, r);
@@ -174,19 +182,6 @@ fn port_traffic_policies(pls: &[PortTrafficPolicy], at: &FieldPath, r: &mut Repo
     }
 }
 
-/// Istio's `ValidateFQDN`: a non-empty DNS name without wildcards.
-pub(crate) fn fqdn_problem(host: &str) -> Option<String> {
-    if host.is_empty() {
-        return Some("empty domain name not allowed".into());
-    }
-    if host.len() > 255 {
-        return Some(format!(
-            "domain name {host:?} too long (max 255 characters)"
-        ));
-    }
-    rules::dns1123_labels_problem(host)
-}
-
 /// Istio's `validateTunnelSettings`.
 fn tunnel(t: &TunnelSettings, at: &FieldPath, r: &mut Report) {
     if !matches!(t.protocol.as_str(), "" | "CONNECT" | "POST") {
@@ -199,7 +194,7 @@ fn tunnel(t: &TunnelSettings, at: &FieldPath, r: &mut Report) {
         );
     }
     if !rules::is_ip(&t.target_host)
-        && let Some(p) = fqdn_problem(&t.target_host)
+        && let Some(p) = rules::fqdn_problem(&t.target_host)
     {
         r.error(
             &at.field("targetHost"),
@@ -220,91 +215,5 @@ fn tunnel(t: &TunnelSettings, at: &FieldPath, r: &mut Report) {
 fn retry_budget(b: &RetryBudget, at: &FieldPath, r: &mut Report) {
     if let Some(p) = b.percent {
         rules::check_percentage(r, &at.field("percent"), p);
-    }
-}
-
-/// Istio's `validateExportTo`: entries are `.`, `*` or namespace names (and `~` for
-/// ServiceEntries), without duplicates; `*` stands alone; a DestinationRule with a
-/// workload selector may only be exported to its own namespace.
-pub(crate) fn validate_export_to(
-    r: &mut Report,
-    at: &FieldPath,
-    namespace: Option<&str>,
-    export_to: &[String],
-    is_service_entry: bool,
-    is_dr_with_selector: bool,
-) {
-    if export_to.is_empty() {
-        return;
-    }
-    let mut set = BTreeSet::new();
-    for (i, e) in export_to.iter().enumerate() {
-        let e_at = at.index(i);
-        let key = if e == "." {
-            namespace.unwrap_or(".").to_owned()
-        } else {
-            e.clone()
-        };
-        if set.contains(&key) {
-            if key != *e {
-                r.error(
-                    &e_at,
-                    format!(
-                        "duplicate entries in exportTo: . and the current namespace {}",
-                        namespace.unwrap_or_default()
-                    ),
-                );
-            } else {
-                r.error(&e_at, format!("duplicate entry {e:?} in exportTo"));
-            }
-            continue;
-        }
-        if e == "~" {
-            if is_service_entry {
-                set.insert(key);
-            } else {
-                r.error(
-                    &e_at,
-                    "exportTo ~ (none) is not allowed for Istio configuration objects other than ServiceEntry",
-                );
-            }
-            continue;
-        }
-        if key == "*" || key == "." || rules::is_dns1123_label(&key) {
-            set.insert(key);
-        } else {
-            r.error(
-                &e_at,
-                format!("exportTo entry {e:?} invalid: only '.', '*' or a namespace name (a DNS-1123 label) is allowed"),
-            );
-        }
-    }
-    if is_dr_with_selector && !set.is_empty() {
-        let own = namespace.unwrap_or(".");
-        if set.contains(own) {
-            if set.len() > 1 {
-                r.error(
-                    at,
-                    "destination rule with workload selector cannot have multiple entries in exportTo",
-                );
-            }
-        } else {
-            r.error(
-                at,
-                "destination rule with workload selector cannot have exportTo beyond the current namespace: use '.'",
-            );
-        }
-    }
-    if set.contains("*") && export_to.len() > 1 {
-        r.error(
-            at,
-            "cannot have both public (*) and non-public exportTo values: '*' already exports to every namespace",
-        );
-    }
-    if set.contains("~") && export_to.len() > 1 {
-        r.error(
-            at,
-            "cannot export service entry to no one (~) and someone: '~' must stand alone",
-        );
     }
 }

@@ -16,8 +16,6 @@ use crate::kind::Kind;
 use crate::object::{Object, Spec};
 use crate::validation::Report;
 
-pub use validate::validate_export_to;
-
 /// A service added to the mesh's registry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

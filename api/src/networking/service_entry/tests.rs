@@ -422,15 +422,15 @@ fn export_to_rules() {
     assert_valid(&yaml("  - \"~\"\n"));
     assert_error(
         &yaml("  - ns1\n  - \".\"\n"),
-        "duplicate entries in exportTo: . and current namespace ns1",
+        "'.' and the current namespace \"ns1\" are the same",
     );
     assert_error(
         &yaml("  - \".\"\n  - ns1\n"),
-        "duplicate entries in exportTo for entry ns1",
+        "duplicate entry \"ns1\" in exportTo",
     );
     assert_error(
         &yaml("  - ns2\n  - ns2\n"),
-        "duplicate entries in exportTo for entry ns2",
+        "duplicate entry \"ns2\" in exportTo",
     );
     assert_error(&yaml("  - Bad_NS\n"), "spec.exportTo[0]");
     assert_error(&yaml("  - \"*\"\n  - ns2\n"), "cannot have both public (*)");

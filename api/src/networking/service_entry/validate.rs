@@ -1,14 +1,15 @@
 //! Istio's `ValidateServiceEntry`, plus the CEL and size rules of the ServiceEntry
 //! CRD schema (which the API server enforces before the webhook runs).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Location, Resolution, ServiceEntrySpec};
 use crate::networking::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
-use crate::networking::workload_entry::{EndpointUse, fqdn_problem, validate_workload_entry};
+use crate::networking::workload_entry::{EndpointUse, validate_workload_entry};
 use crate::path::FieldPath;
+use crate::validation::rules::fqdn_problem;
 use crate::validation::{Report, rules};
 
 /// The label with which a ServiceEntry opts out of automatic VIP allocation.
@@ -42,12 +43,12 @@ pub(super) fn validate(se: &ServiceEntrySpec, meta: &ObjectMeta, r: &mut Report)
             ),
         );
     }
-    validate_export_to(
+    rules::check_export_to(
+        r,
+        &at.field("exportTo"),
         meta.namespace.as_deref(),
         &se.export_to,
         true,
-        &at.field("exportTo"),
-        r,
     );
 }
 
@@ -349,72 +350,5 @@ fn check_dynamic_dns(se: &ServiceEntrySpec, at: &FieldPath, r: &mut Report) {
                 format!("resolution DYNAMIC_DNS is meant for wildcard hosts such as *.example.com, {h:?} is not one"),
             );
         }
-    }
-}
-
-/// Istio's `validateExportTo`: each entry `.`, `*`, a namespace name, or (service
-/// entries only) `~`; no duplicates (`.` counts as the resource's own namespace);
-/// `*` and `~` only alone.
-pub fn validate_export_to(
-    namespace: Option<&str>,
-    export_to: &[String],
-    is_service_entry: bool,
-    at: &FieldPath,
-    r: &mut Report,
-) {
-    let mut seen: HashSet<&str> = HashSet::new();
-    for (i, e) in export_to.iter().enumerate() {
-        let here = at.index(i);
-        let key = match (e.as_str(), namespace) {
-            (".", Some(ns)) => ns,
-            _ => e.as_str(),
-        };
-        if seen.contains(key) {
-            if key != e {
-                r.error(
-                    &here,
-                    format!("duplicate entries in exportTo: . and current namespace {key}"),
-                );
-            } else {
-                r.error(
-                    &here,
-                    format!("duplicate entries in exportTo for entry {e}"),
-                );
-            }
-            continue;
-        }
-        let valid = match key {
-            "." | "*" => true,
-            "~" if is_service_entry => true,
-            "~" => {
-                r.error(
-                    &here,
-                    "exportTo ~ (none) is not allowed for Istio configuration objects",
-                );
-                false
-            }
-            ns if rules::is_dns1123_label(ns) => true,
-            _ => {
-                r.error(
-                    &here,
-                    format!(
-                        "exportTo entry {e:?} invalid: only ., *, ~ or a valid DNS 1123 label (a namespace name) is allowed"
-                    ),
-                );
-                false
-            }
-        };
-        if valid {
-            seen.insert(key);
-        }
-    }
-    if seen.contains("*") && export_to.len() > 1 {
-        r.error(
-            at,
-            "cannot have both public (*) and non-public exportTo values for a resource",
-        );
-    }
-    if seen.contains("~") && export_to.len() > 1 {
-        r.error(at, "cannot export service entry to no one (~) and someone");
     }
 }

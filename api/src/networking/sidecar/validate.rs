@@ -7,9 +7,9 @@ use super::{
     OutboundTrafficPolicy, SidecarPort, SidecarSpec,
 };
 use crate::networking::ServerTlsMode;
-use crate::networking::destination_rule::validate::fqdn_problem;
 use crate::networking::protocol::{PORT_PROTOCOL_NAMES, PortProtocol};
 use crate::path::FieldPath;
+use crate::validation::rules::fqdn_problem;
 use crate::validation::{Report, rules};
 
 const UNIX_PREFIX: &str = "unix://";
@@ -403,8 +403,8 @@ fn outbound(p: &OutboundTrafficPolicy, at: &FieldPath, r: &mut Report) {
         );
         return;
     }
+    // Istio's ValidateFQDN: the egress proxy is one concrete host, never a wildcard.
     if !proxy.host.is_empty()
-        && !proxy.host.contains('*')
         && let Some(prob) = fqdn_problem(&proxy.host)
     {
         r.error(&proxy_at.field("host"), prob);

@@ -65,16 +65,15 @@ pub(super) fn validate_http_route(
         validate_rewrite(rw, &at.field("rewrite"), r);
     }
     validate_authority_rewrite(route, at, r);
-    let mut total: i64 = 0;
     for (i, d) in route.route.iter().enumerate() {
         let here = at.field("route").index(i);
         validate_destination_and_weight(d.destination.as_ref(), d.weight, &here, r);
         if let Some(h) = &d.headers {
             validate_headers(h, &here.field("headers"), r);
         }
-        total += i64::from(d.weight);
     }
-    check_total_weight(route.route.len(), total, &at.field("route"), r);
+    let weights: Vec<i64> = route.route.iter().map(|d| i64::from(d.weight)).collect();
+    check_total_weight(&weights, &at.field("route"), r);
     if let Some(t) = &route.timeout {
         rules::check_duration(r, &at.field("timeout"), t);
     }

@@ -3,7 +3,6 @@
 
 use super::headers::HEADER_NAME;
 use super::http::{check_istio_regex, check_string_match};
-use super::validate::validate_destination;
 use super::{
     CorsPolicy, FaultAbort, FaultDelay, HttpDirectResponse, HttpFaultInjection, HttpRedirect,
     HttpRetry, HttpRewrite, HttpRoute,
@@ -244,7 +243,7 @@ pub(super) fn validate_mirrors(route: &HttpRoute, at: &FieldPath, r: &mut Report
         check_mirror_percentage(p, &at.field("mirrorPercentage"), r);
     }
     if let Some(m) = &route.mirror {
-        validate_destination(m, &at.field("mirror"), r);
+        m.validate(&at.field("mirror"), r);
     }
     for (i, m) in route.mirrors.iter().enumerate() {
         let here = at.field("mirrors").index(i);
@@ -254,7 +253,7 @@ pub(super) fn validate_mirrors(route: &HttpRoute, at: &FieldPath, r: &mut Report
                 "destination is required for mirrors",
             ),
             Some(d) => {
-                validate_destination(d, &here.field("destination"), r);
+                d.validate(&here.field("destination"), r);
                 if let Some(p) = &m.percentage {
                     check_mirror_percentage(p, &here.field("percentage"), r);
                 }

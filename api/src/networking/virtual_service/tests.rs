@@ -264,13 +264,13 @@ fn export_to() {
         assert_valid(&spec(ok));
     }
     for (bad, needle) in [
-        ("[\"~\"]", "'~' (none) is not allowed"),
+        ("[\"~\"]", "'~' (no one) is allowed only on ServiceEntries"),
         ("[\"Bad_ns\"]", "exportTo entry \"Bad_ns\" invalid"),
-        ("[a, a]", "duplicate entries in exportTo for entry"),
+        ("[a, a]", "duplicate entry \"a\" in exportTo"),
         ("[default, \".\"]", "'.' and the current namespace"),
         (
             "[\".\", default]",
-            "duplicate entries in exportTo for entry \"default\"",
+            "duplicate entry \"default\" in exportTo",
         ),
         ("[\"*\", a]", "cannot have both public"),
     ] {

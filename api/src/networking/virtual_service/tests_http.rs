@@ -384,4 +384,19 @@ fn timeouts_and_weights() {
         &doc("hosts: [a]\nhttp:\n- route:\n  - destination: {host: a}\n    weight: -5"),
         "route[0].weight",
     );
+    // Relative weights are valid, with a warning that shows the real split.
+    let odd = doc(
+        "hosts: [a]\nhttp:\n- route:\n  - destination: {host: a}\n    weight: 1\n  - destination: {host: b}\n    weight: 3",
+    );
+    assert_valid(&odd);
+    assert_eq!(
+        warnings(&odd),
+        [
+            "spec.http[0].route: weights sum to 4, not 100: traffic is split in proportion (25.0% / 75.0%)"
+        ]
+    );
+    let exact = doc(
+        "hosts: [a]\nhttp:\n- route:\n  - destination: {host: a}\n    weight: 30\n  - destination: {host: b}\n    weight: 70",
+    );
+    assert!(warnings(&exact).is_empty());
 }

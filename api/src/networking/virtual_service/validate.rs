@@ -76,11 +76,12 @@ pub(super) fn validate_virtual_service(
     for (i, route) in spec.tcp.iter().enumerate() {
         validate_tcp_route(route, &at.field("tcp").index(i), r);
     }
-    validate_export_to(
+    rules::check_export_to(
+        r,
+        &at.field("exportTo"),
         meta.namespace.as_deref(),
         &spec.export_to,
-        &at.field("exportTo"),
-        r,
+        false,
     );
     analysis::analyze(spec, &at, r);
 }
@@ -226,7 +227,7 @@ pub(super) fn validate_gateway_names(names: &[String], at: &FieldPath, r: &mut R
                     ),
                 );
             }
-            if let Some(p) = fqdn_problem(name) {
+            if let Some(p) = rules::fqdn_problem(name) {
                 r.error(&here, format!("gateway name invalid: {p}"));
             }
             return;
@@ -250,19 +251,6 @@ pub(super) fn validate_gateway_names(names: &[String], at: &FieldPath, r: &mut R
             );
         }
     }
-}
-
-/// Istio's `ValidateFQDN`: a host name without wildcards.
-fn fqdn_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("empty domain name not allowed".into());
-    }
-    if name.len() > 255 {
-        return Some(format!(
-            "domain name {name:?} too long (max 255 characters)"
-        ));
-    }
-    rules::dns1123_labels_problem(name)
 }
 
 fn validate_tls_route(route: &TlsRoute, spec: &VirtualServiceSpec, at: &FieldPath, r: &mut Report) {
@@ -382,13 +370,12 @@ fn validate_l4_common(
 }
 
 fn validate_route_destinations(dests: &[RouteDestination], at: &FieldPath, r: &mut Report) {
-    let mut total: i64 = 0;
     for (i, d) in dests.iter().enumerate() {
         let here = at.index(i);
         validate_destination_and_weight(d.destination.as_ref(), d.weight, &here, r);
-        total += i64::from(d.weight);
     }
-    check_total_weight(dests.len(), total, at, r);
+    let weights: Vec<i64> = dests.iter().map(|d| i64::from(d.weight)).collect();
+    check_total_weight(&weights, at, r);
 }
 
 /// Checks shared by HTTP and TCP/TLS route destinations.
@@ -400,7 +387,7 @@ pub(super) fn validate_destination_and_weight(
 ) {
     match dest {
         None => r.error(&at.field("destination"), "destination is required"),
-        Some(d) => validate_destination(d, &at.field("destination"), r),
+        Some(d) => d.validate(&at.field("destination"), r),
     }
     if weight < 0 {
         r.error(
@@ -410,87 +397,30 @@ pub(super) fn validate_destination_and_weight(
     }
 }
 
-pub(super) fn check_total_weight(count: usize, total: i64, at: &FieldPath, r: &mut Report) {
-    if count > 1 && total == 0 {
+/// Istio rejects several destinations whose weights are all 0. Weights are relative,
+/// so a total other than 100 is valid; it is still worth a warning, since the split
+/// users get is not the numbers they wrote.
+pub(super) fn check_total_weight(weights: &[i64], at: &FieldPath, r: &mut Report) {
+    if weights.len() < 2 || weights.iter().any(|w| *w < 0) {
+        return;
+    }
+    let total: i64 = weights.iter().sum();
+    if total == 0 {
         r.error(
             at,
             "total destination weight is 0: give at least one of the destinations a positive weight",
         );
-    }
-}
-
-/// Istio's `validateDestination` (which, unlike the shared check, accepts a wildcard
-/// prefix such as `*.example.com`, but not `*` alone).
-pub(super) fn validate_destination(d: &Destination, at: &FieldPath, r: &mut Report) {
-    let host_at = at.field("host");
-    if d.host == "*" {
-        r.error(
-            &host_at,
-            "destination host '*' invalid: a destination must name a service host",
-        );
-    } else {
-        rules::check_wildcard_host(r, &host_at, &d.host);
-    }
-    if let Some(subset) = d.subset.as_deref().filter(|s| !s.is_empty())
-        && !rules::is_dns1123_label(subset)
-    {
-        r.error(
-            &at.field("subset"),
-            format!(
-                "subset name {subset:?} invalid: letters, digits and '-', at most 63 characters"
-            ),
-        );
-    }
-    if let Some(port) = &d.port {
-        rules::check_port(r, &at.field("port").field("number"), port.number);
-    }
-}
-
-/// Istio's `validateExportTo` (for resources other than ServiceEntry): `.`, `*` or
-/// namespace names, no duplicates, and `*` alone.
-pub(crate) fn validate_export_to(
-    namespace: Option<&str>,
-    export_to: &[String],
-    at: &FieldPath,
-    r: &mut Report,
-) {
-    let mut seen: Vec<&str> = Vec::new();
-    for (i, e) in export_to.iter().enumerate() {
-        let here = at.index(i);
-        let key = match (e.as_str(), namespace) {
-            (".", Some(ns)) if !ns.is_empty() => ns,
-            _ => e.as_str(),
-        };
-        if seen.contains(&key) {
-            if key != e {
-                r.error(
-                    &here,
-                    format!("duplicate entries in exportTo: '.' and the current namespace {key:?} are the same"),
-                );
-            } else {
-                r.error(
-                    &here,
-                    format!("duplicate entries in exportTo for entry {e:?}"),
-                );
-            }
-        } else if key == "~" {
-            r.error(
-                &here,
-                "exportTo '~' (none) is not allowed here: use '.', '*' or namespace names",
-            );
-        } else if key == "." || key == "*" || rules::is_dns1123_label(key) {
-            seen.push(key);
-        } else {
-            r.error(
-                &here,
-                format!("exportTo entry {e:?} invalid: only '.', '*' or a namespace name (a DNS-1123 label) is allowed"),
-            );
-        }
-    }
-    if seen.contains(&"*") && export_to.len() > 1 {
-        r.error(
+    } else if total != 100 {
+        let split: Vec<String> = weights
+            .iter()
+            .map(|w| format!("{:.1}%", *w as f64 * 100.0 / total as f64))
+            .collect();
+        r.warning(
             at,
-            "cannot have both public (*) and non-public exportTo values: '*' already exports to every namespace",
+            format!(
+                "weights sum to {total}, not 100: traffic is split in proportion ({})",
+                split.join(" / ")
+            ),
         );
     }
 }

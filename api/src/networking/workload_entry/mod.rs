@@ -136,7 +136,7 @@ pub fn validate_workload_entry(
                             "endpoint address {addr:?} is not a valid IP address: STATIC resolution needs IP addresses or unix:// sockets (use resolution DNS for host names)"
                         ),
                     );
-                } else if let Some(p) = fqdn_problem(addr) {
+                } else if let Some(p) = rules::fqdn_problem(addr) {
                     r.error(
                         &addr_at,
                         format!("address {addr:?} is not a valid FQDN or an IP address: {p}"),
@@ -154,7 +154,7 @@ pub fn validate_workload_entry(
                 );
             } else if !addr.is_empty()
                 && !rules::is_ip(addr)
-                && let Some(p) = fqdn_problem(addr)
+                && let Some(p) = rules::fqdn_problem(addr)
             {
                 r.error(
                     &addr_at,
@@ -297,18 +297,4 @@ pub(crate) fn unix_address_problem(path: &str) -> Option<String> {
         ));
     }
     None
-}
-
-/// Istio's `ValidateFQDN`: a host name of DNS labels, at most 255 characters, with
-/// no wildcards and a top-level label that is not all digits.
-pub(crate) fn fqdn_problem(host: &str) -> Option<String> {
-    if host.is_empty() {
-        return Some("empty domain name not allowed".into());
-    }
-    if host.len() > 255 {
-        return Some(format!(
-            "domain name {host:?} too long (max 255 characters)"
-        ));
-    }
-    rules::dns1123_labels_problem(host)
 }
