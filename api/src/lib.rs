@@ -19,6 +19,7 @@ pub mod load;
 pub mod networking;
 pub mod object;
 pub mod path;
+pub mod proxy;
 pub mod resource;
 pub mod security;
 pub mod telemetry;

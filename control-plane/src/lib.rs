@@ -5,4 +5,6 @@
 //! stream it to them. It is not for data-path code: the proxy crate never depends on
 //! this one.
 
+pub mod compiler;
+pub mod registry;
 pub mod store;

@@ -1,0 +1,165 @@
+//! The config a proxy runs: what the control plane's compiler produces from the
+//! mesh's resources and registry, what the discovery protocol carries (JSON in a
+//! protobuf envelope), and what the proxy's admin endpoint dumps.
+//!
+//! It is Envoy's model in miniature: **listeners** (what the proxy accepts),
+//! **routes** (outbound HTTP: virtual hosts by authority, routes by match, an action),
+//! **clusters** (a named upstream: service, port, subset, balancing and policies) and
+//! **endpoints** (a cluster's members). Each is one discovery type, pushed and acked
+//! separately. Names follow Istio's (`outbound|9080|v1|reviews.default.svc.cluster.local`)
+//! so what users read in `proxy-config` matches what they know.
+//!
+//! Everything here is plain data: the proxy turns it into its own runtime form at
+//! the boundary, and rejects (NACKs) what it cannot run.
+
+mod route;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use route::*;
+
+/// The discovery type names, in the order the control plane pushes them on a new
+/// stream (clusters before endpoints before routes, so nothing routes to a cluster
+/// the proxy has not heard of).
+pub const TYPE_LISTENERS: &str = "listeners";
+pub const TYPE_CLUSTERS: &str = "clusters";
+pub const TYPE_ENDPOINTS: &str = "endpoints";
+pub const TYPE_ROUTES: &str = "routes";
+pub const PUSH_ORDER: [&str; 4] = [TYPE_LISTENERS, TYPE_CLUSTERS, TYPE_ENDPOINTS, TYPE_ROUTES];
+
+/// A proxy's whole config, one field per discovery type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyConfig {
+    pub listeners: Listeners,
+    pub clusters: Vec<Cluster>,
+    pub endpoints: Vec<ClusterEndpoints>,
+    pub routes: RouteConfig,
+}
+
+impl ProxyConfig {
+    /// One type's payload as the discovery protocol carries it.
+    pub fn encode(&self, type_url: &str) -> Option<Vec<u8>> {
+        let v = match type_url {
+            TYPE_LISTENERS => serde_json::to_vec(&self.listeners),
+            TYPE_CLUSTERS => serde_json::to_vec(&self.clusters),
+            TYPE_ENDPOINTS => serde_json::to_vec(&self.endpoints),
+            TYPE_ROUTES => serde_json::to_vec(&self.routes),
+            _ => return None,
+        };
+        v.ok()
+    }
+}
+
+/// The well-known DNS suffix of services (`<name>.<namespace>.svc.cluster.local`).
+pub const CLUSTER_DOMAIN: &str = "svc.cluster.local";
+
+/// `outbound|<port>|<subset>|<host>`, as Istio names clusters.
+pub fn outbound_cluster_name(port: u16, subset: Option<&str>, host: &str) -> String {
+    format!("outbound|{port}|{}|{host}", subset.unwrap_or(""))
+}
+
+/// What the proxy listens for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listeners {
+    /// Inbound: the service ports this workload serves, each forwarded to the app.
+    pub inbound: Vec<InboundPort>,
+}
+
+/// One service port of this workload and the local app port behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundPort {
+    /// The port clients address (`reviews:9080`).
+    pub port: u16,
+    /// The port the app listens on, on loopback.
+    pub app_port: u16,
+    pub protocol: Protocol,
+}
+
+/// How a port's traffic is carried, as Istio decides it from the Service port's
+/// name or appProtocol (`http-web`, `grpc`, `tcp-db`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Http,
+    Http2,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    /// Istio's protocol selection from a port name (`http`, `http-foo`, `grpc-x`) or
+    /// an explicit appProtocol; unknown names are TCP... except that local mode has
+    /// no sniffing yet, so an unnamed port is HTTP (what `meshctl run` serves).
+    pub fn from_port_name(name: &str, app_protocol: Option<&str>) -> Self {
+        let p = app_protocol.unwrap_or(name).to_ascii_lowercase();
+        let prefix = p.split(['-', '_']).next().unwrap_or("");
+        match prefix {
+            "" | "http" | "http1" => Protocol::Http,
+            "http2" | "h2c" | "kubernetes.io/h2c" => Protocol::Http2,
+            "grpc" | "grpc-web" => Protocol::Grpc,
+            "tcp" | "mongo" | "mysql" | "redis" | "tls" | "https" => Protocol::Tcp,
+            _ => Protocol::Tcp,
+        }
+    }
+
+    pub fn is_http(self) -> bool {
+        !matches!(self, Protocol::Tcp)
+    }
+}
+
+/// An upstream: one service port, optionally one subset of its workloads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    /// `outbound|9080|v1|reviews.default.svc.cluster.local`.
+    pub name: String,
+    /// The service's FQDN.
+    pub service: String,
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
+    pub protocol: Protocol,
+    #[serde(default)]
+    pub lb_policy: LbPolicy,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LbPolicy {
+    #[default]
+    RoundRobin,
+    LeastRequest,
+    Random,
+}
+
+/// A cluster's members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterEndpoints {
+    pub cluster: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// One workload in a cluster: where its sidecar accepts traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    /// The workload's sidecar inbound address (`127.0.0.1:41234`).
+    pub address: String,
+    /// The proxy id of the workload, for `proxy-config endpoints`.
+    pub proxy_id: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_weight() -> u32 {
+    1
+}

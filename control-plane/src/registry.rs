@@ -1,0 +1,93 @@
+//! The service registry: the workloads whose sidecars are connected right now.
+//!
+//! A workload joins when its sidecar opens a discovery stream (and says who it is)
+//! and leaves when the stream ends. Services are declared by Kubernetes Service
+//! objects in the store, or known only through their workloads.
+
+use std::collections::BTreeMap;
+
+use mesh_api::proxy::Protocol;
+use serde::{Deserialize, Serialize};
+
+/// One running workload, as its sidecar described it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workload {
+    /// Unique per sidecar instance (`reviews-v2-7f3c.default`).
+    pub proxy_id: String,
+    /// The service it belongs to (its short name: `reviews`).
+    pub service: String,
+    pub namespace: String,
+    pub service_account: String,
+    /// Includes Istio's canonical `app` and `version` labels.
+    pub labels: BTreeMap<String, String>,
+    /// Where other sidecars send this workload's traffic.
+    pub inbound_address: String,
+    /// The sidecar's outbound listener (the app's HTTP proxy).
+    pub outbound_address: String,
+    /// The sidecar's admin listener (loopback).
+    pub admin_address: String,
+    pub ports: Vec<WorkloadPort>,
+    pub proxy_version: String,
+    /// When the sidecar connected, in seconds since the Unix epoch.
+    pub connected_unix: u64,
+}
+
+impl Workload {
+    /// `<service>.<namespace>.svc.cluster.local`.
+    pub fn service_fqdn(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.service,
+            self.namespace,
+            mesh_api::proxy::CLUSTER_DOMAIN
+        )
+    }
+}
+
+/// A service port the workload serves, and the app port behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadPort {
+    pub port: u16,
+    pub app_port: u16,
+    /// Declared by `meshctl run`; `None` lets the Service object decide (HTTP when
+    /// nothing does).
+    pub protocol: Option<Protocol>,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The connected workloads, by proxy id.
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
+    workloads: BTreeMap<String, Workload>,
+}
+
+impl Registry {
+    /// Add or replace a workload. Returns the previous entry of that proxy id.
+    pub fn join(&mut self, w: Workload) -> Option<Workload> {
+        self.workloads.insert(w.proxy_id.clone(), w)
+    }
+
+    pub fn leave(&mut self, proxy_id: &str) -> Option<Workload> {
+        self.workloads.remove(proxy_id)
+    }
+
+    pub fn get(&self, proxy_id: &str) -> Option<&Workload> {
+        self.workloads.get(proxy_id)
+    }
+
+    /// Every workload, sorted by proxy id.
+    pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
+        self.workloads.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.workloads.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workloads.is_empty()
+    }
+}
