@@ -1,0 +1,1 @@
+//! PLACEHOLDER: mesh-proxy, the sidecar data plane.
