@@ -1,1 +1,3 @@
 //! PLACEHOLDER: mesh-proxy, the sidecar data plane.
+
+pub mod discovery;

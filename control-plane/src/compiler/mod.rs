@@ -12,8 +12,23 @@ pub struct MeshState<'a> {
     pub workloads: &'a [Workload],
 }
 
+/// The per-mesh work, done once per snapshot.
+#[derive(Debug)]
+pub struct MeshIndex {}
+
+impl MeshIndex {
+    pub fn new(state: &MeshState<'_>) -> Self {
+        let _ = state;
+        Self {}
+    }
+
+    pub fn compile_for(&self, proxy: &Workload) -> ProxyConfig {
+        let _ = proxy;
+        ProxyConfig::default()
+    }
+}
+
 /// The config `proxy` should run, given the mesh's state. A pure function.
 pub fn compile(state: &MeshState<'_>, proxy: &Workload) -> ProxyConfig {
-    let _ = (state, proxy);
-    ProxyConfig::default()
+    MeshIndex::new(state).compile_for(proxy)
 }

@@ -1,0 +1,131 @@
+//! The gRPC discovery service: one bidirectional stream per proxy.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::Stream;
+use mesh_api::discovery::discovery_server::Discovery;
+use mesh_api::discovery::proxy_message::Message;
+use mesh_api::discovery::{Hello, ProxyMessage, Push};
+use mesh_api::proxy::Protocol;
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::state::Shared;
+use crate::registry::{Workload, WorkloadPort};
+
+/// How many pushes may wait for a slow proxy before the push loop backs off.
+const QUEUE: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct DiscoveryService {
+    shared: Arc<Shared>,
+}
+
+impl DiscoveryService {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+/// Convert the proxy's introduction at the boundary, rejecting what cannot be a
+/// workload.
+impl TryFrom<&Hello> for Workload {
+    type Error = Status;
+
+    fn try_from(h: &Hello) -> Result<Self, Status> {
+        if h.proxy_id.is_empty() || h.service.is_empty() || h.namespace.is_empty() {
+            return Err(Status::invalid_argument(
+                "hello needs proxy_id, service and namespace",
+            ));
+        }
+        let ports = h
+            .ports
+            .iter()
+            .map(|p| {
+                let port = u16::try_from(p.port)
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| Status::invalid_argument(format!("port {} out of range", p.port)))?;
+                let app_port = u16::try_from(p.app_port)
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| {
+                        Status::invalid_argument(format!("app port {} out of range", p.app_port))
+                    })?;
+                Ok(WorkloadPort {
+                    port,
+                    app_port,
+                    protocol: (!p.protocol.is_empty())
+                        .then(|| Protocol::from_port_name(&p.protocol, None)),
+                    name: p.name.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        Ok(Workload {
+            proxy_id: h.proxy_id.clone(),
+            service: h.service.clone(),
+            namespace: h.namespace.clone(),
+            service_account: if h.service_account.is_empty() {
+                "default".into()
+            } else {
+                h.service_account.clone()
+            },
+            labels: h.labels.clone().into_iter().collect(),
+            inbound_address: h.inbound_address.clone(),
+            outbound_address: h.outbound_address.clone(),
+            admin_address: h.admin_address.clone(),
+            ports,
+            proxy_version: h.proxy_version.clone(),
+            connected_unix: 0,
+        })
+    }
+}
+
+type PushStream = Pin<Box<dyn Stream<Item = Result<Push, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Discovery for DiscoveryService {
+    type StreamStream = PushStream;
+
+    async fn stream(
+        &self,
+        request: Request<Streaming<ProxyMessage>>,
+    ) -> Result<Response<PushStream>, Status> {
+        let mut inbound = request.into_inner();
+        let first = inbound
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("stream closed before hello"))?;
+        let Some(Message::Hello(hello)) = first.message else {
+            return Err(Status::invalid_argument("the first message must be a hello"));
+        };
+        let workload = Workload::try_from(&hello)?;
+        let proxy_id = workload.proxy_id.clone();
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let stream_id = self.shared.connect(workload, tx);
+        tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy connected");
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            loop {
+                match inbound.message().await {
+                    Ok(Some(ProxyMessage {
+                        message: Some(Message::Ack(ack)),
+                    })) => shared.answer(&proxy_id, stream_id, &ack),
+                    Ok(Some(_)) => {
+                        tracing::warn!(proxy = %proxy_id, "unexpected message after hello; ignored");
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::info!(proxy = %proxy_id, error = %e, "stream error");
+                        break;
+                    }
+                }
+            }
+            tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy disconnected");
+            shared.disconnect(&proxy_id, stream_id);
+        });
+        let out = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        Ok(Response::new(Box::pin(out)))
+    }
+}

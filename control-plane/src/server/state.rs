@@ -1,0 +1,321 @@
+//! What the discovery server knows about each connected proxy, and the push logic:
+//! compile every proxy's config from one snapshot of the mesh, and send each type
+//! whose content changed, with a new version and nonce.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use mesh_api::discovery::Push;
+use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use crate::compiler::{MeshIndex, MeshState};
+use crate::registry::{Registry, Workload};
+use crate::store::{Store, StoreError};
+
+/// Where a pushed type stands for one proxy, as `proxy-status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SyncStatus {
+    /// The proxy acknowledged the last push.
+    Synced,
+    /// A push is out and not yet acknowledged.
+    Stale,
+    /// Nothing of this type was sent yet.
+    NotSent,
+    /// The proxy rejected the last push (NACK) and runs an older version.
+    Error,
+}
+
+/// One type's push state for one proxy.
+#[derive(Debug, Clone, Default)]
+struct TypeState {
+    sent_version: String,
+    sent_nonce: String,
+    sent_at: Option<Instant>,
+    payload: Vec<u8>,
+    acked_version: String,
+    nack: Option<String>,
+    answered_nonce: String,
+}
+
+impl TypeState {
+    fn status(&self) -> SyncStatus {
+        if self.sent_nonce.is_empty() {
+            SyncStatus::NotSent
+        } else if self.answered_nonce != self.sent_nonce {
+            SyncStatus::Stale
+        } else if self.nack.is_some() {
+            SyncStatus::Error
+        } else {
+            SyncStatus::Synced
+        }
+    }
+}
+
+/// One connected proxy.
+#[derive(Debug)]
+struct Conn {
+    stream_id: u64,
+    workload: Workload,
+    tx: mpsc::Sender<Result<Push, tonic::Status>>,
+    types: BTreeMap<&'static str, TypeState>,
+}
+
+/// What `proxy-status` reports per proxy and type.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeStatus {
+    pub type_url: String,
+    pub status: SyncStatus,
+    pub sent_version: String,
+    pub acked_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For STALE: how long the push has waited for an answer, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyStatus {
+    pub proxy_id: String,
+    pub service: String,
+    pub namespace: String,
+    pub types: Vec<TypeStatus>,
+}
+
+/// Shared by the discovery streams, the push loop and the admin API.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Arc<Store>,
+    registry: Mutex<Registry>,
+    registry_rev: watch::Sender<u64>,
+    conns: Mutex<HashMap<String, Conn>>,
+    next_id: std::sync::atomic::AtomicU64,
+    pushes: std::sync::atomic::AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock means a panic elsewhere; the data is still consistent for our
+    // uses (each critical section is a few assignments).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn version_of(payload: &[u8]) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    payload.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+impl Shared {
+    pub fn new(store: Arc<Store>) -> Arc<Self> {
+        let (registry_rev, _) = watch::channel(0);
+        Arc::new(Self {
+            store,
+            registry: Mutex::new(Registry::default()),
+            registry_rev,
+            conns: Mutex::new(HashMap::new()),
+            next_id: std::sync::atomic::AtomicU64::new(1),
+            pushes: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// A proxy opened a stream and said who it is. Returns the stream's id. A
+    /// reconnecting proxy replaces its previous stream.
+    pub fn connect(
+        &self,
+        mut workload: Workload,
+        tx: mpsc::Sender<Result<Push, tonic::Status>>,
+    ) -> u64 {
+        let stream_id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        workload.connected_unix = unix_now();
+        let proxy_id = workload.proxy_id.clone();
+        lock(&self.registry).join(workload.clone());
+        lock(&self.conns).insert(
+            proxy_id,
+            Conn {
+                stream_id,
+                workload,
+                tx,
+                types: BTreeMap::new(),
+            },
+        );
+        self.registry_rev.send_modify(|r| *r += 1);
+        stream_id
+    }
+
+    /// A stream ended. Only the stream that is current for the proxy removes it.
+    pub fn disconnect(&self, proxy_id: &str, stream_id: u64) {
+        let mut conns = lock(&self.conns);
+        if conns.get(proxy_id).is_some_and(|c| c.stream_id == stream_id) {
+            conns.remove(proxy_id);
+            drop(conns);
+            lock(&self.registry).leave(proxy_id);
+            self.registry_rev.send_modify(|r| *r += 1);
+        }
+    }
+
+    /// A proxy answered a push.
+    pub fn answer(&self, proxy_id: &str, stream_id: u64, ack: &mesh_api::discovery::Ack) {
+        let mut conns = lock(&self.conns);
+        let Some(conn) = conns.get_mut(proxy_id).filter(|c| c.stream_id == stream_id) else {
+            return;
+        };
+        let Some(t) = conn.types.get_mut(ack.type_url.as_str()) else {
+            return;
+        };
+        if ack.nonce != t.sent_nonce {
+            // An answer to an older push; the newer one is still pending.
+            return;
+        }
+        t.answered_nonce = ack.nonce.clone();
+        t.acked_version = ack.version.clone();
+        t.nack = (!ack.error.is_empty()).then(|| ack.error.clone());
+        if let Some(err) = &t.nack {
+            tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, "proxy rejected config (NACK)");
+        }
+    }
+
+    pub fn registry_changes(&self) -> watch::Receiver<u64> {
+        self.registry_rev.subscribe()
+    }
+
+    pub fn workloads(&self) -> Vec<Workload> {
+        lock(&self.registry).workloads().cloned().collect()
+    }
+
+    /// Pushes sent since start.
+    pub fn push_count(&self) -> u64 {
+        self.pushes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The config the control plane would send `proxy_id` now.
+    pub fn compile_for(&self, proxy_id: &str) -> Result<Option<ProxyConfig>, StoreError> {
+        let workloads = self.workloads();
+        let Some(w) = workloads.iter().find(|w| w.proxy_id == proxy_id).cloned() else {
+            return Ok(None);
+        };
+        let resources: Vec<_> = self
+            .store
+            .list(None, None)?
+            .into_iter()
+            .map(|o| o.resource)
+            .collect();
+        let index = MeshIndex::new(&MeshState {
+            resources: &resources,
+            workloads: &workloads,
+        });
+        Ok(Some(index.compile_for(&w)))
+    }
+
+    /// Compile every connected proxy's config from one snapshot and send each type
+    /// whose payload changed. Returns how many pushes went out.
+    pub fn push_all(&self) -> Result<usize, StoreError> {
+        let resources: Vec<_> = self
+            .store
+            .list(None, None)?
+            .into_iter()
+            .map(|o| o.resource)
+            .collect();
+        let workloads = self.workloads();
+        let index = MeshIndex::new(&MeshState {
+            resources: &resources,
+            workloads: &workloads,
+        });
+        let targets: Vec<Workload> = lock(&self.conns)
+            .values()
+            .map(|c| c.workload.clone())
+            .collect();
+        let mut sent = 0;
+        for w in targets {
+            let config = index.compile_for(&w);
+            let mut conns = lock(&self.conns);
+            let Some(conn) = conns.get_mut(&w.proxy_id) else {
+                continue;
+            };
+            for type_url in PUSH_ORDER {
+                let Some(payload) = config.encode(type_url) else {
+                    continue;
+                };
+                let t = conn.types.entry(type_url).or_default();
+                if !t.sent_nonce.is_empty() && t.payload == payload {
+                    continue;
+                }
+                let nonce = self
+                    .next_id
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    .to_string();
+                let version = version_of(&payload);
+                let push = Push {
+                    type_url: type_url.to_owned(),
+                    version: version.clone(),
+                    nonce: nonce.clone(),
+                    payload: payload.clone(),
+                };
+                match conn.tx.try_send(Ok(push)) {
+                    Ok(()) => {
+                        t.sent_version = version;
+                        t.sent_nonce = nonce;
+                        t.sent_at = Some(Instant::now());
+                        t.payload = payload;
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        // The proxy is not reading; leave the type as it is so the
+                        // next round retries.
+                        tracing::warn!(proxy = %w.proxy_id, error = %e, "push queue full; will retry");
+                    }
+                }
+            }
+        }
+        self.pushes
+            .fetch_add(sent as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(sent)
+    }
+
+    /// Every proxy's sync state, sorted by proxy id.
+    pub fn status(&self) -> Vec<ProxyStatus> {
+        let conns = lock(&self.conns);
+        let mut out: Vec<ProxyStatus> = conns
+            .values()
+            .map(|c| ProxyStatus {
+                proxy_id: c.workload.proxy_id.clone(),
+                service: c.workload.service.clone(),
+                namespace: c.workload.namespace.clone(),
+                types: PUSH_ORDER
+                    .iter()
+                    .map(|ty| {
+                        let t = c.types.get(ty).cloned().unwrap_or_default();
+                        let status = t.status();
+                        TypeStatus {
+                            type_url: (*ty).to_owned(),
+                            status,
+                            sent_version: t.sent_version.clone(),
+                            acked_version: t.acked_version.clone(),
+                            error: t.nack.clone(),
+                            pending_ms: (status == SyncStatus::Stale)
+                                .then(|| t.sent_at.map(|s| s.elapsed().as_millis() as u64))
+                                .flatten(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
+        out
+    }
+}

@@ -1,0 +1,153 @@
+//! The proxy's side of the discovery protocol: connect to the control plane,
+//! introduce the workload, apply each push and answer it (ACK, or NACK with the
+//! reason), and when the control plane goes away keep serving with the last good
+//! config while reconnecting with capped exponential backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mesh_api::discovery::discovery_client::DiscoveryClient;
+use mesh_api::discovery::proxy_message::Message;
+use mesh_api::discovery::{Ack, Hello, ProxyMessage};
+use tokio::sync::mpsc;
+
+/// Where pushed config goes.
+pub trait ConfigSink: Send + Sync + 'static {
+    /// Apply one pushed type. An error keeps the previous config; its message is
+    /// sent back as the NACK's reason.
+    fn apply(&self, type_url: &str, version: &str, payload: &[u8]) -> Result<(), String>;
+
+    /// The version of a type the proxy runs now (empty if none), for NACKs.
+    fn version(&self, type_url: &str) -> String;
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscoveryOptions {
+    /// `http://127.0.0.1:15010`.
+    pub address: String,
+    pub hello: Hello,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl DiscoveryOptions {
+    pub fn new(address: String, hello: Hello) -> Self {
+        Self {
+            address,
+            hello,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The next wait after a failed attempt: doubled, capped.
+pub fn next_backoff(current: Duration, max: Duration) -> Duration {
+    (current * 2).min(max)
+}
+
+/// Run until `shutdown` resolves. Never returns an error: a control plane that is
+/// unreachable is retried forever, as a sidecar must.
+pub async fn run(
+    opts: DiscoveryOptions,
+    sink: Arc<dyn ConfigSink>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut backoff = opts.initial_backoff;
+    loop {
+        let attempt = session(&opts, sink.as_ref());
+        let outcome = tokio::select! {
+            _ = &mut shutdown => return,
+            r = attempt => r,
+        };
+        match outcome {
+            Ok(()) => {
+                tracing::warn!(address = %opts.address, "control plane closed the stream; serving the last config and reconnecting");
+                backoff = opts.initial_backoff;
+            }
+            Err(e) => {
+                tracing::warn!(address = %opts.address, error = %e, retry_in_ms = backoff.as_millis() as u64, "control plane unreachable; serving the last config");
+            }
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = next_backoff(backoff, opts.max_backoff);
+    }
+}
+
+/// One stream, from connect to its end.
+async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), String> {
+    let endpoint = tonic::transport::Endpoint::from_shared(opts.address.clone())
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true);
+    let channel = endpoint.connect().await.map_err(|e| chain(&e))?;
+    let mut client = DiscoveryClient::new(channel);
+    let (tx, mut rx) = mpsc::channel::<ProxyMessage>(16);
+    tx.send(ProxyMessage {
+        message: Some(Message::Hello(opts.hello.clone())),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let outbound = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut pushes = client
+        .stream(outbound)
+        .await
+        .map_err(|s| s.message().to_owned())?
+        .into_inner();
+    tracing::info!(address = %opts.address, "connected to the control plane");
+    while let Some(push) = pushes.message().await.map_err(|s| s.message().to_owned())? {
+        let (version, error) = match sink.apply(&push.type_url, &push.version, &push.payload) {
+            Ok(()) => (push.version.clone(), String::new()),
+            Err(e) => {
+                tracing::warn!(type_url = %push.type_url, version = %push.version, error = %e, "rejected config (NACK); keeping the previous one");
+                (sink.version(&push.type_url), e)
+            }
+        };
+        let ack = Ack {
+            type_url: push.type_url,
+            version,
+            nonce: push.nonce,
+            error,
+        };
+        tx.send(ProxyMessage {
+            message: Some(Message::Ack(ack)),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let max = Duration::from_secs(5);
+        let mut b = Duration::from_millis(100);
+        let mut seen = vec![b];
+        for _ in 0..8 {
+            b = next_backoff(b, max);
+            seen.push(b);
+        }
+        assert_eq!(seen[1], Duration::from_millis(200));
+        assert_eq!(seen[5], Duration::from_millis(3200));
+        assert_eq!(*seen.last().expect("some"), max);
+    }
+}
