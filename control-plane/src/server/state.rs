@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mesh_api::discovery::Push;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::compiler::{MeshIndex, MeshState};
@@ -17,7 +17,7 @@ use crate::registry::{Registry, Workload};
 use crate::store::{Store, StoreError};
 
 /// Where a pushed type stands for one proxy, as `proxy-status` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SyncStatus {
     /// The proxy acknowledged the last push.
@@ -66,7 +66,7 @@ struct Conn {
 }
 
 /// What `proxy-status` reports per proxy and type.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeStatus {
     pub type_url: String,
@@ -80,7 +80,7 @@ pub struct TypeStatus {
     pub pending_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProxyStatus {
     pub proxy_id: String,
