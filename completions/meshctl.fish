@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_meshctl_global_optspecs
-    string join \n o/output= n/namespace= A/all-namespaces color= context= kubeconfig= h/help V/version
+    string join \n o/output= n/namespace= A/all-namespaces color= context= kubeconfig= home= h/help V/version
 end
 
 function __fish_meshctl_needs_command
@@ -34,13 +34,114 @@ always\t''
 never\t''"
 complete -c meshctl -n "__fish_meshctl_needs_command" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
 complete -c meshctl -n "__fish_meshctl_needs_command" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_needs_command" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
 complete -c meshctl -n "__fish_meshctl_needs_command" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_needs_command" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "install" -d 'Start the local control plane'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "uninstall" -d 'Stop the local control plane'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "control-plane"
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "version" -d 'Print the version of meshctl'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l set -d 'A setting as KEY=VALUE (see above)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l timeout -d 'How long to wait for the control plane to be ready, in seconds' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s y -l skip-confirmation -d 'Do not ask for confirmation'
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -l purge -d 'Also delete the mesh home: the stored config, logs and state'
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s y -l skip-confirmation -d 'Do not ask for confirmation'
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand uninstall" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s f -l filename -d 'A file, a directory, or \'-\' for standard input (repeatable)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l dry-run -d 'Validate and show what would be applied, store nothing'
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand get" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s f -l filename -d 'Delete what these files define (repeatable)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s f -l filename -d 'A file, a directory, or \'-\' for standard input (repeatable)' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
@@ -52,9 +153,59 @@ always\t''
 never\t''"
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l discovery-address -d 'Where proxies connect' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l admin-address -d 'Where the CLI connects' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l log-level -d 'Log level: error, warn, info, debug, trace' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -65,6 +216,7 @@ always\t''
 never\t''"
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand version" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -l short -d 'Print only the version number'
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -79,10 +231,20 @@ always\t''
 never\t''"
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from validate version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from validate version completion help" -f -a "version" -d 'Print the version of meshctl'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from validate version completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from validate version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "install" -d 'Start the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "uninstall" -d 'Stop the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "control-plane"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "version" -d 'Print the version of meshctl'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from control-plane" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'

@@ -72,6 +72,10 @@ pub struct GlobalArgs {
     /// Kubernetes config file (for Kubernetes mode; local commands do not use it)
     #[arg(long, global = true, value_name = "FILE", env = "KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
+
+    /// The mesh home: the local control plane's state, logs and store [default: ~/.meshctl]
+    #[arg(long, global = true, value_name = "DIR", env = "MESHCTL_HOME")]
+    pub home: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,9 +99,167 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Install(InstallArgs),
+    Uninstall(UninstallArgs),
+    Check(CheckArgs),
+    Apply(ApplyArgs),
+    Get(GetArgs),
+    Delete(DeleteArgs),
     Validate(ValidateArgs),
+    ProxyStatus(ProxyStatusArgs),
+    #[command(subcommand)]
+    ControlPlane(ControlPlaneCommand),
     Version(VersionArgs),
     Completion(CompletionArgs),
+}
+
+/// Start the local control plane
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Start the mesh's control plane on this machine, as a background process with its
+state under the mesh home (--home, $MESHCTL_HOME, default ~/.meshctl): the config
+store, a log file and a pid file. Waits until it is ready and says where it
+listens. Installing again when it is already running is safe: it says what it found.
+
+Settings (--set KEY=VALUE, repeatable):
+  discoveryAddress   where proxies connect          [default: 127.0.0.1:0, any free port]
+  adminAddress       where the CLI connects          [default: 127.0.0.1:0]
+  logLevel           error, warn, info, debug, trace [default: info]",
+    after_help = "\
+Examples:
+  meshctl install
+  meshctl install --home /tmp/mesh -y
+  meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug"
+)]
+pub struct InstallArgs {
+    /// A setting as KEY=VALUE (see above)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long = "skip-confirmation")]
+    pub yes: bool,
+
+    /// How long to wait for the control plane to be ready, in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// Stop the local control plane
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  meshctl uninstall\n  meshctl uninstall --purge -y")]
+pub struct UninstallArgs {
+    /// Also delete the mesh home: the stored config, logs and state
+    #[arg(long)]
+    pub purge: bool,
+
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long = "skip-confirmation")]
+    pub yes: bool,
+}
+
+/// Check that the mesh is installed and healthy, and say how to fix what is not
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  meshctl check\n  meshctl check -o json")]
+pub struct CheckArgs {}
+
+/// Apply resources to the mesh: all of them, or none if any is invalid
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Store resources in the mesh's config store. Every input is validated first, with
+the rules of `meshctl validate`; if anything is invalid nothing is applied and
+every problem is shown with its file and line. Resources without a namespace go
+to --namespace (default: default). Proxies get the new config within a second.",
+    after_help = "\
+Examples:
+  meshctl apply -f samples/bookinfo/networking/destination-rule-all.yaml
+  meshctl apply -f samples/bookinfo/networking/ -n bookinfo
+  cat vs.yaml | meshctl apply -f -"
+)]
+pub struct ApplyArgs {
+    /// A file, a directory, or '-' for standard input (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Validate and show what would be applied, store nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// List or show resources, or the workloads in the mesh
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+List resources of a kind, or show one. KIND is a kind as kubectl names it
+(virtualservices, vs, destinationrule, dr, ...), or `workloads` for the running
+workloads and their sidecars' addresses.",
+    after_help = "\
+Examples:
+  meshctl get virtualservices
+  meshctl get vs reviews -o yaml
+  meshctl get dr -A
+  meshctl get workloads -o json"
+)]
+pub struct GetArgs {
+    /// The kind, or `workloads`
+    pub kind: String,
+    /// One resource's name
+    pub name: Option<String>,
+}
+
+/// Delete resources, named on the command line or by the files that define them
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  meshctl delete vs reviews
+  meshctl delete -f samples/bookinfo/networking/virtual-service-reviews-80-20.yaml")]
+pub struct DeleteArgs {
+    /// Delete what these files define (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH", conflicts_with_all = ["kind", "names"])]
+    pub files: Vec<PathBuf>,
+    /// The kind of the resources to delete
+    #[arg(required_unless_present = "files")]
+    pub kind: Option<String>,
+    /// Their names
+    #[arg(required_unless_present = "files")]
+    pub names: Vec<String>,
+}
+
+/// Show whether each proxy runs the config the control plane sent it
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+One row per proxy, with the state of each config type:
+  SYNCED     the proxy acknowledged the latest config
+  STALE      the latest config was sent and not yet acknowledged (with how long)
+  NOT SENT   nothing of this type was sent yet
+  ERROR      the proxy rejected the latest config and runs the previous one",
+    after_help = "Examples:\n  meshctl proxy-status\n  meshctl proxy-status -o json"
+)]
+pub struct ProxyStatusArgs {
+    /// Only this proxy
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ControlPlaneCommand {
+    /// Run the control plane in the foreground (what `meshctl install` starts)
+    Run(ControlPlaneRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ControlPlaneRunArgs {
+    /// Where proxies connect
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub discovery_address: std::net::SocketAddr,
+    /// Where the CLI connects
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub admin_address: std::net::SocketAddr,
+    /// Log level: error, warn, info, debug, trace
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

@@ -60,5 +60,20 @@ fn no_command_is_a_placeholder() {
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect();
-    assert_eq!(names, ["validate", "version", "completion"]);
+    assert_eq!(
+        names,
+        [
+            "install",
+            "uninstall",
+            "check",
+            "apply",
+            "get",
+            "delete",
+            "validate",
+            "proxy-status",
+            "control-plane",
+            "version",
+            "completion"
+        ]
+    );
 }

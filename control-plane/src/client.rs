@@ -41,7 +41,12 @@ impl AdminClient {
         self.addr
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes, ClientError> {
         let req = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr))
@@ -51,10 +56,14 @@ impl AdminClient {
                 addr: self.addr,
                 message: e.to_string(),
             })?;
-        let resp = self.http.request(req).await.map_err(|e| ClientError::Unreachable {
-            addr: self.addr,
-            message: error_chain(&e),
-        })?;
+        let resp = self
+            .http
+            .request(req)
+            .await
+            .map_err(|e| ClientError::Unreachable {
+                addr: self.addr,
+                message: error_chain(&e),
+            })?;
         let status = resp.status();
         let bytes = resp
             .into_body()
@@ -82,7 +91,11 @@ impl AdminClient {
         decode(&bytes)
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
         let body = serde_json::to_vec(body).map_err(|e| ClientError::Protocol {
             status: StatusCode::BAD_REQUEST,
             body: e.to_string(),

@@ -35,7 +35,11 @@ fn hello(id: &str) -> Hello {
         service: "reviews".into(),
         namespace: "default".into(),
         service_account: "bookinfo-reviews".into(),
-        labels: [("app".to_string(), "reviews".to_string()), ("version".into(), "v1".into())].into(),
+        labels: [
+            ("app".to_string(), "reviews".to_string()),
+            ("version".into(), "v1".into()),
+        ]
+        .into(),
         inbound_address: "127.0.0.1:1".into(),
         ports: vec![ServicePort {
             port: 9080,
@@ -52,7 +56,10 @@ fn hello(id: &str) -> Hello {
 async fn wait_for<F: Fn(&[ProxyStatus]) -> bool>(admin: &AdminClient, f: F) -> Vec<ProxyStatus> {
     let mut last = Vec::new();
     for _ in 0..300 {
-        last = admin.get::<Vec<ProxyStatus>>("/v1/proxy-status").await.expect("status");
+        last = admin
+            .get::<Vec<ProxyStatus>>("/v1/proxy-status")
+            .await
+            .expect("status");
         if f(&last) {
             return last;
         }
@@ -71,9 +78,11 @@ async fn pushes_every_type_and_tracks_acks_and_nacks() {
         .await
         .expect("connect");
     let (tx, mut rx) = mpsc::channel::<ProxyMessage>(8);
-    tx.send(ProxyMessage { message: Some(Message::Hello(hello("reviews-v1.default"))) })
-        .await
-        .expect("send hello");
+    tx.send(ProxyMessage {
+        message: Some(Message::Hello(hello("reviews-v1.default"))),
+    })
+    .await
+    .expect("send hello");
     let mut pushes = client
         .stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
         .await
@@ -96,14 +105,30 @@ async fn pushes_every_type_and_tracks_acks_and_nacks() {
 
     // Before any answer: STALE.
     let s = wait_for(&admin, |s| s.len() == 1).await;
-    assert!(s[0].types.iter().all(|t| t.status == SyncStatus::Stale), "{s:#?}");
+    assert!(
+        s[0].types.iter().all(|t| t.status == SyncStatus::Stale),
+        "{s:#?}"
+    );
 
     // ACK three, NACK routes.
     for p in &got {
-        let error = if p.type_url == "routes" { "route to nowhere".to_string() } else { String::new() };
-        let version = if error.is_empty() { p.version.clone() } else { String::new() };
+        let error = if p.type_url == "routes" {
+            "route to nowhere".to_string()
+        } else {
+            String::new()
+        };
+        let version = if error.is_empty() {
+            p.version.clone()
+        } else {
+            String::new()
+        };
         tx.send(ProxyMessage {
-            message: Some(Message::Ack(Ack { type_url: p.type_url.clone(), version, nonce: p.nonce.clone(), error })),
+            message: Some(Message::Ack(Ack {
+                type_url: p.type_url.clone(),
+                version,
+                nonce: p.nonce.clone(),
+                error,
+            })),
         })
         .await
         .expect("send ack");
@@ -147,7 +172,13 @@ async fn invalid_applies_are_rejected_whole() {
         "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}, "weight": -1}]}]}
     });
     let err = admin
-        .post::<_, ApplyResponse>("/v1/apply", &ApplyRequest { manifests: vec![good.clone(), bad], dry_run: false })
+        .post::<_, ApplyResponse>(
+            "/v1/apply",
+            &ApplyRequest {
+                manifests: vec![good.clone(), bad],
+                dry_run: false,
+            },
+        )
         .await
         .expect_err("rejected");
     let ClientError::Rejected(ErrorResponse { problems, .. }) = err else {
@@ -159,7 +190,13 @@ async fn invalid_applies_are_rejected_whole() {
     assert!(stored.is_empty(), "nothing applied: {stored:#?}");
 
     let ok: ApplyResponse = admin
-        .post("/v1/apply", &ApplyRequest { manifests: vec![good], dry_run: false })
+        .post(
+            "/v1/apply",
+            &ApplyRequest {
+                manifests: vec![good],
+                dry_run: false,
+            },
+        )
         .await
         .expect("applied");
     assert_eq!(ok.revision, 1);

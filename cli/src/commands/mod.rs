@@ -1,7 +1,15 @@
 //! One file per subcommand; each turns its arguments into a library call and hands
 //! the result to the output module.
 
+pub mod apply;
+pub mod check;
 pub mod completion;
+pub mod control_plane;
+pub mod get;
+pub mod install;
+pub mod mesh;
+pub mod proxy_status;
+pub mod signals;
 pub mod validate;
 pub mod version;
 
@@ -9,8 +17,17 @@ use crate::cli::{Cli, Command};
 use crate::output::Output;
 
 pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
+    let g = &cli.global;
     match &cli.command {
+        Command::Install(args) => install::install(args, g, out),
+        Command::Uninstall(args) => install::uninstall(args, g, out),
+        Command::Check(args) => check::run(args, g, out),
+        Command::Apply(args) => apply::apply(args, g, out),
+        Command::Get(args) => get::run(args, g, out),
+        Command::Delete(args) => apply::delete(args, g, out),
         Command::Validate(args) => validate::run(args, out),
+        Command::ProxyStatus(args) => proxy_status::run(args, g, out),
+        Command::ControlPlane(cmd) => control_plane::run(cmd, g),
         Command::Version(args) => version::run(args, out),
         Command::Completion(args) => completion::run(args, out),
     }

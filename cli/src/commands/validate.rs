@@ -67,10 +67,16 @@ pub fn run(args: &ValidateArgs, out: &Output) -> anyhow::Result<()> {
     }
 }
 
-fn print_text(report: &ValidateReport, out: &Output) -> std::io::Result<()> {
-    for d in &report.diagnostics {
+/// Each diagnostic on its own line.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], out: &Output) -> std::io::Result<()> {
+    for d in diagnostics {
         out.line(&render(d, out))?;
     }
+    Ok(())
+}
+
+fn print_text(report: &ValidateReport, out: &Output) -> std::io::Result<()> {
+    print_diagnostics(&report.diagnostics, out)?;
     let what = format!(
         "{} {} in {} {}",
         report.resources,
@@ -114,7 +120,7 @@ fn print_text(report: &ValidateReport, out: &Output) -> std::io::Result<()> {
 }
 
 /// `file:line:col: error[CODE]: Kind ns/name: field: message`, coloured on a terminal.
-fn render(d: &Diagnostic, out: &Output) -> String {
+pub fn render(d: &Diagnostic, out: &Output) -> String {
     let mut s = String::new();
     if let Some(loc) = d.location() {
         s.push_str(&out.paint(output::BOLD, &format!("{loc}:")));

@@ -64,9 +64,8 @@ pub async fn serve(
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
-    let body = serde_json::to_vec(value).unwrap_or_else(|e| {
-        format!("{{\"message\":\"encode response: {e}\"}}").into_bytes()
-    });
+    let body = serde_json::to_vec(value)
+        .unwrap_or_else(|e| format!("{{\"message\":\"encode response: {e}\"}}").into_bytes());
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -134,7 +133,10 @@ async fn handle(shared: Arc<Shared>, discovery_address: &str, req: Request<Incom
         (Method::GET, "/v1/proxy-status") => Ok(json(StatusCode::OK, &shared.status())),
         (Method::GET, "/v1/proxy-config") => proxy_config(shared, &req).await,
         (Method::GET, "/metrics") => Ok(metrics(&shared)),
-        _ => Err(error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}"))),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: {path}"),
+        )),
     };
     result.unwrap_or_else(|e| e)
 }
@@ -146,7 +148,10 @@ pub fn prepare(manifests: Vec<serde_json::Value>) -> Result<Vec<Resource>, Vec<P
     let mut problems = Vec::new();
     for (i, m) in manifests.into_iter().enumerate() {
         let describe = |m: &serde_json::Value| {
-            let kind = m.get("kind").and_then(|k| k.as_str()).unwrap_or("<no kind>");
+            let kind = m
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or("<no kind>");
             let name = m
                 .pointer("/metadata/name")
                 .and_then(|k| k.as_str())
@@ -191,10 +196,7 @@ async fn apply(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Rep
         json(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ErrorResponse {
-                message: format!(
-                    "{} problem(s): nothing was applied",
-                    problems.len()
-                ),
+                message: format!("{} problem(s): nothing was applied", problems.len()),
                 problems,
             },
         )

@@ -46,7 +46,9 @@ impl TryFrom<&Hello> for Workload {
                 let port = u16::try_from(p.port)
                     .ok()
                     .filter(|p| *p > 0)
-                    .ok_or_else(|| Status::invalid_argument(format!("port {} out of range", p.port)))?;
+                    .ok_or_else(|| {
+                        Status::invalid_argument(format!("port {} out of range", p.port))
+                    })?;
                 let app_port = u16::try_from(p.app_port)
                     .ok()
                     .filter(|p| *p > 0)
@@ -98,7 +100,9 @@ impl Discovery for DiscoveryService {
             .await?
             .ok_or_else(|| Status::invalid_argument("stream closed before hello"))?;
         let Some(Message::Hello(hello)) = first.message else {
-            return Err(Status::invalid_argument("the first message must be a hello"));
+            return Err(Status::invalid_argument(
+                "the first message must be a hello",
+            ));
         };
         let workload = Workload::try_from(&hello)?;
         let proxy_id = workload.proxy_id.clone();

@@ -91,13 +91,14 @@ pub async fn run(
     })?;
     let store = Arc::new(Store::open(&opts.home.join(STORE_FILE))?);
     let shared = Shared::new(store);
-    let discovery = TcpListener::bind(opts.discovery)
-        .await
-        .map_err(|source| ServerError::Bind {
-            what: "discovery",
-            addr: opts.discovery,
-            source,
-        })?;
+    let discovery =
+        TcpListener::bind(opts.discovery)
+            .await
+            .map_err(|source| ServerError::Bind {
+                what: "discovery",
+                addr: opts.discovery,
+                source,
+            })?;
     let admin = TcpListener::bind(opts.admin)
         .await
         .map_err(|source| ServerError::Bind {

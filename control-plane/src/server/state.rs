@@ -161,7 +161,10 @@ impl Shared {
     /// A stream ended. Only the stream that is current for the proxy removes it.
     pub fn disconnect(&self, proxy_id: &str, stream_id: u64) {
         let mut conns = lock(&self.conns);
-        if conns.get(proxy_id).is_some_and(|c| c.stream_id == stream_id) {
+        if conns
+            .get(proxy_id)
+            .is_some_and(|c| c.stream_id == stream_id)
+        {
             conns.remove(proxy_id);
             drop(conns);
             lock(&self.registry).leave(proxy_id);

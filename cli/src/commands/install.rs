@@ -1,0 +1,249 @@
+//! `meshctl install` and `meshctl uninstall`: the local control plane as a
+//! background process under the mesh home.
+
+use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use mesh_control_plane::client::AdminClient;
+use mesh_control_plane::server::{STATE_FILE, StateFile};
+
+use crate::cli::{GlobalArgs, InstallArgs, UninstallArgs};
+use crate::commands::mesh;
+use crate::exit;
+use crate::output::{self, Output};
+
+pub const LOG_FILE: &str = "control-plane.log";
+pub const PID_FILE: &str = "control-plane.pid";
+
+/// What `--set` may change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallSettings {
+    pub discovery_address: String,
+    pub admin_address: String,
+    pub log_level: String,
+}
+
+impl Default for InstallSettings {
+    fn default() -> Self {
+        Self {
+            discovery_address: "127.0.0.1:0".into(),
+            admin_address: "127.0.0.1:0".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl InstallSettings {
+    pub fn from_sets(sets: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        for kv in sets {
+            let Some((k, v)) = kv.split_once('=') else {
+                return Err(format!("--set {kv:?}: expected KEY=VALUE"));
+            };
+            match k {
+                "discoveryAddress" | "adminAddress" => {
+                    v.parse::<std::net::SocketAddr>().map_err(|_| {
+                        format!("--set {k}={v}: expected an address such as 127.0.0.1:15010")
+                    })?;
+                    if k == "discoveryAddress" {
+                        s.discovery_address = v.into();
+                    } else {
+                        s.admin_address = v.into();
+                    }
+                }
+                "logLevel" => {
+                    if !["error", "warn", "info", "debug", "trace"].contains(&v) {
+                        return Err(format!(
+                            "--set logLevel={v}: one of error, warn, info, debug, trace"
+                        ));
+                    }
+                    s.log_level = v.into();
+                }
+                _ => {
+                    return Err(format!(
+                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel"
+                    ));
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
+fn confirm(prompt: &str, skip: bool) -> anyhow::Result<bool> {
+    if skip || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(true);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(prompt)
+        .default(true)
+        .interact()
+        .context("read confirmation")
+}
+
+pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let settings = match InstallSettings::from_sets(&args.set) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e);
+            return Err(exit::Exit::with(exit::USAGE));
+        }
+    };
+    let home = mesh::home(g);
+    if let Some(state) = mesh::running(&home) {
+        out.line(&format!(
+            "{} the control plane is already running in {} (pid {}): admin {}, discovery {}; nothing to do",
+            out.paint(output::OK, "installed:"),
+            home.display(),
+            state.pid,
+            state.admin_address,
+            state.discovery_address
+        ))?;
+        return Ok(());
+    }
+    if !confirm(
+        &format!("Install the meshctl control plane in {}?", home.display()),
+        args.yes,
+    )? {
+        out.line("cancelled: nothing was installed")?;
+        return Err(exit::Exit::with(exit::FAILURE));
+    }
+    std::fs::create_dir_all(&home).with_context(|| format!("create {}", home.display()))?;
+    let _ = std::fs::remove_file(home.join(STATE_FILE));
+    let log_path = home.join(LOG_FILE);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("open {}", log_path.display()))?;
+    let exe = std::env::current_exe().context("find the meshctl binary")?;
+    let mut child = Command::new(exe)
+        .arg("control-plane")
+        .arg("run")
+        .arg("--home")
+        .arg(&home)
+        .args(["--discovery-address", &settings.discovery_address])
+        .args(["--admin-address", &settings.admin_address])
+        .args(["--log-level", &settings.log_level])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("log file")?)
+        .stderr(log)
+        // Its own process group: Ctrl-C in this terminal does not stop it.
+        .process_group(0)
+        .spawn()
+        .context("start the control plane")?;
+    let pid = child.id();
+    std::fs::write(home.join(PID_FILE), format!("{pid}\n")).context("write pid file")?;
+
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message("starting the control plane");
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
+    let rt = mesh::runtime()?;
+    let state = loop {
+        if let Some(status) = child.try_wait().context("watch the control plane")? {
+            spinner.finish_and_clear();
+            bail!(
+                "the control plane exited ({status}) before it was ready; its log ({}) ends with:\n{}",
+                log_path.display(),
+                tail(&log_path, 15)
+            );
+        }
+        if let Some(state) = StateFile::read(&home).filter(|s| s.pid == pid) {
+            spinner.set_message("waiting for the control plane to answer");
+            let admin: AdminClient =
+                AdminClient::new(state.admin_address.parse().context("admin address")?);
+            if rt.block_on(admin.ready()) {
+                break state;
+            }
+        }
+        if Instant::now() > deadline {
+            spinner.finish_and_clear();
+            bail!(
+                "the control plane (pid {pid}) was not ready after {}s; see {}",
+                args.timeout,
+                log_path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    spinner.finish_and_clear();
+    out.line(&format!(
+        "{} control plane running (pid {})",
+        out.paint(output::OK, "installed:"),
+        state.pid
+    ))?;
+    out.line(&format!(
+        "  discovery  {}   proxies connect here",
+        state.discovery_address
+    ))?;
+    out.line(&format!(
+        "  admin      {}   meshctl connects here",
+        state.admin_address
+    ))?;
+    out.line(&format!(
+        "  home       {}   store, state, {LOG_FILE}",
+        home.display()
+    ))?;
+    out.line("next: meshctl run --service NAME --port PORT -- COMMAND, then meshctl proxy-status")?;
+    Ok(())
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+pub fn uninstall(args: &UninstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let home = mesh::home(g);
+    match mesh::running(&home) {
+        Some(state) => {
+            stop(state.pid)?;
+            out.line(&format!(
+                "stopped: control plane (pid {}); sidecars keep serving with their last config until they stop",
+                state.pid
+            ))?;
+        }
+        None => out.line(&format!(
+            "no control plane is running in {}; nothing to stop",
+            home.display()
+        ))?,
+    }
+    let _ = std::fs::remove_file(home.join(STATE_FILE));
+    let _ = std::fs::remove_file(home.join(PID_FILE));
+    if args.purge && home.exists() {
+        if !confirm(
+            &format!(
+                "Delete {} and the mesh config stored there?",
+                home.display()
+            ),
+            args.yes,
+        )? {
+            out.line("kept: the mesh home was not deleted")?;
+            return Ok(());
+        }
+        std::fs::remove_dir_all(&home).with_context(|| format!("delete {}", home.display()))?;
+        out.line(&format!("purged: {}", home.display()))?;
+    }
+    Ok(())
+}
+
+/// SIGTERM, wait up to 10 s, then SIGKILL.
+fn stop(pid: u32) -> anyhow::Result<()> {
+    use nix::sys::signal::{Signal, kill};
+    let p = nix::unistd::Pid::from_raw(i32::try_from(pid).context("pid")?);
+    kill(p, Signal::SIGTERM).with_context(|| format!("signal pid {pid}"))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mesh::pid_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if mesh::pid_alive(pid) {
+        let _ = kill(p, Signal::SIGKILL);
+    }
+    Ok(())
+}
