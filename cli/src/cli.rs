@@ -106,9 +106,14 @@ pub enum Command {
     Get(GetArgs),
     Delete(DeleteArgs),
     Validate(ValidateArgs),
+    Run(RunArgs),
     ProxyStatus(ProxyStatusArgs),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
+    #[command(subcommand)]
+    Proxy(ProxyCommand),
+    #[command(hide = true)]
+    SampleApp(SampleAppArgs),
     Version(VersionArgs),
     Completion(CompletionArgs),
 }
@@ -241,6 +246,117 @@ One row per proxy, with the state of each config type:
 pub struct ProxyStatusArgs {
     /// Only this proxy
     pub name: Option<String>,
+}
+
+/// Run an app in the mesh, with its own sidecar proxy
+#[derive(Debug, Args)]
+#[command(
+    disable_version_flag = true,
+    long_about = "\
+Start COMMAND as a workload of SERVICE, with a sidecar proxy beside it.
+
+The sidecar registers the workload with the control plane (service, namespace,
+labels, ports) and receives its routing config. The app gets HTTP_PROXY pointing
+at the sidecar, so any ordinary HTTP client reaches other services by name
+(http://reviews:9080/, reviews.default, reviews.default.svc.cluster.local) through
+the mesh; NO_PROXY keeps localhost direct. The app also gets PORT (the port it
+should listen on) and MESHCTL_* variables describing itself.
+
+The workload carries Istio's canonical labels app=SERVICE and version=VERSION,
+so DestinationRule subsets and policies written for Istio select it.
+
+Ctrl-C or SIGTERM stops both; when the app exits, the sidecar stops too and
+meshctl exits with the app's exit code.",
+    after_help = "\
+Examples:
+  meshctl run --service reviews --version v2 --port 9080 --app-port 19082 -- ./reviews
+  meshctl run --service ratings --port 9080 -- python3 -m http.server 9080"
+)]
+pub struct RunArgs {
+    /// The service this workload belongs to
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+    /// Its version (the `version` label)
+    #[arg(long, default_value = "v1", value_name = "VERSION")]
+    pub version: String,
+    /// The service port clients use
+    #[arg(long, default_value_t = 80, value_name = "PORT")]
+    pub port: u16,
+    /// The port the app listens on [default: --port]
+    #[arg(long, value_name = "PORT")]
+    pub app_port: Option<u16>,
+    /// The port's protocol: http, http2, grpc or tcp
+    #[arg(long, default_value = "http", value_name = "PROTOCOL")]
+    pub protocol: String,
+    /// The service account (its identity)
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub service_account: String,
+    /// Another label, as KEY=VALUE (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// How long to wait for the sidecar to get its config before starting the app
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub ready_timeout: u64,
+    /// The app and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// Run a sidecar proxy in the foreground (what `meshctl run` starts)
+    Run(ProxyRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyRunArgs {
+    /// The control plane's discovery address [default: from the mesh home]
+    #[arg(long, value_name = "ADDR")]
+    pub discovery_address: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+    #[arg(long, default_value = "default", value_name = "NAMESPACE")]
+    pub proxy_namespace: String,
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub service_account: String,
+    /// A unique id [default: SERVICE-VERSION-RANDOM.NAMESPACE]
+    #[arg(long, value_name = "ID")]
+    pub proxy_id: Option<String>,
+    /// Labels as KEY=VALUE (repeatable)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// A service port as PORT:APP_PORT[:PROTOCOL] (repeatable)
+    #[arg(long = "port", value_name = "PORT:APP_PORT[:PROTOCOL]")]
+    pub ports: Vec<String>,
+    /// Outbound listener (the app's HTTP proxy)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub outbound_address: std::net::SocketAddr,
+    /// Inbound listener (where other sidecars connect)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub inbound_address: std::net::SocketAddr,
+    /// Admin listener (loopback only)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub admin_address: std::net::SocketAddr,
+    /// Log level: error, warn, info, debug, trace
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
+}
+
+/// A small HTTP service for demos and tests (bookinfo-like roles)
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct SampleAppArgs {
+    #[arg(long)]
+    pub service: String,
+    #[arg(long, default_value = "v1")]
+    pub version: String,
+    /// Where to listen [default: 127.0.0.1:$PORT]
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Call these URLs for each request (through $HTTP_PROXY), forwarding the
+    /// end-user and tracing headers, and include their answers
+    #[arg(long = "call", value_name = "URL")]
+    pub calls: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

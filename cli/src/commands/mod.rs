@@ -8,7 +8,10 @@ pub mod control_plane;
 pub mod get;
 pub mod install;
 pub mod mesh;
+pub mod proxy;
 pub mod proxy_status;
+pub mod run;
+pub mod sample_app;
 pub mod signals;
 pub mod validate;
 pub mod version;
@@ -26,7 +29,10 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Get(args) => get::run(args, g, out),
         Command::Delete(args) => apply::delete(args, g, out),
         Command::Validate(args) => validate::run(args, out),
+        Command::Run(args) => run::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
+        Command::Proxy(cmd) => proxy::run(cmd, g),
+        Command::SampleApp(args) => sample_app::run(args),
         Command::ControlPlane(cmd) => control_plane::run(cmd, g),
         Command::Version(args) => version::run(args, out),
         Command::Completion(args) => completion::run(args, out),
