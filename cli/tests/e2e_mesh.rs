@@ -1,0 +1,240 @@
+//! The local mesh end to end, as issue #3 defines "done": real `meshctl`
+//! processes (control plane, sidecars, sample apps) on loopback and real HTTP
+//! requests through a client sidecar.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use serde_json::Value;
+
+fn meshctl() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("meshctl")
+}
+
+struct Mesh {
+    home: tempfile::TempDir,
+    children: Vec<Child>,
+}
+
+impl Mesh {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new(meshctl())
+            .env("MESHCTL_HOME", self.home.path())
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .expect("run meshctl")
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args);
+        assert!(
+            out.status.success(),
+            "meshctl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&a)).expect("json output")
+    }
+
+    /// `meshctl run` in the background: a sample app of `service`/`version`.
+    fn run(&mut self, service: &str, version: &str, app_port: u16) {
+        let child = Command::new(meshctl())
+            .env("MESHCTL_HOME", self.home.path())
+            .args(["run", "--service", service, "--version", version, "--port", "9080"])
+            .args(["--app-port", &app_port.to_string(), "--"])
+            .arg(meshctl())
+            .args(["sample-app", "--service", service, "--version", version])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("meshctl run");
+        self.children.push(child);
+    }
+
+    fn workloads(&self) -> Vec<Value> {
+        self.json(&["get", "workloads"]).as_array().cloned().unwrap_or_default()
+    }
+
+    fn wait_for(&self, what: &str, mut f: impl FnMut(&Mesh) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if f(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    fn all_synced(&self, proxies: usize) -> bool {
+        let status = self.json(&["proxy-status"]);
+        let list = status.as_array().cloned().unwrap_or_default();
+        list.len() == proxies
+            && list.iter().all(|p| {
+                p["types"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().all(|t| t["status"] == "SYNCED"))
+            })
+    }
+
+    fn pid(&self) -> u32 {
+        std::fs::read_to_string(self.home.path().join("control-plane.pid"))
+            .expect("pid file")
+            .trim()
+            .parse()
+            .expect("pid")
+    }
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+        let _ = self.cmd(&["uninstall", "-y"]);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn bookinfo(file: &str) -> String {
+    common::bookinfo()
+        .join("networking")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// Send `n` GETs for `url` through the HTTP proxy at `proxy` on one keep-alive
+/// connection, as an app using HTTP_PROXY does; count answers by version
+/// (`status` for errors).
+fn traffic(proxy: &str, url: &str, n: usize, headers: &[(&str, &str)]) -> BTreeMap<String, usize> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let stream = tokio::net::TcpStream::connect(proxy).await.expect("connect to sidecar");
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        let uri: http::Uri = url.parse().expect("url");
+        let mut counts = BTreeMap::new();
+        for _ in 0..n {
+            let mut req = http::Request::get(uri.clone())
+                .header(http::header::HOST, uri.authority().expect("authority").as_str());
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let resp = sender
+                .send_request(req.body(Empty::<Bytes>::new()).expect("request"))
+                .await
+                .expect("response");
+            let status = resp.status();
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            let key = if status.is_success() {
+                let v: Value = serde_json::from_slice(&body).expect("sample app answer");
+                v["version"].as_str().unwrap_or("?").to_owned()
+            } else {
+                format!("status {}", status.as_u16())
+            };
+            *counts.entry(key).or_insert(0) += 1;
+        }
+        counts
+    })
+}
+
+fn kill9(pid: u32) {
+    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill").success());
+}
+
+#[test]
+fn routing_follows_applied_config_and_survives_the_control_plane() {
+    let mut mesh = Mesh {
+        home: tempfile::tempdir().expect("tempdir"),
+        children: Vec::new(),
+    };
+    mesh.ok(&["install", "-y"]);
+    for v in ["v1", "v2", "v3"] {
+        mesh.run("reviews", v, free_port());
+    }
+    mesh.run("client", "v1", free_port());
+    mesh.wait_for("four workloads", |m| m.workloads().len() == 4);
+    let client = mesh
+        .workloads()
+        .into_iter()
+        .find(|w| w["service"] == "client")
+        .expect("client workload");
+    let proxy = client["outboundAddress"].as_str().expect("outbound").to_owned();
+
+    // Without routing config: the service is reachable by every name.
+    for url in [
+        "http://reviews:9080/",
+        "http://reviews.default:9080/",
+        "http://reviews.default.svc.cluster.local:9080/",
+    ] {
+        let c = traffic(&proxy, url, 30, &[]);
+        assert_eq!(c.values().sum::<usize>(), 30, "{url}: {c:?}");
+        assert!(c.keys().all(|k| k.starts_with('v')), "{url}: {c:?}");
+    }
+
+    // Istio's 80/20 task, from Istio's own sample files.
+    mesh.ok(&["apply", "-f", &bookinfo("destination-rule-reviews.yaml")]);
+    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-80-20.yaml")]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(4));
+    let c = traffic(&proxy, "http://reviews:9080/", 1000, &[]);
+    let v1 = c.get("v1").copied().unwrap_or(0);
+    let v2 = c.get("v2").copied().unwrap_or(0);
+    assert_eq!(v1 + v2, 1000, "{c:?}");
+    assert!((750..=850).contains(&v1), "80/20 split off by more than 5%: {c:?}");
+
+    // Header routing for user jason.
+    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-jason-v2-v3.yaml")]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(4));
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 50, &[("end-user", "jason")]), BTreeMap::from([("v2".into(), 50)]));
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 50, &[]), BTreeMap::from([("v3".into(), 50)]));
+
+    // All to v3.
+    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-v3.yaml")]);
+    mesh.wait_for("v3 everywhere", |_| {
+        traffic(&proxy, "http://reviews:9080/", 20, &[]) == BTreeMap::from([("v3".into(), 20)])
+    });
+    mesh.wait_for("proxies synced", |m| m.all_synced(4));
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 200, &[]), BTreeMap::from([("v3".into(), 200)]));
+
+    // kill -9 the control plane: traffic keeps flowing on the last config.
+    kill9(mesh.pid());
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 200, &[]), BTreeMap::from([("v3".into(), 200)]));
+
+    // Restart it: the proxies reconnect, resync, and the config is intact.
+    mesh.ok(&["install", "-y"]);
+    mesh.wait_for("proxies reconnected and synced", |m| m.workloads().len() == 4 && m.all_synced(4));
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 100, &[]), BTreeMap::from([("v3".into(), 100)]));
+    let vs = mesh.json(&["get", "vs", "reviews"]);
+    assert_eq!(vs["spec"]["http"][0]["route"][0]["destination"]["subset"], "v3");
+}
