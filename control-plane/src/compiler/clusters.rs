@@ -18,7 +18,9 @@ use crate::registry::Workload;
 /// A DestinationRule as the compiler keeps it.
 #[derive(Debug, Clone)]
 pub struct DrEntry {
+    /// Its namespace (`default` when unset).
     pub namespace: String,
+    /// Its spec, as stored.
     pub spec: DestinationRuleSpec,
 }
 

@@ -22,15 +22,20 @@ const MESH_GATEWAY: &str = "mesh";
 /// The proxy routes are compiled for (the client side of every route).
 #[derive(Debug, Clone, Copy)]
 pub struct Client<'a> {
+    /// Its namespace (for `sourceNamespace`, `exportTo` and short names).
     pub namespace: &'a str,
+    /// Its labels (for `sourceLabels`).
     pub labels: &'a BTreeMap<String, String>,
 }
 
 /// A VirtualService that sidecars apply, as the compiler keeps it.
 #[derive(Debug, Clone)]
 pub struct VsEntry {
+    /// Its namespace (`default` when unset).
     pub namespace: String,
+    /// Its name, for route names and origins.
     pub name: String,
+    /// Its spec, as stored.
     pub spec: VirtualServiceSpec,
 }
 

@@ -15,8 +15,11 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 /// One service: `<name>.<namespace>.svc.cluster.local` and its ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceInfo {
+    /// The short name (`reviews`).
     pub name: String,
+    /// The namespace (`default`).
     pub namespace: String,
+    /// `reviews.default.svc.cluster.local`.
     pub fqdn: String,
     /// Port number -> protocol, the union of the Service object's ports and the
     /// workloads' ports.
