@@ -1,7 +1,41 @@
-//! PLACEHOLDER: the compiler (resources + registry -> one proxy's config).
+//! The compiler: the mesh's stored resources and connected workloads in, one
+//! proxy's config out. A pure function, with Istio's semantics for sidecars:
+//!
+//! - **services** are `<name>.<namespace>.svc.cluster.local`, declared by Kubernetes
+//!   Service objects and/or known through their workloads ([`services`]);
+//! - **listeners**: the proxy's own ports, inbound;
+//! - **clusters**: `outbound|<port>||<fqdn>` per service port, plus one per
+//!   DestinationRule subset, and their **endpoints** (the workloads serving them,
+//!   a subset's selected by its labels) ([`clusters`]);
+//! - **routes**: one virtual host per HTTP service port, with the default route or
+//!   the HTTP rules of the VirtualService claiming the service, filtered for this
+//!   proxy as the client ([`routes`]).
+//!
+//! The per-mesh work (service catalog, which rules name which service, endpoints)
+//! is done once in [`MeshIndex::new`]; [`MeshIndex::compile_for`] is the per-proxy
+//! part. Output is sorted, so equal inputs give equal (equally hashed) configs.
+//!
+//! Not compiled yet: ServiceEntry, Sidecar scoping, Gateways, TCP/TLS routes,
+//! delegate VirtualServices, retries, faults, mirroring, header changes, CORS,
+//! consistent-hash balancing, connection pools, outlier detection, upstream TLS.
+
+mod clusters;
+mod routes;
+mod services;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_routes;
+
+use std::collections::BTreeMap;
 
 use mesh_api::Resource;
-use mesh_api::proxy::ProxyConfig;
+use mesh_api::proxy::{
+    ClusterEndpoints, Endpoint, InboundPort, Listeners, Protocol, ProxyConfig, RouteConfig,
+};
+
+pub use services::{DEFAULT_NAMESPACE, ServiceInfo, service_fqdn};
 
 use crate::registry::Workload;
 
@@ -12,23 +46,97 @@ pub struct MeshState<'a> {
     pub workloads: &'a [Workload],
 }
 
-/// The per-mesh work, done once per snapshot.
-#[derive(Debug)]
-pub struct MeshIndex {}
-
-impl MeshIndex {
-    pub fn new(state: &MeshState<'_>) -> Self {
-        let _ = state;
-        Self {}
-    }
-
-    pub fn compile_for(&self, proxy: &Workload) -> ProxyConfig {
-        let _ = proxy;
-        ProxyConfig::default()
-    }
-}
-
 /// The config `proxy` should run, given the mesh's state. A pure function.
 pub fn compile(state: &MeshState<'_>, proxy: &Workload) -> ProxyConfig {
     MeshIndex::new(state).compile_for(proxy)
+}
+
+/// The mesh-wide part of compiling, done once per change of the mesh's state and
+/// shared by every proxy's compilation.
+#[derive(Debug, Clone, Default)]
+pub struct MeshIndex {
+    services: BTreeMap<String, ServiceInfo>,
+    destination_rules: clusters::DrIndex,
+    virtual_services: routes::VsIndex,
+    endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
+}
+
+impl MeshIndex {
+    /// Index the mesh: services and their ports, the DestinationRules and
+    /// VirtualServices naming each service (in precedence order), and each service
+    /// port's endpoints.
+    pub fn new(state: &MeshState<'_>) -> Self {
+        let mut workloads = state.workloads.to_vec();
+        workloads.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
+        let services = services::catalog(state.resources, &workloads);
+        MeshIndex {
+            destination_rules: clusters::DrIndex::new(state.resources, &services),
+            virtual_services: routes::VsIndex::new(state.resources, &services),
+            endpoints: clusters::endpoint_index(&workloads, &services),
+            services,
+        }
+    }
+
+    /// Every service the mesh knows, by FQDN.
+    pub fn services(&self) -> &BTreeMap<String, ServiceInfo> {
+        &self.services
+    }
+
+    /// The config `proxy` should run.
+    pub fn compile_for(&self, proxy: &Workload) -> ProxyConfig {
+        let namespace = workload_namespace(proxy);
+        let client = routes::Client {
+            namespace,
+            labels: &proxy.labels,
+        };
+        let mut clusters = Vec::new();
+        let mut endpoints: Vec<ClusterEndpoints> = Vec::new();
+        let mut virtual_hosts = Vec::new();
+        for svc in self.services.values() {
+            let dr = self
+                .destination_rules
+                .for_service(&svc.fqdn, namespace, &proxy.labels);
+            clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
+            let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
+            routes::service_virtual_hosts(svc, vs, client, &self.services, &mut virtual_hosts);
+        }
+        clusters.sort_by(|a, b| a.name.cmp(&b.name));
+        endpoints.sort_by(|a, b| a.cluster.cmp(&b.cluster));
+        ProxyConfig {
+            listeners: self.listeners(proxy),
+            clusters,
+            endpoints,
+            routes: RouteConfig { virtual_hosts },
+        }
+    }
+
+    /// The proxy's inbound ports, with the protocol its service gives each.
+    fn listeners(&self, proxy: &Workload) -> Listeners {
+        let fqdn = service_fqdn(&proxy.service, workload_namespace(proxy));
+        let svc = self.services.get(&fqdn);
+        let mut inbound: Vec<InboundPort> = proxy
+            .ports
+            .iter()
+            .map(|p| InboundPort {
+                port: p.port,
+                app_port: p.app_port,
+                protocol: svc
+                    .and_then(|s| s.ports.get(&p.port).copied())
+                    .or(p.protocol)
+                    .unwrap_or(Protocol::Http),
+            })
+            .collect();
+        inbound.sort_by_key(|p| p.port);
+        inbound.dedup_by_key(|p| p.port);
+        Listeners { inbound }
+    }
+}
+
+/// A workload's namespace (`default` when it gave none).
+fn workload_namespace(w: &Workload) -> &str {
+    if w.namespace.is_empty() {
+        DEFAULT_NAMESPACE
+    } else {
+        &w.namespace
+    }
 }
