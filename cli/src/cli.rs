@@ -107,6 +107,7 @@ pub enum Command {
     Delete(DeleteArgs),
     Validate(ValidateArgs),
     Run(RunArgs),
+    Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
@@ -300,6 +301,32 @@ pub struct RunArgs {
     /// The app and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// See the mesh at work: a bookinfo-like app, live traffic, routing changes
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Installs the control plane if needed, starts a bookinfo-like set of services,
+each with its sidecar (productpage -> details, reviews v1/v2/v3 -> ratings),
+and walks through Istio's traffic-shifting tasks with the project's own config
+(samples/demo/): all traffic to reviews v1, an 80/20 canary, a header match
+that sends user jason to v2, and everyone to v3. At each step it sends real
+requests through the mesh and shows where they went.
+
+Stops everything it started at the end, unless --keep.",
+    after_help = "\
+Examples:
+  meshctl demo
+  meshctl demo --keep        # then: meshctl get workloads; meshctl proxy-status"
+)]
+pub struct DemoArgs {
+    /// Keep the services running after the walk-through (until Ctrl-C)
+    #[arg(long)]
+    pub keep: bool,
+    /// Requests sent at each step
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub requests: usize,
 }
 
 #[derive(Debug, Subcommand)]

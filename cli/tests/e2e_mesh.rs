@@ -54,7 +54,15 @@ impl Mesh {
     fn run(&mut self, service: &str, version: &str, app_port: u16) {
         let child = Command::new(meshctl())
             .env("MESHCTL_HOME", self.home.path())
-            .args(["run", "--service", service, "--version", version, "--port", "9080"])
+            .args([
+                "run",
+                "--service",
+                service,
+                "--version",
+                version,
+                "--port",
+                "9080",
+            ])
             .args(["--app-port", &app_port.to_string(), "--"])
             .arg(meshctl())
             .args(["sample-app", "--service", service, "--version", version])
@@ -67,7 +75,10 @@ impl Mesh {
     }
 
     fn workloads(&self) -> Vec<Value> {
-        self.json(&["get", "workloads"]).as_array().cloned().unwrap_or_default()
+        self.json(&["get", "workloads"])
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn wait_for(&self, what: &str, mut f: impl FnMut(&Mesh) -> bool) {
@@ -137,7 +148,9 @@ fn traffic(proxy: &str, url: &str, n: usize, headers: &[(&str, &str)]) -> BTreeM
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(proxy).await.expect("connect to sidecar");
+        let stream = tokio::net::TcpStream::connect(proxy)
+            .await
+            .expect("connect to sidecar");
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
                 .await
@@ -146,8 +159,10 @@ fn traffic(proxy: &str, url: &str, n: usize, headers: &[(&str, &str)]) -> BTreeM
         let uri: http::Uri = url.parse().expect("url");
         let mut counts = BTreeMap::new();
         for _ in 0..n {
-            let mut req = http::Request::get(uri.clone())
-                .header(http::header::HOST, uri.authority().expect("authority").as_str());
+            let mut req = http::Request::get(uri.clone()).header(
+                http::header::HOST,
+                uri.authority().expect("authority").as_str(),
+            );
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
@@ -170,7 +185,13 @@ fn traffic(proxy: &str, url: &str, n: usize, headers: &[(&str, &str)]) -> BTreeM
 }
 
 fn kill9(pid: u32) {
-    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill").success());
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
 }
 
 #[test]
@@ -190,7 +211,10 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         .into_iter()
         .find(|w| w["service"] == "client")
         .expect("client workload");
-    let proxy = client["outboundAddress"].as_str().expect("outbound").to_owned();
+    let proxy = client["outboundAddress"]
+        .as_str()
+        .expect("outbound")
+        .to_owned();
 
     // Without routing config: the service is reachable by every name.
     for url in [
@@ -205,19 +229,36 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
 
     // Istio's 80/20 task, from Istio's own sample files.
     mesh.ok(&["apply", "-f", &bookinfo("destination-rule-reviews.yaml")]);
-    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-80-20.yaml")]);
+    mesh.ok(&[
+        "apply",
+        "-f",
+        &bookinfo("virtual-service-reviews-80-20.yaml"),
+    ]);
     mesh.wait_for("proxies synced", |m| m.all_synced(4));
     let c = traffic(&proxy, "http://reviews:9080/", 1000, &[]);
     let v1 = c.get("v1").copied().unwrap_or(0);
     let v2 = c.get("v2").copied().unwrap_or(0);
     assert_eq!(v1 + v2, 1000, "{c:?}");
-    assert!((750..=850).contains(&v1), "80/20 split off by more than 5%: {c:?}");
+    assert!(
+        (750..=850).contains(&v1),
+        "80/20 split off by more than 5%: {c:?}"
+    );
 
     // Header routing for user jason.
-    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-jason-v2-v3.yaml")]);
+    mesh.ok(&[
+        "apply",
+        "-f",
+        &bookinfo("virtual-service-reviews-jason-v2-v3.yaml"),
+    ]);
     mesh.wait_for("proxies synced", |m| m.all_synced(4));
-    assert_eq!(traffic(&proxy, "http://reviews:9080/", 50, &[("end-user", "jason")]), BTreeMap::from([("v2".into(), 50)]));
-    assert_eq!(traffic(&proxy, "http://reviews:9080/", 50, &[]), BTreeMap::from([("v3".into(), 50)]));
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 50, &[("end-user", "jason")]),
+        BTreeMap::from([("v2".into(), 50)])
+    );
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 50, &[]),
+        BTreeMap::from([("v3".into(), 50)])
+    );
 
     // All to v3.
     mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-v3.yaml")]);
@@ -225,16 +266,30 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         traffic(&proxy, "http://reviews:9080/", 20, &[]) == BTreeMap::from([("v3".into(), 20)])
     });
     mesh.wait_for("proxies synced", |m| m.all_synced(4));
-    assert_eq!(traffic(&proxy, "http://reviews:9080/", 200, &[]), BTreeMap::from([("v3".into(), 200)]));
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 200, &[]),
+        BTreeMap::from([("v3".into(), 200)])
+    );
 
     // kill -9 the control plane: traffic keeps flowing on the last config.
     kill9(mesh.pid());
-    assert_eq!(traffic(&proxy, "http://reviews:9080/", 200, &[]), BTreeMap::from([("v3".into(), 200)]));
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 200, &[]),
+        BTreeMap::from([("v3".into(), 200)])
+    );
 
     // Restart it: the proxies reconnect, resync, and the config is intact.
     mesh.ok(&["install", "-y"]);
-    mesh.wait_for("proxies reconnected and synced", |m| m.workloads().len() == 4 && m.all_synced(4));
-    assert_eq!(traffic(&proxy, "http://reviews:9080/", 100, &[]), BTreeMap::from([("v3".into(), 100)]));
+    mesh.wait_for("proxies reconnected and synced", |m| {
+        m.workloads().len() == 4 && m.all_synced(4)
+    });
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 100, &[]),
+        BTreeMap::from([("v3".into(), 100)])
+    );
     let vs = mesh.json(&["get", "vs", "reviews"]);
-    assert_eq!(vs["spec"]["http"][0]["route"][0]["destination"]["subset"], "v3");
+    assert_eq!(
+        vs["spec"]["http"][0]["route"][0]["destination"]["subset"],
+        "v3"
+    );
 }

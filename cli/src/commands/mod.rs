@@ -5,6 +5,7 @@ pub mod apply;
 pub mod check;
 pub mod completion;
 pub mod control_plane;
+pub mod demo;
 pub mod get;
 pub mod install;
 pub mod mesh;
@@ -30,6 +31,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Delete(args) => apply::delete(args, g, out),
         Command::Validate(args) => validate::run(args, out),
         Command::Run(args) => run::run(args, g, out),
+        Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
         Command::Proxy(cmd) => proxy::run(cmd, g),
         Command::SampleApp(args) => sample_app::run(args),
