@@ -60,7 +60,11 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
         }
         (&Method::GET, "/stats/prometheus" | "/stats") => {
             let body = shared.stats.render(&shared.config.statuses());
-            reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
+            reply(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                body,
+            )
         }
         (_, "/logging") => logging(shared, req),
         (&Method::GET, "/") => text(

@@ -22,7 +22,10 @@ pub(crate) enum Picker {
     /// Smooth weighted round robin, one cycle precomputed.
     Schedule(Box<[usize]>),
     /// Weighted random: cumulative weights with their index.
-    Random { cumulative: Box<[(u64, usize)]>, total: u64 },
+    Random {
+        cumulative: Box<[(u64, usize)]>,
+        total: u64,
+    },
 }
 
 impl Picker {

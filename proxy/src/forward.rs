@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE};
+use http::header::{
+    CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
+};
 use http::request::Parts;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
@@ -32,8 +34,10 @@ pub(crate) type Answer = (Response<ProxyBody>, Flag);
 pub(crate) fn local(status: StatusCode, flag: Flag, body: impl Into<Bytes>) -> Answer {
     let mut r = Response::new(ProxyBody::local(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     if flag != Flag::None {
         r.headers_mut()
             .insert(FLAGS.clone(), HeaderValue::from_static(flag.as_str()));
@@ -105,7 +109,9 @@ pub(crate) fn prepare(
         } else if !parts.headers.contains_key(HOST)
             && let Some(a) = &authority
         {
-            parts.headers.insert(HOST, HeaderValue::from_str(a.as_str())?);
+            parts
+                .headers
+                .insert(HOST, HeaderValue::from_str(a.as_str())?);
         }
         u.authority = Some(ep.authority.clone());
         parts.version = Version::HTTP_11;
@@ -139,11 +145,18 @@ pub(crate) fn answer(res: Result<Response<Incoming>, UpstreamError>, what: &str)
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             parts.version = Version::HTTP_11;
-            (Response::from_parts(parts, ProxyBody::Upstream(body)), Flag::None)
+            (
+                Response::from_parts(parts, ProxyBody::Upstream(body)),
+                Flag::None,
+            )
         }
         Err(e) if e.is_connect() => {
             tracing::debug!(%what, error = %e, "upstream connect failure");
-            local(StatusCode::SERVICE_UNAVAILABLE, Flag::UpstreamConnectFailure, "upstream connect error\n")
+            local(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::UpstreamConnectFailure,
+                "upstream connect error\n",
+            )
         }
         Err(e) => {
             tracing::debug!(%what, error = %e, "upstream exchange failure");
@@ -185,9 +198,10 @@ pub(crate) async fn connect_via(
     authority: &str,
 ) -> Result<Result<TokioIo<hyper::upgrade::Upgraded>, StatusCode>, UpstreamError> {
     let tcp = connect_tcp(addr).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp))
-        .await
-        .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp))
+            .await
+            .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
     tokio::spawn(async move {
         if let Err(e) = conn.with_upgrades().await {
             tracing::debug!(error = %e, "tunnel connection ended");

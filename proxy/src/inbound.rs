@@ -17,7 +17,11 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
     let port = split_host_port(authority).1.unwrap_or(80);
     let Some(ib) = snap.inbound(port) else {
         tracing::debug!(authority, "no inbound port (NR)");
-        return local(StatusCode::NOT_FOUND, Flag::NoRoute, "no inbound port for this authority\n");
+        return local(
+            StatusCode::NOT_FOUND,
+            Flag::NoRoute,
+            "no inbound port for this authority\n",
+        );
     };
     if req.method() == Method::CONNECT {
         let what = format!("{authority} -> {}", ib.app.addr);
@@ -35,8 +39,18 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
     let authority = parts.uri.authority().cloned();
     forward::strip_hop_by_hop(&mut parts.headers);
     if let Err(e) = forward::prepare(&mut parts, ib.protocol, &ib.app, pq, authority, None) {
-        return local(StatusCode::BAD_REQUEST, Flag::None, format!("bad request: {e}\n"));
+        return local(
+            StatusCode::BAD_REQUEST,
+            Flag::None,
+            format!("bad request: {e}\n"),
+        );
     }
-    let res = forward::send(shared, ib.protocol, &ib.app, Request::from_parts(parts, body)).await;
+    let res = forward::send(
+        shared,
+        ib.protocol,
+        &ib.app,
+        Request::from_parts(parts, body),
+    )
+    .await;
     forward::answer(res, "inbound")
 }

@@ -48,7 +48,12 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, req: Request<Incomi
         .iter()
         .find_map(|r| r.matching(&view).map(|m| (r, m)))
     else {
-        tracing::debug!(authority, path = view.path, vhost = &*vh.name, "no route matched (NR)");
+        tracing::debug!(
+            authority,
+            path = view.path,
+            vhost = &*vh.name,
+            "no route matched (NR)"
+        );
         return no_route("no route matched\n");
     };
     let rewrite_len = m.map_or(usize::from(view.path.starts_with('/')), |m| {
@@ -106,8 +111,16 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, req: Request<Incomi
                 return no_route("route has no destination\n");
             };
             let Some(cluster) = cluster else {
-                tracing::debug!(cluster = &**name, route = &*route.name, "unknown cluster (NC)");
-                return local(StatusCode::SERVICE_UNAVAILABLE, Flag::NoCluster, "no such cluster\n");
+                tracing::debug!(
+                    cluster = &**name,
+                    route = &*route.name,
+                    "unknown cluster (NC)"
+                );
+                return local(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Flag::NoCluster,
+                    "no such cluster\n",
+                );
             };
             let Some(ep) = cluster.pick() else {
                 tracing::debug!(cluster = &**name, "cluster has no endpoints (UH)");
@@ -124,10 +137,26 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, req: Request<Incomi
                 None => (parts.uri.authority().cloned(), None),
             };
             forward::strip_hop_by_hop(&mut parts.headers);
-            if let Err(e) = forward::prepare(&mut parts, cluster.protocol, ep, pq, authority, host_override) {
-                return local(StatusCode::BAD_REQUEST, Flag::None, format!("bad request: {e}\n"));
+            if let Err(e) = forward::prepare(
+                &mut parts,
+                cluster.protocol,
+                ep,
+                pq,
+                authority,
+                host_override,
+            ) {
+                return local(
+                    StatusCode::BAD_REQUEST,
+                    Flag::None,
+                    format!("bad request: {e}\n"),
+                );
             }
-            let fut = forward::send(shared, cluster.protocol, ep, Request::from_parts(parts, body));
+            let fut = forward::send(
+                shared,
+                cluster.protocol,
+                ep,
+                Request::from_parts(parts, body),
+            );
             let res = match f.timeout {
                 Some(t) => match tokio::time::timeout(t, fut).await {
                     Ok(r) => r,
@@ -162,7 +191,8 @@ fn new_path(uri: &Uri, rewrite: Option<&str>, matched: usize) -> PathAndQuery {
     };
     let path = uri.path();
     let rest = path.get(matched..).unwrap_or("");
-    let mut s = String::with_capacity(rw.len() + rest.len() + uri.query().map_or(0, |q| q.len() + 1));
+    let mut s =
+        String::with_capacity(rw.len() + rest.len() + uri.query().map_or(0, |q| q.len() + 1));
     s.push_str(rw);
     s.push_str(rest);
     if let Some(q) = uri.query() {
@@ -174,8 +204,7 @@ fn new_path(uri: &Uri, rewrite: Option<&str>, matched: usize) -> PathAndQuery {
 
 /// CONNECT: route on the authority only, then tunnel through the endpoint's
 /// sidecar with a CONNECT of the same authority.
-async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>,
-) -> Answer {
+async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
     let authority = forward::authority_of(&req).unwrap_or("").to_string();
     let Some(f) = vh.routes.iter().find_map(|r| match &r.action {
         RtAction::Forward(f) if r.matches_authority(&authority) => Some(f),
@@ -187,7 +216,11 @@ async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>,
         return no_route("route has no destination\n");
     };
     let Some(cluster) = cluster else {
-        return local(StatusCode::SERVICE_UNAVAILABLE, Flag::NoCluster, "no such cluster\n");
+        return local(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Flag::NoCluster,
+            "no such cluster\n",
+        );
     };
     let Some(ep) = cluster.pick() else {
         return local(

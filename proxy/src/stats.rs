@@ -121,7 +121,10 @@ impl Stats {
             for flag in Flag::ALL {
                 for code in 0..CODES {
                     let i = ((*side as usize) * FLAGS + flag.index()) * CODES + code;
-                    let n = self.requests.get(i).map_or(0, |c| c.load(Ordering::Relaxed));
+                    let n = self
+                        .requests
+                        .get(i)
+                        .map_or(0, |c| c.load(Ordering::Relaxed));
                     if n > 0 {
                         let _ = writeln!(
                             out,
@@ -154,11 +157,19 @@ impl Stats {
         }
         out.push_str("# HELP meshctl_config_applies_total Accepted config pushes by type.\n# TYPE meshctl_config_applies_total counter\n");
         for (t, s) in config {
-            let _ = writeln!(out, "meshctl_config_applies_total{{type=\"{t}\"}} {}", s.applies);
+            let _ = writeln!(
+                out,
+                "meshctl_config_applies_total{{type=\"{t}\"}} {}",
+                s.applies
+            );
         }
         out.push_str("# HELP meshctl_config_rejects_total Rejected config pushes by type.\n# TYPE meshctl_config_rejects_total counter\n");
         for (t, s) in config {
-            let _ = writeln!(out, "meshctl_config_rejects_total{{type=\"{t}\"}} {}", s.rejects);
+            let _ = writeln!(
+                out,
+                "meshctl_config_rejects_total{{type=\"{t}\"}} {}",
+                s.rejects
+            );
         }
         out
     }

@@ -48,7 +48,16 @@ async fn mesh() -> Mesh {
             members("dead", &[dead]),
         ],
     );
-    apply(c, "routes", "1", &routes(vec![vhost("reviews", 9080, vec![route("default", vec![], forward(&[("reviews-v1", 1)]))])]));
+    apply(
+        c,
+        "routes",
+        "1",
+        &routes(vec![vhost(
+            "reviews",
+            9080,
+            vec![route("default", vec![], forward(&[("reviews-v1", 1)]))],
+        )]),
+    );
     Mesh { client, v1, v2 }
 }
 
@@ -81,7 +90,11 @@ async fn absolute_and_origin_form_get() {
 
 #[tokio::test]
 async fn curl_through_http_proxy() {
-    if std::process::Command::new("curl").arg("--version").output().is_err() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("curl not installed: skipped");
         return;
     }
@@ -106,7 +119,15 @@ async fn weighted_split() {
         &m.client.config,
         "routes",
         "2",
-        &routes(vec![vhost("reviews", 9080, vec![route("split", vec![], forward(&[("reviews-v1", 80), ("reviews-v2", 20)]))])]),
+        &routes(vec![vhost(
+            "reviews",
+            9080,
+            vec![route(
+                "split",
+                vec![],
+                forward(&[("reviews-v1", 80), ("reviews-v2", 20)]),
+            )],
+        )]),
     );
     let mut c = H1::connect(m.client.outbound).await;
     let mut v1 = 0;
@@ -117,7 +138,10 @@ async fn weighted_split() {
             v1 += 1;
         }
     }
-    assert!((750..=850).contains(&v1), "v1 got {v1} of 1000, expected 800 ± 50");
+    assert!(
+        (750..=850).contains(&v1),
+        "v1 got {v1} of 1000, expected 800 ± 50"
+    );
 }
 
 #[tokio::test]
@@ -125,12 +149,14 @@ async fn header_match_routing() {
     let m = mesh().await;
     let mut jason = RouteMatch::default();
     jason.headers.insert("end-user".into(), exact("jason"));
-    let mut prefix = RouteMatch::default();
-    prefix.uri = Some(StringMatch {
-        prefix: Some("/V2".into()),
+    let prefix = RouteMatch {
+        uri: Some(StringMatch {
+            prefix: Some("/V2".into()),
+            ..Default::default()
+        }),
+        ignore_uri_case: true,
         ..Default::default()
-    });
-    prefix.ignore_uri_case = true;
+    };
     apply(
         &m.client.config,
         "routes",
@@ -145,27 +171,57 @@ async fn header_match_routing() {
         )]),
     );
     let mut c = H1::connect(m.client.outbound).await;
-    assert!(c.get("http://reviews:9080/", &[("end-user", "jason")]).await.body.starts_with("name=v2"));
-    assert!(c.get("http://reviews:9080/", &[("end-user", "bob")]).await.body.starts_with("name=v1"));
-    assert!(c.get("http://reviews:9080/", &[]).await.body.starts_with("name=v1"));
-    assert!(c.get("http://reviews:9080/v2/x", &[]).await.body.starts_with("name=v2"));
+    assert!(
+        c.get("http://reviews:9080/", &[("end-user", "jason")])
+            .await
+            .body
+            .starts_with("name=v2")
+    );
+    assert!(
+        c.get("http://reviews:9080/", &[("end-user", "bob")])
+            .await
+            .body
+            .starts_with("name=v1")
+    );
+    assert!(
+        c.get("http://reviews:9080/", &[])
+            .await
+            .body
+            .starts_with("name=v1")
+    );
+    assert!(
+        c.get("http://reviews:9080/v2/x", &[])
+            .await
+            .body
+            .starts_with("name=v2")
+    );
 }
 
 #[tokio::test]
 async fn failure_flags() {
     let m = mesh().await;
-    let mut only_api = RouteMatch::default();
-    only_api.uri = Some(StringMatch {
-        prefix: Some("/api".into()),
+    let only_api = RouteMatch {
+        uri: Some(StringMatch {
+            prefix: Some("/api".into()),
+            ..Default::default()
+        }),
         ..Default::default()
-    });
+    };
     apply(
         &m.client.config,
         "routes",
         "2",
         &routes(vec![
-            vhost("reviews", 9080, vec![route("api", vec![only_api], forward(&[("reviews-v1", 1)]))]),
-            vhost("nc", 80, vec![route("r", vec![], forward(&[("missing", 1)]))]),
+            vhost(
+                "reviews",
+                9080,
+                vec![route("api", vec![only_api], forward(&[("reviews-v1", 1)]))],
+            ),
+            vhost(
+                "nc",
+                80,
+                vec![route("r", vec![], forward(&[("missing", 1)]))],
+            ),
             vhost("uh", 80, vec![route("r", vec![], forward(&[("empty", 1)]))]),
             vhost("uf", 80, vec![route("r", vec![], forward(&[("dead", 1)]))]),
             vhost(
@@ -206,7 +262,10 @@ async fn failure_flags() {
         assert!(stats.contains(line), "missing {line} in\n{stats}");
     }
     let inbound = fetch(m.v1.admin, "GET", "/stats/prometheus").await.body;
-    assert!(inbound.contains("meshctl_requests_total{listener=\"inbound\",code=\"200\",flag=\"-\"} 1"), "{inbound}");
+    assert!(
+        inbound.contains("meshctl_requests_total{listener=\"inbound\",code=\"200\",flag=\"-\"} 1"),
+        "{inbound}"
+    );
 }
 
 #[tokio::test]
@@ -228,19 +287,30 @@ async fn config_swap_while_requests_flow() {
         })
         .collect();
     for i in 0..60 {
-        let to = if i % 2 == 0 { "reviews-v2" } else { "reviews-v1" };
+        let to = if i % 2 == 0 {
+            "reviews-v2"
+        } else {
+            "reviews-v1"
+        };
         apply(
             &m.client.config,
             "routes",
             &format!("swap-{i}"),
-            &routes(vec![vhost("reviews", 9080, vec![route("default", vec![], forward(&[(to, 1)]))])]),
+            &routes(vec![vhost(
+                "reviews",
+                9080,
+                vec![route("default", vec![], forward(&[(to, 1)]))],
+            )]),
         );
         // endpoints churn too: the same members re-pushed
         apply(
             &m.client.config,
             "endpoints",
             &format!("swap-{i}"),
-            &vec![members("reviews-v1", &[m.v1.inbound]), members("reviews-v2", &[m.v2.inbound])],
+            &vec![
+                members("reviews-v1", &[m.v1.inbound]),
+                members("reviews-v2", &[m.v2.inbound]),
+            ],
         );
         tokio::task::yield_now().await;
     }
@@ -256,12 +326,23 @@ async fn config_swap_while_requests_flow() {
 async fn nack_keeps_the_old_config() {
     let m = mesh().await;
     let c = &m.client.config;
-    let bad = routes(vec![vhost("reviews", 9080, vec![route("zero", vec![], forward(&[("reviews-v2", 0)]))])]);
-    let err = c.apply("routes", "2", &serde_json::to_vec(&bad).unwrap()).unwrap_err();
+    let bad = routes(vec![vhost(
+        "reviews",
+        9080,
+        vec![route("zero", vec![], forward(&[("reviews-v2", 0)]))],
+    )]);
+    let err = c
+        .apply("routes", "2", &serde_json::to_vec(&bad).unwrap())
+        .unwrap_err();
     assert!(err.to_string().contains("weight above 0"), "{err}");
     assert!(c.apply("routes", "3", b"[1,2").is_err());
     let mut h = H1::connect(m.client.outbound).await;
-    assert!(h.get("http://reviews:9080/", &[]).await.body.starts_with("name=v1"));
+    assert!(
+        h.get("http://reviews:9080/", &[])
+            .await
+            .body
+            .starts_with("name=v1")
+    );
     let st = c.status("routes").unwrap();
     assert_eq!(st.version.as_deref(), Some("1"));
     assert!(st.last_error.unwrap().contains("invalid routes payload"));
@@ -270,7 +351,10 @@ async fn nack_keeps_the_old_config() {
     assert_eq!(dump["status"]["routes"]["version"], "1");
     assert_eq!(dump["status"]["routes"]["rejects"], 2);
     assert_eq!(dump["proxyId"], "client");
-    assert_eq!(dump["config"]["routes"]["virtualHosts"][0]["routes"][0]["name"], "default");
+    assert_eq!(
+        dump["config"]["routes"]["virtualHosts"][0]["routes"][0]["name"],
+        "default"
+    );
 }
 
 #[tokio::test]
@@ -278,7 +362,11 @@ async fn admin_endpoints() {
     let p = start_proxy(ProxyOptions::local("fresh")).await;
     let r = fetch(p.admin, "GET", "/ready").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r.body.contains("listeners, clusters, endpoints, routes"), "{}", r.body);
+    assert!(
+        r.body.contains("listeners, clusters, endpoints, routes"),
+        "{}",
+        r.body
+    );
     let m = mesh().await;
     let r = fetch(m.client.admin, "GET", "/ready").await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ready\n"));
@@ -287,8 +375,14 @@ async fn admin_endpoints() {
         clusters.contains(&format!("reviews-v1::{}::weight::1\n", m.v1.inbound)),
         "{clusters}"
     );
-    assert_eq!(fetch(m.client.admin, "GET", "/logging").await.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(fetch(m.client.admin, "GET", "/nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch(m.client.admin, "GET", "/logging").await.status,
+        StatusCode::NOT_IMPLEMENTED
+    );
+    assert_eq!(
+        fetch(m.client.admin, "GET", "/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[derive(Debug, Default)]
@@ -319,7 +413,10 @@ async fn logging_endpoint_uses_the_callback() {
     assert_eq!(levels.level_now(), "debug");
     let r = fetch(p.admin, "POST", "/logging?level=loud").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(fetch(p.admin, "POST", "/logging").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        fetch(p.admin, "POST", "/logging").await.status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 impl Levels {

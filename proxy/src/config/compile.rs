@@ -13,8 +13,7 @@ use bytes::Bytes;
 use http::uri::Authority;
 use http::{HeaderValue, StatusCode};
 use mesh_api::proxy::{
-    Cluster, ClusterEndpoints, LbPolicy, Listeners, Protocol, ProxyConfig, RouteAction,
-    RouteConfig,
+    Cluster, ClusterEndpoints, LbPolicy, Listeners, Protocol, ProxyConfig, RouteAction, RouteConfig,
 };
 
 use super::matcher::{RequestView, RtMatch};
@@ -74,10 +73,13 @@ pub(crate) enum RtAction {
     },
 }
 
+/// A route destination: the cluster's name, and the cluster when it exists.
+pub(crate) type Target = (Box<str>, Option<Arc<RtCluster>>);
+
 #[derive(Debug)]
 pub(crate) struct RtForward {
     /// Target cluster names, resolved when known (unknown: 503 `NC`).
-    clusters: Box<[(Box<str>, Option<Arc<RtCluster>>)]>,
+    clusters: Box<[Target]>,
     picker: Picker,
     counter: AtomicUsize,
     pub timeout: Option<Duration>,
@@ -87,7 +89,7 @@ pub(crate) struct RtForward {
 
 impl RtForward {
     /// Picks a cluster by weight: its name, and the cluster if it exists.
-    pub(crate) fn pick(&self) -> Option<&(Box<str>, Option<Arc<RtCluster>>)> {
+    pub(crate) fn pick(&self) -> Option<&Target> {
         self.picker
             .pick(&self.counter)
             .and_then(|i| self.clusters.get(i))
@@ -166,7 +168,9 @@ impl Snapshot {
                     &mut self
                         .wildcards
                         .iter()
-                        .filter(|(suffix, _)| host.len() > suffix.len() && host.ends_with(&**suffix))
+                        .filter(|(suffix, _)| {
+                            host.len() > suffix.len() && host.ends_with(&**suffix)
+                        })
                         .map(|(_, e)| *e),
                 )
             })
@@ -177,10 +181,13 @@ impl Snapshot {
     /// The inbound port for a request's port; with exactly one inbound port, that
     /// one when nothing matches.
     pub(crate) fn inbound(&self, port: u16) -> Option<&RtInbound> {
-        self.inbound.iter().find(|i| i.port == port).or(match &*self.inbound {
-            [only] => Some(only),
-            _ => None,
-        })
+        self.inbound
+            .iter()
+            .find(|i| i.port == port)
+            .or(match &*self.inbound {
+                [only] => Some(only),
+                _ => None,
+            })
     }
 }
 
@@ -273,7 +280,10 @@ fn compile_listeners(c: &mut Compiler<'_>, l: &Listeners) -> Box<[RtInbound]> {
         if out.iter().any(|o| o.port == p.port) {
             c.problems.push((
                 L,
-                format!("inbound[{i}]: port {} is listed twice: each port once", p.port),
+                format!(
+                    "inbound[{i}]: port {} is listed twice: each port once",
+                    p.port
+                ),
             ));
             continue;
         }
@@ -318,8 +328,10 @@ fn compile_clusters(
     let mut out = HashMap::with_capacity(clusters.len());
     for (i, cl) in clusters.iter().enumerate() {
         if cl.name.is_empty() {
-            c.problems
-                .push((C, format!("[{i}]: cluster name is empty: every cluster needs a name")));
+            c.problems.push((
+                C,
+                format!("[{i}]: cluster name is empty: every cluster needs a name"),
+            ));
             continue;
         }
         let eps: Vec<RtEndpoint> = members
@@ -345,7 +357,10 @@ fn compile_clusters(
         if out.insert(rt.name.clone(), Arc::new(rt)).is_some() {
             c.problems.push((
                 C,
-                format!("[{i}]: cluster name {:?} is used twice: names must be unique", cl.name),
+                format!(
+                    "[{i}]: cluster name {:?} is used twice: names must be unique",
+                    cl.name
+                ),
             ));
         }
     }
@@ -365,7 +380,8 @@ fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {
                 explicit: port.is_some(),
                 vhost: vi,
             };
-            if let Some(other) = seen.insert((host.to_string(), entry.port, entry.explicit), &vh.name)
+            if let Some(other) =
+                seen.insert((host.to_string(), entry.port, entry.explicit), &vh.name)
             {
                 c.problems.push((
                     R,
@@ -418,7 +434,9 @@ fn status(code: u16, at: &str, p: &mut Vec<String>) -> StatusCode {
     match StatusCode::from_u16(code) {
         Ok(s) if (100..=599).contains(&code) => s,
         _ => {
-            p.push(format!("{at}: status {code} invalid: must be between 100 and 599"));
+            p.push(format!(
+                "{at}: status {code} invalid: must be between 100 and 599"
+            ));
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }
@@ -452,13 +470,20 @@ fn compile_action(
             if let Some(u) = &f.rewrite_uri
                 && (u.is_empty() || http::uri::PathAndQuery::try_from(u.as_str()).is_err())
             {
-                p.push(format!("{at}: rewrite uri {u:?} invalid: must be a URI path"));
+                p.push(format!(
+                    "{at}: rewrite uri {u:?} invalid: must be a URI path"
+                ));
             }
             RtAction::Forward(RtForward {
                 clusters: f
                     .clusters
                     .iter()
-                    .map(|w| (w.cluster.as_str().into(), clusters.get(w.cluster.as_str()).cloned()))
+                    .map(|w| {
+                        (
+                            w.cluster.as_str().into(),
+                            clusters.get(w.cluster.as_str()).cloned(),
+                        )
+                    })
                     .collect(),
                 picker: Picker::new(&weights, false),
                 counter: AtomicUsize::new(0),

@@ -259,7 +259,10 @@ mod tests {
         assert!(!compile(&m).matches(&view("/ab", None, &h)));
         m.uri = Some(sm("regex", "/v[0-9]+"));
         assert!(compile(&m).matches(&view("/v12", None, &h)));
-        assert!(!compile(&m).matches(&view("/v12/x", None, &h)), "regex is anchored");
+        assert!(
+            !compile(&m).matches(&view("/v12/x", None, &h)),
+            "regex is anchored"
+        );
     }
 
     #[test]
@@ -270,7 +273,8 @@ mod tests {
         m.headers.insert("End-User".into(), sm("exact", "jason"));
         m.headers.insert("end-user".into(), StringMatch::default());
         assert!(compile(&m).matches(&view("/", None, &h)));
-        m.without_headers.insert("x-debug".into(), StringMatch::default());
+        m.without_headers
+            .insert("x-debug".into(), StringMatch::default());
         assert!(compile(&m).matches(&view("/", None, &h)));
         h.insert("x-debug", http::HeaderValue::from_static("1"));
         assert!(!compile(&m).matches(&view("/", None, &h)));

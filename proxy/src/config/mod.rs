@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 use mesh_api::proxy::{
-    ClusterEndpoints, Cluster, Listeners, PUSH_ORDER, ProxyConfig, RouteConfig, TYPE_CLUSTERS,
+    Cluster, ClusterEndpoints, Listeners, PUSH_ORDER, ProxyConfig, RouteConfig, TYPE_CLUSTERS,
     TYPE_ENDPOINTS, TYPE_LISTENERS, TYPE_ROUTES,
 };
 use serde::Serialize;
@@ -56,7 +56,10 @@ fn type_index(type_url: &str) -> Option<usize> {
     PUSH_ORDER.iter().position(|t| *t == type_url)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(type_url: &str, payload: &[u8]) -> Result<T, ConfigError> {
+fn decode<T: serde::de::DeserializeOwned>(
+    type_url: &str,
+    payload: &[u8],
+) -> Result<T, ConfigError> {
     serde_json::from_slice(payload).map_err(|e| ConfigError::Decode {
         type_url: type_url.to_string(),
         message: e.to_string(),
@@ -131,7 +134,9 @@ impl ConfigStore {
     /// local mode.
     pub fn apply_all(&self, version: &str, cfg: &ProxyConfig) -> Result<(), ConfigError> {
         for t in PUSH_ORDER {
-            let payload = cfg.encode(t).ok_or_else(|| ConfigError::UnknownType(t.into()))?;
+            let payload = cfg
+                .encode(t)
+                .ok_or_else(|| ConfigError::UnknownType(t.into()))?;
             self.apply(t, version, &payload)?;
         }
         Ok(())
@@ -155,7 +160,11 @@ impl ConfigStore {
     /// Every type's status, in push order.
     pub fn statuses(&self) -> Vec<(&'static str, TypeStatus)> {
         let st = self.state();
-        PUSH_ORDER.iter().copied().zip(st.types.iter().cloned()).collect()
+        PUSH_ORDER
+            .iter()
+            .copied()
+            .zip(st.types.iter().cloned())
+            .collect()
     }
 
     /// The types never applied yet, in push order.

@@ -1,7 +1,7 @@
 use mesh_api::common::StringMatch;
 use mesh_api::proxy::{
-    Endpoint, Forward, InboundPort, LbPolicy, Protocol, Route, RouteAction, RouteMatch, VirtualHost,
-    WeightedCluster,
+    Endpoint, Forward, InboundPort, LbPolicy, Protocol, Route, RouteAction, RouteMatch,
+    VirtualHost, WeightedCluster,
 };
 
 use super::*;
@@ -92,12 +92,21 @@ fn vhost_of(s: &ConfigStore, host: &str, port: u16) -> Option<String> {
 #[test]
 fn vhost_lookup() {
     let s = store();
-    assert_eq!(vhost_of(&s, "reviews", 9080).as_deref(), Some("reviews:9080"));
-    assert_eq!(vhost_of(&s, "reviews", 9090).as_deref(), Some("reviews:9090"));
+    assert_eq!(
+        vhost_of(&s, "reviews", 9080).as_deref(),
+        Some("reviews:9080")
+    );
+    assert_eq!(
+        vhost_of(&s, "reviews", 9090).as_deref(),
+        Some("reviews:9090")
+    );
     assert_eq!(vhost_of(&s, "reviews", 80), None);
     assert_eq!(vhost_of(&s, "x.example.com", 80).as_deref(), Some("wild"));
     assert_eq!(vhost_of(&s, "example.com", 80), None);
-    assert_eq!(vhost_of(&s, "x.b.example.com", 8080).as_deref(), Some("wilder"));
+    assert_eq!(
+        vhost_of(&s, "x.b.example.com", 8080).as_deref(),
+        Some("wilder")
+    );
     assert_eq!(vhost_of(&s, "x.b.example.com", 80).as_deref(), Some("wild"));
 }
 
@@ -117,7 +126,11 @@ fn rejected(type_url: &str, payload: &[u8], needle: &str) {
         Err(e) => e.to_string(),
     };
     assert!(err.contains(needle), "{err}");
-    assert_eq!(s.raw(), before, "a rejected push must not change the config");
+    assert_eq!(
+        s.raw(),
+        before,
+        "a rejected push must not change the config"
+    );
     let st = s.status(type_url).unwrap_or_default();
     assert_eq!(st.version.as_deref(), Some("v1"));
     assert_eq!(st.last_error.as_deref(), Some(err.as_str()));
@@ -150,7 +163,9 @@ fn rejects_what_cannot_run() {
     }];
     rejected("routes", &json(&c.routes), "does not compile");
     let mut c = config();
-    c.routes.virtual_hosts[1].domains.push("reviews:9080".into());
+    c.routes.virtual_hosts[1]
+        .domains
+        .push("reviews:9080".into());
     rejected("routes", &json(&c.routes), "is in virtual hosts");
     let mut c = config();
     c.listeners.inbound.push(c.listeners.inbound[0].clone());
@@ -173,13 +188,24 @@ fn unknown_type_is_an_error() {
 #[test]
 fn accepted_push_clears_last_error_and_reuses_slots() {
     let s = store();
-    let slot_before = s.snapshot().clusters.get("a").and_then(|c| c.endpoints.first().map(|e| e.slot.clone()));
+    let slot_before = s
+        .snapshot()
+        .clusters
+        .get("a")
+        .and_then(|c| c.endpoints.first().map(|e| e.slot.clone()));
     assert!(s.apply("routes", "v2", b"nope").is_err());
     let c = config();
     assert!(s.apply("routes", "v3", &json(&c.routes)).is_ok());
     let st = s.status("routes").unwrap_or_default();
-    assert_eq!((st.version.as_deref(), st.last_error, st.applies), (Some("v3"), None, 2));
-    let slot_after = s.snapshot().clusters.get("a").and_then(|c| c.endpoints.first().map(|e| e.slot.clone()));
+    assert_eq!(
+        (st.version.as_deref(), st.last_error, st.applies),
+        (Some("v3"), None, 2)
+    );
+    let slot_after = s
+        .snapshot()
+        .clusters
+        .get("a")
+        .and_then(|c| c.endpoints.first().map(|e| e.slot.clone()));
     match (slot_before, slot_after) {
         (Some(a), Some(b)) => assert!(Arc::ptr_eq(&a, &b)),
         _ => panic!("endpoint missing"),

@@ -26,7 +26,9 @@ use tokio::sync::{Notify, mpsc};
 pub type AppBody = UnsyncBoxBody<Bytes, hyper::Error>;
 
 fn full(s: impl Into<Bytes>) -> AppBody {
-    Full::new(s.into()).map_err(|n: Infallible| match n {}).boxed_unsync()
+    Full::new(s.into())
+        .map_err(|n: Infallible| match n {})
+        .boxed_unsync()
 }
 
 /// A gate for `/gate` requests: the app reports arrival, then waits to be released.
@@ -102,7 +104,9 @@ pub async fn tcp_echo() -> SocketAddr {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = l.accept().await else { return };
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 loop {
@@ -253,7 +257,11 @@ impl H1 {
             b = b.header("host", a.as_str());
         }
         self.send.ready().await.unwrap();
-        let resp = self.send.send_request(b.body(Full::default()).unwrap()).await.unwrap();
+        let resp = self
+            .send
+            .send_request(b.body(Full::default()).unwrap())
+            .await
+            .unwrap();
         Reply::read(resp).await
     }
 }
@@ -287,7 +295,9 @@ impl Reply {
 /// One request on a fresh connection (origin-form, for admin endpoints).
 pub async fn fetch(addr: SocketAddr, method: &str, path: &str) -> Reply {
     let s = TcpStream::connect(addr).await.unwrap();
-    let (mut send, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(s)).await.unwrap();
+    let (mut send, conn) = http1::handshake::<_, Empty<Bytes>>(TokioIo::new(s))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let req = Request::builder()
         .method(method)
