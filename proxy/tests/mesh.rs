@@ -82,7 +82,7 @@ async fn absolute_and_origin_form_get() {
     assert_eq!(r.body, "name=v1 method=GET path=/x host=reviews:9080");
     let r = c.get("/origin", &[("host", "Reviews:9080")]).await;
     assert_eq!(r.body, "name=v1 method=GET path=/origin host=Reviews:9080");
-    // host alone: the virtual host's port is implied... only for port 80 requests
+    // `reviews` alone means port 80, and the reviews virtual host is for 9080.
     let r = c.get("http://reviews/x", &[]).await;
     assert_eq!((r.status, r.flag()), (StatusCode::NOT_FOUND, "NR"));
     let _ = m.v2;
