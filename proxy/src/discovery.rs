@@ -133,6 +133,18 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+impl ConfigSink for crate::ConfigStore {
+    fn apply(&self, type_url: &str, version: &str, payload: &[u8]) -> Result<(), String> {
+        crate::ConfigStore::apply(self, type_url, version, payload).map_err(|e| e.to_string())
+    }
+
+    fn version(&self, type_url: &str) -> String {
+        self.status(type_url)
+            .and_then(|s| s.version)
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

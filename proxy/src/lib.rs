@@ -1,3 +1,35 @@
-//! PLACEHOLDER: mesh-proxy, the sidecar data plane.
+//! mesh-proxy: meshctl's sidecar data plane.
+//!
+//! A [`Proxy`] runs three listeners: **outbound** (the app's `HTTP_PROXY`: routes
+//! by authority and request to a cluster endpoint, which is a peer sidecar's
+//! inbound listener), **inbound** (forwards peers' traffic to the app on loopback)
+//! and **admin** (loopback only: `/config_dump`, `/ready`, `/clusters`,
+//! `/stats/prometheus`, `/logging`). What it routes comes from the control plane
+//! as four discovery types applied to its [`ConfigStore`]; each accepted push is
+//! compiled and swapped in atomically, a rejected one is returned as an error for
+//! the caller to NACK.
+//!
+//! Locally failed requests carry Envoy's response flag in the
+//! [`FLAGS_HEADER`] response header: `NR` (no route, 404), `NC` (unknown cluster,
+//! 503), `UH` (no endpoints, 503), `UF` (connect failure, 503), `UT` (route
+//! timeout, 504), `UC` (upstream connection terminated, 503).
 
+mod admin;
+mod balance;
+mod body;
+mod config;
 pub mod discovery;
+mod error;
+mod forward;
+mod inbound;
+mod outbound;
+mod server;
+mod stats;
+mod upstream;
+
+pub use body::ProxyBody;
+pub use config::{ConfigStore, TypeStatus};
+pub use error::{ConfigError, ProxyError};
+pub use forward::FLAGS_HEADER;
+pub use server::{BoundProxy, LogControl, Proxy, ProxyOptions};
+pub use stats::Flag;

@@ -1,0 +1,109 @@
+//! The admin listener (loopback only): config dump, readiness, clusters, stats and
+//! log level.
+
+use std::fmt::Write;
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use crate::body::ProxyBody;
+use crate::server::Shared;
+
+fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::local(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<ProxyBody> {
+    reply(status, "text/plain; charset=utf-8", body.into())
+}
+
+/// Serves one admin request.
+pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
+    let path = req.uri().path();
+    let method = req.method();
+    match (method, path) {
+        (&Method::GET, "/config_dump") => {
+            let mut doc = shared.config.dump();
+            if let Some(o) = doc.as_object_mut() {
+                o.insert("proxyId".into(), shared.proxy_id.clone().into());
+            }
+            let body = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            reply(StatusCode::OK, "application/json", body + "\n")
+        }
+        (&Method::GET, "/ready") => {
+            let missing = shared.config.missing();
+            if missing.is_empty() {
+                text(StatusCode::OK, "ready\n")
+            } else {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("not ready: waiting for {}\n", missing.join(", ")),
+                )
+            }
+        }
+        (&Method::GET, "/clusters") => {
+            let raw = shared.config.raw();
+            let mut out = String::new();
+            for c in &raw.clusters {
+                for ce in raw.endpoints.iter().filter(|e| e.cluster == c.name) {
+                    for ep in &ce.endpoints {
+                        let _ = writeln!(out, "{}::{}::weight::{}", c.name, ep.address, ep.weight);
+                    }
+                }
+            }
+            text(StatusCode::OK, out)
+        }
+        (&Method::GET, "/stats/prometheus" | "/stats") => {
+            let body = shared.stats.render(&shared.config.statuses());
+            reply(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                body,
+            )
+        }
+        (_, "/logging") => logging(shared, req),
+        (&Method::GET, "/") => text(
+            StatusCode::OK,
+            "/config_dump\n/ready\n/clusters\n/stats/prometheus\n/logging\n",
+        ),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "unknown admin path: try /config_dump, /ready, /clusters, /stats/prometheus or /logging\n",
+        ),
+    }
+}
+
+fn logging(shared: &Shared, req: &Request<Incoming>) -> Response<ProxyBody> {
+    let Some(log) = &shared.log else {
+        return text(
+            StatusCode::NOT_IMPLEMENTED,
+            "log level control is not available in this process\n",
+        );
+    };
+    match *req.method() {
+        Method::GET => text(StatusCode::OK, format!("{}\n", log.level())),
+        Method::POST => {
+            let level = req.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("level="))
+                    .filter(|l| !l.is_empty())
+            });
+            let Some(level) = level else {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "missing level: POST /logging?level=<trace|debug|info|warn|error>\n",
+                );
+            };
+            match log.set_level(level) {
+                Ok(()) => text(StatusCode::OK, format!("{}\n", log.level())),
+                Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+            }
+        }
+        _ => text(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST\n"),
+    }
+}

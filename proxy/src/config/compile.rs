@@ -1,0 +1,526 @@
+//! Turns a `ProxyConfig` into the proxy's runtime form: virtual hosts by
+//! authority, clusters by name with endpoints resolved, matchers compiled. A
+//! compiled [`Snapshot`] is immutable; each config change builds a new one.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::uri::Authority;
+use http::{HeaderValue, StatusCode};
+use mesh_api::proxy::{
+    Cluster, ClusterEndpoints, LbPolicy, Listeners, Protocol, ProxyConfig, RouteAction, RouteConfig,
+};
+
+use super::matcher::{RequestView, RtMatch};
+use crate::balance::Picker;
+use crate::upstream::H2Slot;
+
+/// A compiled config: everything a request needs, behind one pointer.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    vhosts: Box<[RtVirtualHost]>,
+    /// Lowercase host -> (port, explicit `host:port` domain?, vhost index).
+    by_host: HashMap<Box<str>, Vec<HostEntry>>,
+    /// `*suffix` domains, longest suffix first.
+    wildcards: Box<[(Box<str>, HostEntry)]>,
+    /// A `*` domain.
+    catch_all: Option<usize>,
+    pub(crate) clusters: HashMap<Box<str>, Arc<RtCluster>>,
+    inbound: Box<[RtInbound]>,
+    /// Upstream connection slots by address, carried over between snapshots so a
+    /// config change does not drop HTTP/2 connections.
+    slots: HashMap<SocketAddr, Arc<H2Slot>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HostEntry {
+    port: u16,
+    explicit: bool,
+    vhost: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct RtVirtualHost {
+    pub name: Box<str>,
+    pub routes: Box<[RtRoute]>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RtRoute {
+    pub name: Box<str>,
+    matches: Box<[RtMatch]>,
+    pub action: RtAction,
+}
+
+#[derive(Debug)]
+pub(crate) enum RtAction {
+    Forward(RtForward),
+    Direct {
+        status: StatusCode,
+        body: Bytes,
+    },
+    Redirect {
+        status: StatusCode,
+        scheme: Option<Box<str>>,
+        authority: Option<Box<str>>,
+        port: Option<u16>,
+        path: Option<Box<str>>,
+    },
+}
+
+/// A route destination: the cluster's name, and the cluster when it exists.
+pub(crate) type Target = (Box<str>, Option<Arc<RtCluster>>);
+
+#[derive(Debug)]
+pub(crate) struct RtForward {
+    /// Target cluster names, resolved when known (unknown: 503 `NC`).
+    clusters: Box<[Target]>,
+    picker: Picker,
+    counter: AtomicUsize,
+    pub timeout: Option<Duration>,
+    pub rewrite_uri: Option<Box<str>>,
+    pub rewrite_authority: Option<(HeaderValue, Authority)>,
+}
+
+impl RtForward {
+    /// Picks a cluster by weight: its name, and the cluster if it exists.
+    pub(crate) fn pick(&self) -> Option<&Target> {
+        self.picker
+            .pick(&self.counter)
+            .and_then(|i| self.clusters.get(i))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RtCluster {
+    pub name: Box<str>,
+    pub protocol: Protocol,
+    pub endpoints: Box<[RtEndpoint]>,
+    picker: Picker,
+    counter: AtomicUsize,
+}
+
+impl RtCluster {
+    /// The next endpoint (round robin, by weight); `None` when there are none.
+    pub(crate) fn pick(&self) -> Option<&RtEndpoint> {
+        self.picker
+            .pick(&self.counter)
+            .and_then(|i| self.endpoints.get(i))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RtEndpoint {
+    pub addr: SocketAddr,
+    /// `addr` as a URI authority, for HTTP/1.1 pool keys.
+    pub authority: Authority,
+    pub weight: u32,
+    pub slot: Arc<H2Slot>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RtInbound {
+    pub port: u16,
+    pub protocol: Protocol,
+    pub app: RtEndpoint,
+}
+
+impl RtRoute {
+    pub(crate) fn matching<'a>(&self, r: &RequestView<'a>) -> Option<Option<&RtMatch>> {
+        if self.matches.is_empty() {
+            return Some(None);
+        }
+        self.matches.iter().find(|m| m.matches(r)).map(Some)
+    }
+
+    pub(crate) fn matches_authority(&self, authority: &str) -> bool {
+        self.matches.is_empty() || self.matches.iter().any(|m| m.matches_authority(authority))
+    }
+}
+
+impl Snapshot {
+    /// The virtual host for a lowercase host and port: exact `host:port`, then
+    /// `host` on a virtual host of that port, then wildcards, then `*`.
+    pub(crate) fn vhost(&self, host: &str, port: u16) -> Option<&RtVirtualHost> {
+        let pick = |entries: &mut dyn Iterator<Item = HostEntry>| -> Option<usize> {
+            let mut implied = None;
+            for e in entries {
+                if e.port == port {
+                    if e.explicit {
+                        return Some(e.vhost);
+                    }
+                    implied.get_or_insert(e.vhost);
+                }
+            }
+            implied
+        };
+        let idx = self
+            .by_host
+            .get(host)
+            .and_then(|entries| pick(&mut entries.iter().copied()))
+            .or_else(|| {
+                pick(
+                    &mut self
+                        .wildcards
+                        .iter()
+                        .filter(|(suffix, _)| {
+                            host.len() > suffix.len() && host.ends_with(&**suffix)
+                        })
+                        .map(|(_, e)| *e),
+                )
+            })
+            .or(self.catch_all)?;
+        self.vhosts.get(idx)
+    }
+
+    /// The inbound port for a request's port; with exactly one inbound port, that
+    /// one when nothing matches.
+    pub(crate) fn inbound(&self, port: u16) -> Option<&RtInbound> {
+        self.inbound
+            .iter()
+            .find(|i| i.port == port)
+            .or(match &*self.inbound {
+                [only] => Some(only),
+                _ => None,
+            })
+    }
+}
+
+/// Splits `host[:port]` (IPv6 in brackets) into host and explicit port.
+pub(crate) fn split_host_port(s: &str) -> (&str, Option<u16>) {
+    if let Some((h, p)) = s.rsplit_once(':')
+        && !h.is_empty()
+        && (!h.contains(':') || h.ends_with(']'))
+        && let Ok(p) = p.parse::<u16>()
+    {
+        return (h, Some(p));
+    }
+    (s, None)
+}
+
+struct Compiler<'a> {
+    prev: &'a Snapshot,
+    slots: HashMap<SocketAddr, Arc<H2Slot>>,
+    problems: Vec<(&'static str, String)>,
+}
+
+impl Compiler<'_> {
+    fn endpoint(&mut self, addr: SocketAddr, weight: u32) -> RtEndpoint {
+        let slot = match self.slots.entry(addr) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(v) => v
+                .insert(
+                    self.prev
+                        .slots
+                        .get(&addr)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(H2Slot::new(addr))),
+                )
+                .clone(),
+        };
+        let authority = Authority::try_from(addr.to_string().as_str())
+            .unwrap_or_else(|_| Authority::from_static("127.0.0.1"));
+        RtEndpoint {
+            addr,
+            authority,
+            weight,
+            slot,
+        }
+    }
+}
+
+/// Compiles a whole config; problems are tagged with their discovery type.
+pub(crate) fn compile(
+    cfg: &ProxyConfig,
+    prev: &Snapshot,
+) -> Result<Snapshot, Vec<(&'static str, String)>> {
+    let mut c = Compiler {
+        prev,
+        slots: HashMap::new(),
+        problems: Vec::new(),
+    };
+    let inbound = compile_listeners(&mut c, &cfg.listeners);
+    let clusters = compile_clusters(&mut c, &cfg.clusters, &cfg.endpoints);
+    let mut snap = Snapshot {
+        clusters,
+        inbound,
+        ..Default::default()
+    };
+    compile_routes(&mut c, &cfg.routes, &mut snap);
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    snap.slots = c.slots;
+    Ok(snap)
+}
+
+const L: &str = mesh_api::proxy::TYPE_LISTENERS;
+const C: &str = mesh_api::proxy::TYPE_CLUSTERS;
+const E: &str = mesh_api::proxy::TYPE_ENDPOINTS;
+const R: &str = mesh_api::proxy::TYPE_ROUTES;
+
+fn compile_listeners(c: &mut Compiler<'_>, l: &Listeners) -> Box<[RtInbound]> {
+    let mut out: Vec<RtInbound> = Vec::with_capacity(l.inbound.len());
+    for (i, p) in l.inbound.iter().enumerate() {
+        if p.port == 0 || p.app_port == 0 {
+            c.problems.push((
+                L,
+                format!(
+                    "inbound[{i}]: port {} and appPort {} must both be between 1 and 65535",
+                    p.port, p.app_port
+                ),
+            ));
+            continue;
+        }
+        if out.iter().any(|o| o.port == p.port) {
+            c.problems.push((
+                L,
+                format!(
+                    "inbound[{i}]: port {} is listed twice: each port once",
+                    p.port
+                ),
+            ));
+            continue;
+        }
+        let app = c.endpoint(SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)), 1);
+        out.push(RtInbound {
+            port: p.port,
+            protocol: p.protocol,
+            app,
+        });
+    }
+    out.into_boxed_slice()
+}
+
+fn compile_clusters(
+    c: &mut Compiler<'_>,
+    clusters: &[Cluster],
+    endpoints: &[ClusterEndpoints],
+) -> HashMap<Box<str>, Arc<RtCluster>> {
+    let mut members: HashMap<&str, &ClusterEndpoints> = HashMap::new();
+    for (i, ce) in endpoints.iter().enumerate() {
+        if members.insert(ce.cluster.as_str(), ce).is_some() {
+            c.problems.push((
+                E,
+                format!(
+                    "[{i}]: cluster {:?} has a second endpoint list: send one list per cluster",
+                    ce.cluster
+                ),
+            ));
+        }
+        for (j, ep) in ce.endpoints.iter().enumerate() {
+            if ep.address.parse::<SocketAddr>().is_err() {
+                c.problems.push((
+                    E,
+                    format!(
+                        "cluster {:?} endpoint[{j}]: address {:?} is not a socket address: expected ip:port such as 127.0.0.1:15006",
+                        ce.cluster, ep.address
+                    ),
+                ));
+            }
+        }
+    }
+    let mut out = HashMap::with_capacity(clusters.len());
+    for (i, cl) in clusters.iter().enumerate() {
+        if cl.name.is_empty() {
+            c.problems.push((
+                C,
+                format!("[{i}]: cluster name is empty: every cluster needs a name"),
+            ));
+            continue;
+        }
+        let eps: Vec<RtEndpoint> = members
+            .get(cl.name.as_str())
+            .map(|ce| {
+                ce.endpoints
+                    .iter()
+                    .filter_map(|ep| {
+                        let addr = ep.address.parse().ok()?;
+                        Some(c.endpoint(addr, ep.weight))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let weights: Vec<u32> = eps.iter().map(|e| e.weight).collect();
+        let rt = RtCluster {
+            name: cl.name.as_str().into(),
+            protocol: cl.protocol,
+            picker: Picker::new(&weights, cl.lb_policy == LbPolicy::Random),
+            endpoints: eps.into_boxed_slice(),
+            counter: AtomicUsize::new(0),
+        };
+        if out.insert(rt.name.clone(), Arc::new(rt)).is_some() {
+            c.problems.push((
+                C,
+                format!(
+                    "[{i}]: cluster name {:?} is used twice: names must be unique",
+                    cl.name
+                ),
+            ));
+        }
+    }
+    out
+}
+
+fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {
+    let mut vhosts = Vec::with_capacity(rc.virtual_hosts.len());
+    let mut wildcards: Vec<(Box<str>, HostEntry)> = Vec::new();
+    let mut seen: HashMap<(String, u16, bool), &str> = HashMap::new();
+    for (vi, vh) in rc.virtual_hosts.iter().enumerate() {
+        for d in &vh.domains {
+            let d = d.to_ascii_lowercase();
+            let (host, port) = split_host_port(&d);
+            let entry = HostEntry {
+                port: port.unwrap_or(vh.port),
+                explicit: port.is_some(),
+                vhost: vi,
+            };
+            if let Some(other) =
+                seen.insert((host.to_string(), entry.port, entry.explicit), &vh.name)
+            {
+                c.problems.push((
+                    R,
+                    format!(
+                        "domain {d:?} is in virtual hosts {other:?} and {:?}: a domain selects one virtual host",
+                        vh.name
+                    ),
+                ));
+                continue;
+            }
+            if host == "*" {
+                snap.catch_all.get_or_insert(vi);
+            } else if let Some(suffix) = host.strip_prefix('*') {
+                wildcards.push((suffix.into(), entry));
+            } else {
+                snap.by_host.entry(host.into()).or_default().push(entry);
+            }
+        }
+        let routes = vh
+            .routes
+            .iter()
+            .map(|r| {
+                let at = format!("virtual host {:?} route {:?}", vh.name, r.name);
+                let mut p = Vec::new();
+                let matches = r
+                    .matches
+                    .iter()
+                    .map(|m| RtMatch::compile(m, &at, &mut p))
+                    .collect();
+                let action = compile_action(&r.action, &at, &snap.clusters, &mut p);
+                c.problems.extend(p.into_iter().map(|p| (R, p)));
+                RtRoute {
+                    name: r.name.as_str().into(),
+                    matches,
+                    action,
+                }
+            })
+            .collect();
+        vhosts.push(RtVirtualHost {
+            name: vh.name.as_str().into(),
+            routes,
+        });
+    }
+    wildcards.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    snap.wildcards = wildcards.into_boxed_slice();
+    snap.vhosts = vhosts.into_boxed_slice();
+}
+
+fn status(code: u16, at: &str, p: &mut Vec<String>) -> StatusCode {
+    match StatusCode::from_u16(code) {
+        Ok(s) if (100..=599).contains(&code) => s,
+        _ => {
+            p.push(format!(
+                "{at}: status {code} invalid: must be between 100 and 599"
+            ));
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+fn compile_action(
+    a: &RouteAction,
+    at: &str,
+    clusters: &HashMap<Box<str>, Arc<RtCluster>>,
+    p: &mut Vec<String>,
+) -> RtAction {
+    match a {
+        RouteAction::Forward(f) => {
+            if f.clusters.iter().all(|w| w.weight == 0) {
+                p.push(format!(
+                    "{at}: forwards to no cluster with a weight above 0: give at least one destination a positive weight"
+                ));
+            }
+            let weights: Vec<u32> = f.clusters.iter().map(|w| w.weight).collect();
+            let rewrite_authority = f.rewrite_authority.as_deref().and_then(|a| {
+                match (HeaderValue::from_str(a), Authority::try_from(a)) {
+                    (Ok(h), Ok(au)) => Some((h, au)),
+                    _ => {
+                        p.push(format!(
+                            "{at}: rewrite authority {a:?} invalid: must be a host with an optional port"
+                        ));
+                        None
+                    }
+                }
+            });
+            if let Some(u) = &f.rewrite_uri
+                && (u.is_empty() || http::uri::PathAndQuery::try_from(u.as_str()).is_err())
+            {
+                p.push(format!(
+                    "{at}: rewrite uri {u:?} invalid: must be a URI path"
+                ));
+            }
+            RtAction::Forward(RtForward {
+                clusters: f
+                    .clusters
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.cluster.as_str().into(),
+                            clusters.get(w.cluster.as_str()).cloned(),
+                        )
+                    })
+                    .collect(),
+                picker: Picker::new(&weights, false),
+                counter: AtomicUsize::new(0),
+                timeout: f.timeout.map(|d| d.as_std()).filter(|d| !d.is_zero()),
+                rewrite_uri: f.rewrite_uri.as_deref().map(Into::into),
+                rewrite_authority,
+            })
+        }
+        RouteAction::DirectResponse { status: s, body } => RtAction::Direct {
+            status: status(*s, at, p),
+            body: Bytes::copy_from_slice(body.as_bytes()),
+        },
+        RouteAction::Redirect {
+            status: s,
+            scheme,
+            authority,
+            port,
+            path,
+        } => RtAction::Redirect {
+            status: status(*s, at, p),
+            scheme: scheme.as_deref().map(Into::into),
+            authority: authority.as_deref().map(Into::into),
+            port: *port,
+            path: path.as_deref().map(Into::into),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split() {
+        assert_eq!(split_host_port("reviews:9080"), ("reviews", Some(9080)));
+        assert_eq!(split_host_port("reviews"), ("reviews", None));
+        assert_eq!(split_host_port("[::1]:80"), ("[::1]", Some(80)));
+        assert_eq!(split_host_port("::1"), ("::1", None));
+    }
+}

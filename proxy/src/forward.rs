@@ -1,0 +1,227 @@
+//! What outbound and inbound share: local answers, the request's authority,
+//! hop-by-hop header removal, upstream request preparation and tunnels.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::header::{
+    CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
+};
+use http::request::Parts;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::Empty;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use mesh_api::proxy::Protocol;
+
+use crate::body::ProxyBody;
+use crate::config::RtEndpoint;
+use crate::server::Shared;
+use crate::stats::Flag;
+use crate::upstream::{UpstreamError, connect_tcp};
+
+/// The response header carrying the response flag of locally failed requests.
+pub const FLAGS_HEADER: &str = "x-meshctl-flags";
+
+static FLAGS: HeaderName = HeaderName::from_static(FLAGS_HEADER);
+static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
+pub(crate) type Answer = (Response<ProxyBody>, Flag);
+
+/// A locally generated answer, flagged when `flag` says why.
+pub(crate) fn local(status: StatusCode, flag: Flag, body: impl Into<Bytes>) -> Answer {
+    let mut r = Response::new(ProxyBody::local(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if flag != Flag::None {
+        r.headers_mut()
+            .insert(FLAGS.clone(), HeaderValue::from_static(flag.as_str()));
+    }
+    (r, flag)
+}
+
+/// The request's authority: the URI's (absolute-form, HTTP/2), else `Host`.
+pub(crate) fn authority_of<B>(req: &Request<B>) -> Option<&str> {
+    req.uri()
+        .authority()
+        .map(Authority::as_str)
+        .or_else(|| req.headers().get(HOST).and_then(|h| h.to_str().ok()))
+}
+
+/// Removes hop-by-hop headers (RFC 9110 7.6.1), keeping `te: trailers` (gRPC).
+pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
+    if let Some(conn) = h.get(CONNECTION).cloned()
+        && let Ok(list) = conn.to_str()
+    {
+        for name in list.split(',') {
+            let name = name.trim();
+            if !name.eq_ignore_ascii_case("te") && !name.is_empty() {
+                h.remove(name);
+            }
+        }
+    }
+    h.remove(CONNECTION);
+    h.remove(&PROXY_CONNECTION);
+    h.remove(&KEEP_ALIVE);
+    h.remove(TRANSFER_ENCODING);
+    h.remove(UPGRADE);
+    if h.get(TE).is_some_and(|v| v != "trailers") {
+        h.remove(TE);
+    }
+}
+
+pub(crate) fn uses_h2(p: Protocol) -> bool {
+    matches!(p, Protocol::Http2 | Protocol::Grpc)
+}
+
+/// Points a request at an endpoint: HTTP/1.1 with origin-form and `Host` kept (or
+/// set from `authority`), or HTTP/2 with `:authority` = `authority`.
+pub(crate) fn prepare(
+    parts: &mut Parts,
+    protocol: Protocol,
+    ep: &RtEndpoint,
+    pq: PathAndQuery,
+    authority: Option<Authority>,
+    host_override: Option<&HeaderValue>,
+) -> Result<(), http::Error> {
+    let mut u = http::uri::Parts::default();
+    u.scheme = Some(Scheme::HTTP);
+    u.path_and_query = Some(pq);
+    if uses_h2(protocol) {
+        let a = match authority {
+            Some(a) => a,
+            None => match parts.headers.get(HOST) {
+                Some(h) => Authority::try_from(h.as_bytes())?,
+                None => ep.authority.clone(),
+            },
+        };
+        u.authority = Some(a);
+        parts.version = Version::HTTP_2;
+        parts.headers.remove(HOST);
+    } else {
+        if let Some(h) = host_override {
+            parts.headers.insert(HOST, h.clone());
+        } else if !parts.headers.contains_key(HOST)
+            && let Some(a) = &authority
+        {
+            parts
+                .headers
+                .insert(HOST, HeaderValue::from_str(a.as_str())?);
+        }
+        u.authority = Some(ep.authority.clone());
+        parts.version = Version::HTTP_11;
+    }
+    parts.uri = Uri::from_parts(u)?;
+    Ok(())
+}
+
+/// Sends a prepared request to an endpoint over the protocol's client.
+pub(crate) async fn send(
+    shared: &Shared,
+    protocol: Protocol,
+    ep: &RtEndpoint,
+    req: Request<Incoming>,
+) -> Result<Response<Incoming>, UpstreamError> {
+    if uses_h2(protocol) {
+        ep.slot.send(req).await
+    } else {
+        shared
+            .h1
+            .request(req)
+            .await
+            .map_err(|e| UpstreamError::from_legacy(e, ep.addr))
+    }
+}
+
+/// An upstream answer passed back as is (streaming), or the failure's answer.
+pub(crate) fn answer(res: Result<Response<Incoming>, UpstreamError>, what: &str) -> Answer {
+    match res {
+        Ok(resp) => {
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            parts.version = Version::HTTP_11;
+            (
+                Response::from_parts(parts, ProxyBody::Upstream(body)),
+                Flag::None,
+            )
+        }
+        Err(e) if e.is_connect() => {
+            tracing::debug!(%what, error = %e, "upstream connect failure");
+            local(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::UpstreamConnectFailure,
+                "upstream connect error\n",
+            )
+        }
+        Err(e) => {
+            tracing::debug!(%what, error = %e, "upstream exchange failure");
+            local(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::UpstreamConnectionTermination,
+                "upstream connection terminated\n",
+            )
+        }
+    }
+}
+
+/// Answers 200 to a downstream CONNECT and relays bytes between it and `up` once
+/// the downstream connection is handed over.
+pub(crate) fn relay<U>(req: &mut Request<Incoming>, mut up: U, what: String) -> Answer
+where
+    U: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let on_upgrade = hyper::upgrade::on(req);
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(down) => {
+                let mut down = TokioIo::new(down);
+                match tokio::io::copy_bidirectional(&mut down, &mut up).await {
+                    Ok((tx, rx)) => tracing::debug!(%what, tx, rx, "tunnel closed"),
+                    Err(e) => tracing::debug!(%what, error = %e, "tunnel ended with an error"),
+                }
+            }
+            Err(e) => tracing::debug!(%what, error = %e, "downstream upgrade failed"),
+        }
+    });
+    (Response::new(ProxyBody::empty()), Flag::None)
+}
+
+/// Opens a tunnel through a peer sidecar's inbound listener: an HTTP/1.1
+/// `CONNECT authority` to `addr`; on success the raw upgraded stream.
+pub(crate) async fn connect_via(
+    addr: SocketAddr,
+    authority: &str,
+) -> Result<Result<TokioIo<hyper::upgrade::Upgraded>, StatusCode>, UpstreamError> {
+    let tcp = connect_tcp(addr).await?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp))
+            .await
+            .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "tunnel connection ended");
+        }
+    });
+    let req = Request::builder()
+        .method(Method::CONNECT)
+        .uri(authority)
+        .header(HOST, authority)
+        .body(Empty::new())
+        .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    if resp.status() != StatusCode::OK {
+        return Ok(Err(resp.status()));
+    }
+    let up = hyper::upgrade::on(resp)
+        .await
+        .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    Ok(Ok(TokioIo::new(up)))
+}

@@ -1,0 +1,294 @@
+//! Binding and running the three listeners, with graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::body::ProxyBody;
+use crate::config::ConfigStore;
+use crate::error::ProxyError;
+use crate::stats::{Side, Stats};
+use crate::upstream::{H1Client, h1_client};
+use crate::{admin, inbound, outbound};
+
+/// Changes the process's log level; the binary that owns the tracing subscriber
+/// provides it (the library never installs one).
+pub trait LogControl: Send + Sync {
+    /// The current level or filter, as text.
+    fn level(&self) -> String;
+    /// Sets the level or filter (`debug`, `info,mesh_proxy=trace`); the error
+    /// message is returned to the admin client.
+    fn set_level(&self, level: &str) -> Result<(), String>;
+}
+
+/// Where the proxy listens and who it is.
+#[derive(Clone)]
+pub struct ProxyOptions {
+    /// This proxy's id (shown in the config dump).
+    pub proxy_id: String,
+    /// The outbound listener (the app's HTTP_PROXY).
+    pub outbound: SocketAddr,
+    /// The inbound listener (peers' traffic for this workload).
+    pub inbound: SocketAddr,
+    /// The admin listener; must be a loopback address.
+    pub admin: SocketAddr,
+    /// Log level control for `/logging`; without it `/logging` answers 501.
+    pub log_control: Option<Arc<dyn LogControl>>,
+}
+
+impl std::fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyOptions")
+            .field("proxy_id", &self.proxy_id)
+            .field("outbound", &self.outbound)
+            .field("inbound", &self.inbound)
+            .field("admin", &self.admin)
+            .field("log_control", &self.log_control.is_some())
+            .finish()
+    }
+}
+
+impl ProxyOptions {
+    /// All three listeners on 127.0.0.1 with OS-chosen ports.
+    pub fn local(proxy_id: impl Into<String>) -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            proxy_id: proxy_id.into(),
+            outbound: any,
+            inbound: any,
+            admin: any,
+            log_control: None,
+        }
+    }
+}
+
+/// What every connection of the proxy shares.
+pub(crate) struct Shared {
+    pub config: ConfigStore,
+    pub h1: H1Client,
+    pub stats: Stats,
+    pub proxy_id: String,
+    pub log: Option<Arc<dyn LogControl>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("proxy_id", &self.proxy_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sidecar proxy, before binding.
+#[derive(Debug)]
+pub struct Proxy {
+    opts: ProxyOptions,
+    config: ConfigStore,
+}
+
+impl Proxy {
+    /// A proxy with an empty config store.
+    pub fn new(opts: ProxyOptions) -> Self {
+        Self::with_config(opts, ConfigStore::new())
+    }
+
+    /// A proxy running the config of an existing store.
+    pub fn with_config(opts: ProxyOptions, config: ConfigStore) -> Self {
+        Self { opts, config }
+    }
+
+    /// The config store to apply pushes to.
+    pub fn config(&self) -> ConfigStore {
+        self.config.clone()
+    }
+
+    /// Binds the three listeners (port 0 picks a free port).
+    pub async fn bind(self) -> Result<BoundProxy, ProxyError> {
+        if !self.opts.admin.ip().is_loopback() {
+            return Err(ProxyError::AdminNotLoopback(self.opts.admin));
+        }
+        let bind = |listener: &'static str, addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ProxyError::Bind {
+                    listener,
+                    addr,
+                    source,
+                })
+        };
+        let outbound = bind("outbound", self.opts.outbound).await?;
+        let inbound = bind("inbound", self.opts.inbound).await?;
+        let admin = bind("admin", self.opts.admin).await?;
+        let addrs = [&outbound, &inbound, &admin].map(|l| l.local_addr().ok());
+        let [Some(o), Some(i), Some(a)] = addrs else {
+            return Err(ProxyError::Bind {
+                listener: "outbound",
+                addr: self.opts.outbound,
+                source: std::io::Error::other("cannot read the bound address"),
+            });
+        };
+        Ok(BoundProxy {
+            shared: Arc::new(Shared {
+                config: self.config,
+                h1: h1_client(),
+                stats: Stats::default(),
+                proxy_id: self.opts.proxy_id,
+                log: self.opts.log_control,
+            }),
+            listeners: [outbound, inbound, admin],
+            addrs: [o, i, a],
+        })
+    }
+}
+
+/// A proxy with its listeners bound, ready to run.
+#[derive(Debug)]
+pub struct BoundProxy {
+    shared: Arc<Shared>,
+    listeners: [TcpListener; 3],
+    addrs: [SocketAddr; 3],
+}
+
+impl BoundProxy {
+    /// The outbound listener's address.
+    pub fn outbound_addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// The inbound listener's address (what peers' endpoints point at).
+    pub fn inbound_addr(&self) -> SocketAddr {
+        self.addrs[1]
+    }
+
+    /// The admin listener's address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.addrs[2]
+    }
+
+    /// The config store to apply pushes to.
+    pub fn config(&self) -> ConfigStore {
+        self.shared.config.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight
+    /// requests finish and returns. Established CONNECT tunnels are not waited for.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ProxyError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+        let [outbound, inbound, admin] = self.listeners;
+        for (listener, side) in [
+            (outbound, Side::Outbound),
+            (inbound, Side::Inbound),
+            (admin, Side::Admin),
+        ] {
+            tokio::spawn(accept_loop(
+                listener,
+                side,
+                self.shared.clone(),
+                stop_rx.clone(),
+                done_tx.clone(),
+            ));
+        }
+        drop(done_tx);
+        shutdown.await;
+        tracing::info!("proxy shutting down: draining connections");
+        let _ = stop_tx.send(true);
+        // Every task holds a sender; recv returns None once all are gone.
+        let _ = done_rx.recv().await;
+        Ok(())
+    }
+}
+
+/// Resolves once shutdown was requested (also if it already was).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+fn server_builder() -> auto::Builder<TokioExecutor> {
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1().timer(TokioTimer::new()).keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(1024)
+        .adaptive_window(true);
+    b
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    side: Side,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+) {
+    let builder = Arc::new(server_builder());
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: back off a little.
+                tracing::warn!(listener = side.as_str(), error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let builder = builder.clone();
+        let mut stop = stop.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            shared.stats.conn_open(side);
+            let svc_shared = shared.clone();
+            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req));
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            let res = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = stopped(&mut stop) => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = res {
+                tracing::debug!(listener = side.as_str(), %peer, error = %e, "connection ended with an error");
+            }
+            shared.stats.conn_close(side);
+            drop(done);
+        });
+    }
+}
+
+async fn dispatch(
+    side: Side,
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let (resp, flag) = match side {
+        Side::Admin => return Ok(admin::handle(&shared, &req)),
+        Side::Outbound => {
+            let snap = shared.config.snapshot();
+            outbound::handle(&shared, &snap, req).await
+        }
+        Side::Inbound => {
+            let snap = shared.config.snapshot();
+            inbound::handle(&shared, &snap, req).await
+        }
+    };
+    shared.stats.request(side, resp.status().as_u16(), flag);
+    Ok(resp)
+}

@@ -1,0 +1,147 @@
+//! Upstream connections: a pooled keep-alive HTTP/1.1 client shared by the whole
+//! proxy, one multiplexed HTTP/2 (h2c) connection per upstream address kept in an
+//! [`H2Slot`], and raw TCP for tunnels.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use hyper::body::Incoming;
+use hyper::client::conn::http2;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+
+/// The pooled HTTP/1.1 client (keep-alive, TCP_NODELAY), keyed by endpoint address.
+pub(crate) type H1Client = Client<HttpConnector, Incoming>;
+
+pub(crate) fn h1_client() -> H1Client {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// Why an upstream exchange failed, mapped to a response flag by the caller.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpstreamError {
+    /// No connection could be made (`UF`).
+    #[error("connect to {addr} failed: {source}")]
+    Connect {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The connection was made but the exchange failed (`UC`).
+    #[error("upstream exchange failed: {0}")]
+    Exchange(String),
+}
+
+impl UpstreamError {
+    pub(crate) fn from_legacy(e: hyper_util::client::legacy::Error, addr: SocketAddr) -> Self {
+        if e.is_connect() {
+            UpstreamError::Connect {
+                addr,
+                source: std::io::Error::other(e.to_string()),
+            }
+        } else {
+            UpstreamError::Exchange(e.to_string())
+        }
+    }
+
+    pub(crate) fn is_connect(&self) -> bool {
+        matches!(self, UpstreamError::Connect { .. })
+    }
+}
+
+/// Opens a TCP connection with TCP_NODELAY.
+pub(crate) async fn connect_tcp(addr: SocketAddr) -> Result<TcpStream, UpstreamError> {
+    let s = TcpStream::connect(addr)
+        .await
+        .map_err(|source| UpstreamError::Connect { addr, source })?;
+    // Best effort: a socket that refuses NODELAY still works.
+    let _ = s.set_nodelay(true);
+    Ok(s)
+}
+
+/// The shared HTTP/2 connection to one upstream address, replaced when it closes.
+#[derive(Debug)]
+pub(crate) struct H2Slot {
+    addr: SocketAddr,
+    conn: ArcSwapOption<http2::SendRequest<Incoming>>,
+    /// Held only while (re)connecting, so concurrent requests share one handshake.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl H2Slot {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            conn: ArcSwapOption::empty(),
+            connecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<http2::SendRequest<Incoming>> {
+        self.conn
+            .load()
+            .as_ref()
+            .filter(|c| !c.is_closed())
+            .map(|c| (**c).clone())
+    }
+
+    async fn sender(&self) -> Result<http2::SendRequest<Incoming>, UpstreamError> {
+        if let Some(c) = self.current() {
+            return Ok(c);
+        }
+        let _guard = self.connecting.lock().await;
+        if let Some(c) = self.current() {
+            return Ok(c);
+        }
+        let tcp = connect_tcp(self.addr).await?;
+        let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .adaptive_window(true)
+            .handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| UpstreamError::Connect {
+                addr: self.addr,
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        let addr = self.addr;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%addr, error = %e, "upstream h2 connection ended");
+            }
+        });
+        self.conn.store(Some(std::sync::Arc::new(sender.clone())));
+        Ok(sender)
+    }
+
+    /// Sends a request on the shared connection; a request the connection refused
+    /// before sending (it was closing) is retried once on a fresh connection.
+    pub(crate) async fn send(
+        &self,
+        req: Request<Incoming>,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let mut sender = self.sender().await?;
+        match sender.try_send_request(req).await {
+            Ok(r) => Ok(r),
+            Err(mut e) => {
+                let Some(req) = e.take_message() else {
+                    return Err(UpstreamError::Exchange(e.into_error().to_string()));
+                };
+                self.conn.store(None);
+                let mut sender = self.sender().await?;
+                sender
+                    .send_request(req)
+                    .await
+                    .map_err(|e| UpstreamError::Exchange(e.to_string()))
+            }
+        }
+    }
+}
