@@ -42,8 +42,12 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'List or show resources, or the workloads in the mesh')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete resources, named on the command line or by the files that define them')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check Istio resources for errors, with Istio''s validation rules')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an app in the mesh, with its own sidecar proxy')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'See the mesh at work: a bookinfo-like app, live traffic, routing changes')
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
+            [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of meshctl')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -182,6 +186,48 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'meshctl;run' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service this workload belongs to')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Its version (the `version` label)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The service port clients use')
+            [CompletionResult]::new('--app-port', '--app-port', [CompletionResultType]::ParameterName, 'The port the app listens on [default: --port]')
+            [CompletionResult]::new('--protocol', '--protocol', [CompletionResultType]::ParameterName, 'The port''s protocol: http, http2, grpc or tcp')
+            [CompletionResult]::new('--service-account', '--service-account', [CompletionResultType]::ParameterName, 'The service account (its identity)')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Another label, as KEY=VALUE (repeatable)')
+            [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the sidecar to get its config before starting the app')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'meshctl;demo' {
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Requests sent at each step')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the services running after the walk-through (until Ctrl-C)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'meshctl;proxy-status' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -249,6 +295,83 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
         'meshctl;control-plane;help;help' {
             break
         }
+        'meshctl;proxy' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a sidecar proxy in the foreground (what `meshctl run` starts)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'meshctl;proxy;run' {
+            [CompletionResult]::new('--discovery-address', '--discovery-address', [CompletionResultType]::ParameterName, 'The control plane''s discovery address [default: from the mesh home]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'service')
+            [CompletionResult]::new('--proxy-namespace', '--proxy-namespace', [CompletionResultType]::ParameterName, 'proxy-namespace')
+            [CompletionResult]::new('--service-account', '--service-account', [CompletionResultType]::ParameterName, 'service-account')
+            [CompletionResult]::new('--proxy-id', '--proxy-id', [CompletionResultType]::ParameterName, 'A unique id [default: SERVICE-VERSION-RANDOM.NAMESPACE]')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Labels as KEY=VALUE (repeatable)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'A service port as PORT:APP_PORT[:PROTOCOL] (repeatable)')
+            [CompletionResult]::new('--outbound-address', '--outbound-address', [CompletionResultType]::ParameterName, 'Outbound listener (the app''s HTTP proxy)')
+            [CompletionResult]::new('--inbound-address', '--inbound-address', [CompletionResultType]::ParameterName, 'Inbound listener (where other sidecars connect)')
+            [CompletionResult]::new('--admin-address', '--admin-address', [CompletionResultType]::ParameterName, 'Admin listener (loopback only)')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level: error, warn, info, debug, trace')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'meshctl;proxy;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a sidecar proxy in the foreground (what `meshctl run` starts)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'meshctl;proxy;help;run' {
+            break
+        }
+        'meshctl;proxy;help;help' {
+            break
+        }
+        'meshctl;sample-app' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'service')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'version')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Where to listen [default: 127.0.0.1:$PORT]')
+            [CompletionResult]::new('--call', '--call', [CompletionResultType]::ParameterName, 'Call these URLs for each request (through $HTTP_PROXY), forwarding the end-user and tracing headers, and include their answers')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'meshctl;version' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -292,8 +415,12 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'List or show resources, or the workloads in the mesh')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete resources, named on the command line or by the files that define them')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check Istio resources for errors, with Istio''s validation rules')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an app in the mesh, with its own sidecar proxy')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'See the mesh at work: a bookinfo-like app, live traffic, routing changes')
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
+            [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of meshctl')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -320,6 +447,12 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
         'meshctl;help;validate' {
             break
         }
+        'meshctl;help;run' {
+            break
+        }
+        'meshctl;help;demo' {
+            break
+        }
         'meshctl;help;proxy-status' {
             break
         }
@@ -328,6 +461,16 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             break
         }
         'meshctl;help;control-plane;run' {
+            break
+        }
+        'meshctl;help;proxy' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a sidecar proxy in the foreground (what `meshctl run` starts)')
+            break
+        }
+        'meshctl;help;proxy;run' {
+            break
+        }
+        'meshctl;help;sample-app' {
             break
         }
         'meshctl;help;version' {

@@ -39,8 +39,12 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand get 'List or show resources, or the workloads in the mesh'
             cand delete 'Delete resources, named on the command line or by the files that define them'
             cand validate 'Check Istio resources for errors, with Istio''s validation rules'
+            cand run 'Run an app in the mesh, with its own sidecar proxy'
+            cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand control-plane 'control-plane'
+            cand proxy 'proxy'
+            cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
             cand version 'Print the version of meshctl'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -171,6 +175,46 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;run'= {
+            cand --service 'The service this workload belongs to'
+            cand --version 'Its version (the `version` label)'
+            cand --port 'The service port clients use'
+            cand --app-port 'The port the app listens on [default: --port]'
+            cand --protocol 'The port''s protocol: http, http2, grpc or tcp'
+            cand --service-account 'The service account (its identity)'
+            cand --label 'Another label, as KEY=VALUE (repeatable)'
+            cand --ready-timeout 'How long to wait for the sidecar to get its config before starting the app'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'meshctl;demo'= {
+            cand --requests 'Requests sent at each step'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand --keep 'Keep the services running after the walk-through (until Ctrl-C)'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'meshctl;proxy-status'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -232,6 +276,77 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;control-plane;help;help'= {
         }
+        &'meshctl;proxy'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;proxy;run'= {
+            cand --discovery-address 'The control plane''s discovery address [default: from the mesh home]'
+            cand --service 'service'
+            cand --proxy-namespace 'proxy-namespace'
+            cand --service-account 'service-account'
+            cand --proxy-id 'A unique id [default: SERVICE-VERSION-RANDOM.NAMESPACE]'
+            cand --label 'Labels as KEY=VALUE (repeatable)'
+            cand --port 'A service port as PORT:APP_PORT[:PROTOCOL] (repeatable)'
+            cand --outbound-address 'Outbound listener (the app''s HTTP proxy)'
+            cand --inbound-address 'Inbound listener (where other sidecars connect)'
+            cand --admin-address 'Admin listener (loopback only)'
+            cand --log-level 'Log level: error, warn, info, debug, trace'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;proxy;help'= {
+            cand run 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;proxy;help;run'= {
+        }
+        &'meshctl;proxy;help;help'= {
+        }
+        &'meshctl;sample-app'= {
+            cand --service 'service'
+            cand --version 'version'
+            cand --listen 'Where to listen [default: 127.0.0.1:$PORT]'
+            cand --call 'Call these URLs for each request (through $HTTP_PROXY), forwarding the end-user and tracing headers, and include their answers'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'meshctl;version'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -273,8 +388,12 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand get 'List or show resources, or the workloads in the mesh'
             cand delete 'Delete resources, named on the command line or by the files that define them'
             cand validate 'Check Istio resources for errors, with Istio''s validation rules'
+            cand run 'Run an app in the mesh, with its own sidecar proxy'
+            cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand control-plane 'control-plane'
+            cand proxy 'proxy'
+            cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
             cand version 'Print the version of meshctl'
             cand completion 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -293,12 +412,23 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;help;validate'= {
         }
+        &'meshctl;help;run'= {
+        }
+        &'meshctl;help;demo'= {
+        }
         &'meshctl;help;proxy-status'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'
         }
         &'meshctl;help;control-plane;run'= {
+        }
+        &'meshctl;help;proxy'= {
+            cand run 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
+        }
+        &'meshctl;help;proxy;run'= {
+        }
+        &'meshctl;help;sample-app'= {
         }
         &'meshctl;help;version'= {
         }

@@ -45,8 +45,12 @@ complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "apply" -d 'Apply re
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "control-plane"
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy"
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "version" -d 'Print the version of meshctl'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -157,6 +161,43 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -l home -d 'Th
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l service -d 'The service this workload belongs to' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l version -d 'Its version (the `version` label)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l port -d 'The service port clients use' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l app-port -d 'The port the app listens on [default: --port]' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l protocol -d 'The port\'s protocol: http, http2, grpc or tcp' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l service-account -d 'The service account (its identity)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l label -d 'Another label, as KEY=VALUE (repeatable)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l ready-timeout -d 'How long to wait for the sidecar to get its config before starting the app' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l requests -d 'Requests sent at each step' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -l keep -d 'Keep the services running after the walk-through (until Ctrl-C)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -206,6 +247,66 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fis
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l discovery-address -d 'The control plane\'s discovery address [default: from the mesh home]' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l service -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l proxy-namespace -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l service-account -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l proxy-id -d 'A unique id [default: SERVICE-VERSION-RANDOM.NAMESPACE]' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l label -d 'Labels as KEY=VALUE (repeatable)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l port -d 'A service port as PORT:APP_PORT[:PROTOCOL] (repeatable)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l outbound-address -d 'Outbound listener (the app\'s HTTP proxy)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l inbound-address -d 'Inbound listener (where other sidecars connect)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l admin-address -d 'Admin listener (loopback only)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l log-level -d 'Log level: error, warn, info, debug, trace' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l service -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l version -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l listen -d 'Where to listen [default: 127.0.0.1:$PORT]' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l call -d 'Call these URLs for each request (through $HTTP_PROXY), forwarding the end-user and tracing headers, and include their answers' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand sample-app" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand version" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -235,16 +336,21 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l home -d '
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "install" -d 'Start the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "uninstall" -d 'Stop the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "control-plane"
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "version" -d 'Print the version of meshctl'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate proxy-status control-plane version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "install" -d 'Start the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "uninstall" -d 'Stop the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "control-plane"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "proxy"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "version" -d 'Print the version of meshctl'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from control-plane" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from proxy" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'
