@@ -128,10 +128,13 @@ state under the mesh home (--home, $MESHCTL_HOME, default ~/.meshctl): the confi
 store, a log file and a pid file. Waits until it is ready and says where it
 listens. Installing again when it is already running is safe: it says what it found.
 
-Settings (--set KEY=VALUE, repeatable):
-  discoveryAddress   where proxies connect          [default: 127.0.0.1:0, any free port]
-  adminAddress       where the CLI connects          [default: 127.0.0.1:0]
-  logLevel           error, warn, info, debug, trace [default: info]",
+Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next install):
+  discoveryAddress   where proxies connect          [default: 127.0.0.1:0, a free port]
+  adminAddress       where the CLI connects          [default: 127.0.0.1:0, a free port]
+  logLevel           error, warn, info, debug, trace [default: info]
+
+The addresses a first install gets are kept, so a reinstall (after a crash or an
+uninstall without --purge) listens where running sidecars expect it.",
     after_help = "\
 Examples:
   meshctl install

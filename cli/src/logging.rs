@@ -26,14 +26,12 @@ struct Reloadable {
 
 impl mesh_proxy::LogControl for Reloadable {
     fn level(&self) -> String {
-        self.current
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.current.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     fn set_level(&self, level: &str) -> Result<(), String> {
-        let filter = EnvFilter::try_new(level).map_err(|e| format!("invalid level {level:?}: {e}"))?;
+        let filter =
+            EnvFilter::try_new(level).map_err(|e| format!("invalid level {level:?}: {e}"))?;
         self.handle.reload(filter).map_err(|e| e.to_string())?;
         if let Ok(mut c) = self.current.lock() {
             *c = level.to_owned();
@@ -46,7 +44,8 @@ impl mesh_proxy::LogControl for Reloadable {
 pub fn init_reloadable(level: &str) -> anyhow::Result<std::sync::Arc<dyn mesh_proxy::LogControl>> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = EnvFilter::try_new(level).with_context(|| format!("invalid log level {level:?}"))?;
+    let filter =
+        EnvFilter::try_new(level).with_context(|| format!("invalid log level {level:?}"))?;
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
     tracing_subscriber::registry()
         .with(filter)

@@ -70,8 +70,12 @@ fn no_command_is_a_placeholder() {
             "get",
             "delete",
             "validate",
+            "run",
+            "demo",
             "proxy-status",
             "control-plane",
+            "proxy",
+            "sample-app",
             "version",
             "completion"
         ]

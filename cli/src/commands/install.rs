@@ -18,9 +18,13 @@ use crate::output::{self, Output};
 
 pub const LOG_FILE: &str = "control-plane.log";
 pub const PID_FILE: &str = "control-plane.pid";
+/// The settings of the last install, with the addresses it actually got: a
+/// reinstall binds the same ports, so running sidecars find it again.
+pub const SETTINGS_FILE: &str = "install.json";
 
 /// What `--set` may change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InstallSettings {
     pub discovery_address: String,
     pub admin_address: String,
@@ -38,8 +42,22 @@ impl Default for InstallSettings {
 }
 
 impl InstallSettings {
-    pub fn from_sets(sets: &[String]) -> Result<Self, String> {
-        let mut s = Self::default();
+    /// The saved settings of `home`, or the defaults.
+    pub fn saved(home: &Path) -> Self {
+        std::fs::read_to_string(home.join(SETTINGS_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, home: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(home.join(SETTINGS_FILE), text).context("save install settings")
+    }
+
+    /// `base` with `--set KEY=VALUE` applied.
+    pub fn from_sets(base: Self, sets: &[String]) -> Result<Self, String> {
+        let mut s = base;
         for kv in sets {
             let Some((k, v)) = kv.split_once('=') else {
                 return Err(format!("--set {kv:?}: expected KEY=VALUE"));
@@ -86,14 +104,14 @@ fn confirm(prompt: &str, skip: bool) -> anyhow::Result<bool> {
 }
 
 pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
-    let settings = match InstallSettings::from_sets(&args.set) {
+    let home = mesh::home(g);
+    let settings = match InstallSettings::from_sets(InstallSettings::saved(&home), &args.set) {
         Ok(s) => s,
         Err(e) => {
             out.error(&e);
             return Err(exit::Exit::with(exit::USAGE));
         }
     };
-    let home = mesh::home(g);
     if let Some(state) = mesh::running(&home) {
         out.line(&format!(
             "{} the control plane is already running in {} (pid {}): admin {}, discovery {}; nothing to do",
@@ -172,6 +190,12 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         std::thread::sleep(Duration::from_millis(50));
     };
     spinner.finish_and_clear();
+    InstallSettings {
+        discovery_address: state.discovery_address.clone(),
+        admin_address: state.admin_address.clone(),
+        log_level: settings.log_level.clone(),
+    }
+    .save(&home)?;
     out.line(&format!(
         "{} control plane running (pid {})",
         out.paint(output::OK, "installed:"),

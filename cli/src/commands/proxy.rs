@@ -62,7 +62,10 @@ pub fn run(cmd: &ProxyCommand, g: &GlobalArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| parse_port(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let version = labels.get("version").cloned().unwrap_or_else(|| "v1".into());
+    let version = labels
+        .get("version")
+        .cloned()
+        .unwrap_or_else(|| "v1".into());
     let proxy_id = args.proxy_id.clone().unwrap_or_else(|| {
         crate::commands::run::proxy_id(&args.service, &version, &args.proxy_namespace)
     });
@@ -71,7 +74,14 @@ pub fn run(cmd: &ProxyCommand, g: &GlobalArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start runtime")?;
-    rt.block_on(serve(args, proxy_id, discovery_address, labels, ports, log_control))
+    rt.block_on(serve(
+        args,
+        proxy_id,
+        discovery_address,
+        labels,
+        ports,
+        log_control,
+    ))
 }
 
 async fn serve(

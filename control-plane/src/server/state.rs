@@ -60,6 +60,8 @@ impl TypeState {
 #[derive(Debug)]
 struct Conn {
     stream_id: u64,
+    /// The store revision this proxy's config was last compiled from.
+    revision: u64,
     workload: Workload,
     tx: mpsc::Sender<Result<Push, tonic::Status>>,
     types: BTreeMap<&'static str, TypeState>,
@@ -84,6 +86,8 @@ pub struct TypeStatus {
 #[serde(rename_all = "camelCase")]
 pub struct ProxyStatus {
     pub proxy_id: String,
+    /// The config store revision the proxy's config was compiled from.
+    pub revision: u64,
     pub service: String,
     pub namespace: String,
     pub types: Vec<TypeStatus>,
@@ -149,6 +153,7 @@ impl Shared {
             proxy_id,
             Conn {
                 stream_id,
+                revision: 0,
                 workload,
                 tx,
                 types: BTreeMap::new(),
@@ -228,6 +233,8 @@ impl Shared {
     /// Compile every connected proxy's config from one snapshot and send each type
     /// whose payload changed. Returns how many pushes went out.
     pub fn push_all(&self) -> Result<usize, StoreError> {
+        // Read before listing: the snapshot holds at least this revision.
+        let revision = self.store.revision();
         let resources: Vec<_> = self
             .store
             .list(None, None)?
@@ -250,6 +257,7 @@ impl Shared {
             let Some(conn) = conns.get_mut(&w.proxy_id) else {
                 continue;
             };
+            let mut all_queued = true;
             for type_url in PUSH_ORDER {
                 let Some(payload) = config.encode(type_url) else {
                     continue;
@@ -280,9 +288,13 @@ impl Shared {
                     Err(e) => {
                         // The proxy is not reading; leave the type as it is so the
                         // next round retries.
+                        all_queued = false;
                         tracing::warn!(proxy = %w.proxy_id, error = %e, "push queue full; will retry");
                     }
                 }
+            }
+            if all_queued {
+                conn.revision = conn.revision.max(revision);
             }
         }
         self.pushes
@@ -290,20 +302,27 @@ impl Shared {
         Ok(sent)
     }
 
-    /// Every proxy's sync state, sorted by proxy id.
+    /// Every proxy's sync state, sorted by proxy id. A proxy whose config was not
+    /// yet compiled from the store's current revision is STALE, even if it
+    /// acknowledged everything it was sent: a change is on its way.
     pub fn status(&self) -> Vec<ProxyStatus> {
+        let current = self.store.revision();
         let conns = lock(&self.conns);
         let mut out: Vec<ProxyStatus> = conns
             .values()
             .map(|c| ProxyStatus {
                 proxy_id: c.workload.proxy_id.clone(),
+                revision: c.revision,
                 service: c.workload.service.clone(),
                 namespace: c.workload.namespace.clone(),
                 types: PUSH_ORDER
                     .iter()
                     .map(|ty| {
                         let t = c.types.get(ty).cloned().unwrap_or_default();
-                        let status = t.status();
+                        let status = match t.status() {
+                            SyncStatus::Synced if c.revision < current => SyncStatus::Stale,
+                            s => s,
+                        };
                         TypeStatus {
                             type_url: (*ty).to_owned(),
                             status,
