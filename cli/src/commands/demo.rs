@@ -257,7 +257,20 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
                 .post::<_, ApplyResponse>("/v1/apply", &ApplyRequest { manifests: manifests(step.yaml)?, dry_run: false })
                 .await?;
             let applied = Instant::now();
-            wait_until("every proxy to sync", Duration::from_secs(30), || synced(&admin, SERVICES.len())).await?;
+            if let Err(e) =
+                wait_until("every proxy to sync", Duration::from_secs(30), || synced(&admin, SERVICES.len())).await
+            {
+                let status: Vec<ProxyStatus> = admin.get("/v1/proxy-status").await.unwrap_or_default();
+                let behind: Vec<String> = status
+                    .iter()
+                    .flat_map(|p| {
+                        p.types.iter().filter(|t| t.status != SyncStatus::Synced).map(move |t| {
+                            format!("{} {}: {:?} {}", p.proxy_id, t.type_url, t.status, t.error.clone().unwrap_or_default())
+                        })
+                    })
+                    .collect();
+                bail!("{e}: {} of {} proxies connected; not synced: {}", status.len(), SERVICES.len(), behind.join("; "));
+            }
             out.line(&format!(
                 "\nstep {}/{}: {}  ({}; all {} proxies synced in {} ms)",
                 i + 1,

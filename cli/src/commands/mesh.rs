@@ -67,14 +67,14 @@ pub fn running(home: &Path) -> Option<StateFile> {
 /// A client for the control plane of `home`, or an error that says how to start one.
 pub fn admin(home: &Path) -> anyhow::Result<AdminClient> {
     let Some(state) = running(home) else {
+        let flag = if home_is_default(home) {
+            String::new()
+        } else {
+            format!(" --home {}", home.display())
+        };
         bail!(
-            "no control plane is running in {} (start one with `meshctl install`{})",
-            home.display(),
-            if home_is_default(home) {
-                String::new()
-            } else {
-                format!(" --home {}", home.display())
-            }
+            "no control plane is running in {} (start one with `meshctl install{flag}`)",
+            home.display()
         );
     };
     let addr = state
