@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an app in the mesh, with its own sidecar proxy')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'See the mesh at work: a bookinfo-like app, live traffic, routing changes')
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
+            [CompletionResult]::new('proxy-config', 'proxy-config', [CompletionResultType]::ParameterValue, 'Show the config a sidecar is running, read from its own admin endpoint')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
             [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
@@ -245,6 +246,23 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'meshctl;proxy-config' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'meshctl;control-plane' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -418,6 +436,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an app in the mesh, with its own sidecar proxy')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'See the mesh at work: a bookinfo-like app, live traffic, routing changes')
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
+            [CompletionResult]::new('proxy-config', 'proxy-config', [CompletionResultType]::ParameterValue, 'Show the config a sidecar is running, read from its own admin endpoint')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
             [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
@@ -454,6 +473,9 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             break
         }
         'meshctl;help;proxy-status' {
+            break
+        }
+        'meshctl;help;proxy-config' {
             break
         }
         'meshctl;help;control-plane' {

@@ -46,6 +46,9 @@ _meshctl() {
             meshctl,proxy)
                 cmd="meshctl__subcmd__proxy"
                 ;;
+            meshctl,proxy-config)
+                cmd="meshctl__subcmd__proxy__subcmd__config"
+                ;;
             meshctl,proxy-status)
                 cmd="meshctl__subcmd__proxy__subcmd__status"
                 ;;
@@ -106,6 +109,9 @@ _meshctl() {
             meshctl__subcmd__help,proxy)
                 cmd="meshctl__subcmd__help__subcmd__proxy"
                 ;;
+            meshctl__subcmd__help,proxy-config)
+                cmd="meshctl__subcmd__help__subcmd__proxy__subcmd__config"
+                ;;
             meshctl__subcmd__help,proxy-status)
                 cmd="meshctl__subcmd__help__subcmd__proxy__subcmd__status"
                 ;;
@@ -149,7 +155,7 @@ _meshctl() {
 
     case "${cmd}" in
         meshctl)
-            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help"
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -637,7 +643,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help)
-            opts="install uninstall check apply get delete validate run demo proxy-status control-plane proxy sample-app version completion help"
+            opts="install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -804,6 +810,20 @@ _meshctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        meshctl__subcmd__help__subcmd__proxy__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         meshctl__subcmd__help__subcmd__proxy__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -958,6 +978,52 @@ _meshctl() {
             ;;
         meshctl__subcmd__proxy)
             opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__proxy__subcmd__config)
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version listeners clusters endpoints routes all"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

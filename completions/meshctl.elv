@@ -42,6 +42,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand run 'Run an app in the mesh, with its own sidecar proxy'
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
+            cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -231,6 +232,22 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;proxy-config'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'meshctl;control-plane'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -391,6 +408,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand run 'Run an app in the mesh, with its own sidecar proxy'
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
+            cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -417,6 +435,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         &'meshctl;help;demo'= {
         }
         &'meshctl;help;proxy-status'= {
+        }
+        &'meshctl;help;proxy-config'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'

@@ -109,6 +109,7 @@ pub enum Command {
     Run(RunArgs),
     Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
+    ProxyConfig(ProxyConfigArgs),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
     #[command(subcommand)]
@@ -242,14 +243,57 @@ pub struct DeleteArgs {
     long_about = "\
 One row per proxy, with the state of each config type:
   SYNCED     the proxy acknowledged the latest config
-  STALE      the latest config was sent and not yet acknowledged (with how long)
+  STALE      a newer config is on its way or not yet acknowledged (with how long)
   NOT SENT   nothing of this type was sent yet
-  ERROR      the proxy rejected the latest config and runs the previous one",
-    after_help = "Examples:\n  meshctl proxy-status\n  meshctl proxy-status -o json"
+  ERROR      the proxy rejected the latest config and runs the previous one
+
+With a NAME (a proxy id, or a unique prefix of one), shows instead the difference
+between the config the control plane computes for that proxy now and the config
+the proxy is running, type by type.",
+    after_help = "\
+Examples:
+  meshctl proxy-status
+  meshctl proxy-status -o wide          # with NACK messages
+  meshctl proxy-status reviews-v2       # what differs for one proxy"
 )]
 pub struct ProxyStatusArgs {
-    /// Only this proxy
+    /// One proxy: show what differs between its sent and running config
     pub name: Option<String>,
+}
+
+/// Show the config a sidecar is running, read from its own admin endpoint
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Show what one sidecar runs, as it reports it (its admin /config_dump):
+  listeners   the service ports it serves and the app ports behind them
+  clusters    the upstreams it can route to (service, port, subset, balancing)
+  endpoints   each cluster's members (peer sidecars' inbound addresses)
+  routes      virtual hosts, their domains and routes, in match order
+  all         everything, with each type's version and last rejection
+
+NAME is a proxy id, or a unique prefix of one (see `meshctl get workloads`).",
+    after_help = "\
+Examples:
+  meshctl proxy-config routes productpage
+  meshctl proxy-config endpoints productpage -o json
+  meshctl proxy-config all reviews-v2 -o yaml"
+)]
+pub struct ProxyConfigArgs {
+    /// What to show
+    #[arg(value_enum)]
+    pub what: ProxyConfigKind,
+    /// The proxy
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProxyConfigKind {
+    Listeners,
+    Clusters,
+    Endpoints,
+    Routes,
+    All,
 }
 
 /// Run an app in the mesh, with its own sidecar proxy

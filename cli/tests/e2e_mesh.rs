@@ -271,6 +271,74 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         BTreeMap::from([("v3".into(), 200)])
     );
 
+    // What the client's sidecar runs, read from the sidecar itself.
+    let client_id = client["proxyId"].as_str().expect("proxy id").to_owned();
+    let diff = mesh.json(&["proxy-status", &client_id]);
+    assert!(
+        diff.as_array()
+            .is_some_and(|d| d.iter().all(|t| t["inSync"] == true)),
+        "{diff:#}"
+    );
+    let routes = mesh.json(&["proxy-config", "routes", &client_id]);
+    let reviews = routes["virtualHosts"]
+        .as_array()
+        .and_then(|v| {
+            v.iter()
+                .find(|h| h["name"] == "reviews.default.svc.cluster.local:9080")
+        })
+        .expect("reviews virtual host");
+    assert_eq!(
+        reviews["routes"][0]["action"]["forward"]["clusters"][0]["cluster"],
+        "outbound|9080|v3|reviews.default.svc.cluster.local"
+    );
+
+    // A config Istio accepts but the proxy cannot run (a rewrite authority that
+    // is not a host): every proxy NACKs it, proxy-status says why, and traffic
+    // keeps the previous config.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad-authority.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - rewrite:\n      authority: \"reviews v2\"\n    route:\n    - destination: {host: reviews, subset: v1}\n",
+    )
+    .expect("write");
+    mesh.ok(&["apply", "-f", &bad.display().to_string()]);
+    mesh.wait_for("every proxy to reject the routes", |m| {
+        let s = m.json(&["proxy-status"]);
+        s.as_array().is_some_and(|l| {
+            l.len() == 4
+                && l.iter().all(|p| {
+                    p["types"].as_array().is_some_and(|t| {
+                        t.iter().any(|t| {
+                            t["typeUrl"] == "routes"
+                                && t["status"] == "ERROR"
+                                && t["error"]
+                                    .as_str()
+                                    .is_some_and(|e| e.contains("rewrite authority \"reviews v2\""))
+                        })
+                    })
+                })
+        })
+    });
+    assert_eq!(
+        traffic(&proxy, "http://reviews:9080/", 100, &[]),
+        BTreeMap::from([("v3".into(), 100)])
+    );
+    let diff = mesh.json(&["proxy-status", &client_id]);
+    let routes_diff = diff
+        .as_array()
+        .and_then(|d| d.iter().find(|t| t["typeUrl"] == "routes"))
+        .expect("routes entry");
+    assert_eq!(routes_diff["inSync"], false);
+    assert!(
+        routes_diff["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("+                  \"cluster\": \"outbound|9080|v3|")),
+        "{routes_diff:#}"
+    );
+    mesh.ok(&["apply", "-f", &bookinfo("virtual-service-reviews-v3.yaml")]);
+    mesh.wait_for("proxies synced again", |m| m.all_synced(4));
+
     // kill -9 the control plane: traffic keeps flowing on the last config.
     kill9(mesh.pid());
     assert_eq!(

@@ -73,6 +73,7 @@ fn no_command_is_a_placeholder() {
             "run",
             "demo",
             "proxy-status",
+            "proxy-config",
             "control-plane",
             "proxy",
             "sample-app",

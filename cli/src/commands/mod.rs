@@ -10,6 +10,7 @@ pub mod get;
 pub mod install;
 pub mod mesh;
 pub mod proxy;
+pub mod proxy_config;
 pub mod proxy_status;
 pub mod run;
 pub mod sample_app;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, g, out),
         Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
+        Command::ProxyConfig(args) => proxy_config::run(args, g, out),
         Command::Proxy(cmd) => proxy::run(cmd, g),
         Command::SampleApp(args) => sample_app::run(args),
         Command::ControlPlane(cmd) => control_plane::run(cmd, g),

@@ -4,7 +4,6 @@ use mesh_control_plane::server::{ProxyStatus, SyncStatus, TypeStatus};
 
 use crate::cli::{GlobalArgs, OutputFormat, ProxyStatusArgs};
 use crate::commands::mesh;
-use crate::exit;
 use crate::output::{self, Output};
 
 fn cell(t: &TypeStatus, out: &Output, wide: bool) -> String {
@@ -32,16 +31,10 @@ fn cell(t: &TypeStatus, out: &Output, wide: bool) -> String {
 pub fn run(args: &ProxyStatusArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let admin = mesh::admin(&mesh::home(g))?;
     let rt = mesh::runtime()?;
-    let mut status: Vec<ProxyStatus> = rt.block_on(admin.get("/v1/proxy-status"))?;
     if let Some(name) = &args.name {
-        status.retain(|p| &p.proxy_id == name);
-        if status.is_empty() {
-            out.error(&format!(
-                "no connected proxy named {name:?}; see `meshctl proxy-status` for their names"
-            ));
-            return Err(exit::Exit::with(exit::FAILURE));
-        }
+        return diff(&admin, &rt, name, out);
     }
+    let status: Vec<ProxyStatus> = rt.block_on(admin.get("/v1/proxy-status"))?;
     if out.is_data() {
         return Ok(out.data(&status)?);
     }
@@ -49,7 +42,7 @@ pub fn run(args: &ProxyStatusArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         out.note("no proxies are connected")?;
         return Ok(());
     }
-    let wide = out.format() == OutputFormat::Wide || args.name.is_some();
+    let wide = out.format() == OutputFormat::Wide;
     let rows: Vec<Vec<String>> = status
         .iter()
         .map(|p| {
@@ -81,6 +74,80 @@ pub fn run(args: &ProxyStatusArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
     if !wide {
         for e in errors {
             out.note(&format!("rejected: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The per-type difference between what the control plane computes for a proxy
+/// now and what the proxy runs.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TypeDiff {
+    type_url: String,
+    in_sync: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    diff: String,
+}
+
+fn diff(
+    admin: &mesh_control_plane::client::AdminClient,
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let (w, sent, running) = rt.block_on(async {
+        let w = crate::commands::proxy_config::find_proxy(admin, name).await?;
+        let sent: serde_json::Value = admin
+            .get(&format!("/v1/proxy-config?proxy={}", w.proxy_id))
+            .await?;
+        let dump = crate::commands::proxy_config::config_dump(&w).await?;
+        anyhow::Ok((w, sent, dump["config"].clone()))
+    })?;
+    let diffs: Vec<TypeDiff> = mesh_api::proxy::PUSH_ORDER
+        .iter()
+        .map(|ty| {
+            let a = serde_json::to_string_pretty(&sent[ty]).unwrap_or_default();
+            let b = serde_json::to_string_pretty(&running[ty]).unwrap_or_default();
+            let diff = if a == b {
+                String::new()
+            } else {
+                similar::TextDiff::from_lines(&a, &b)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header("control plane", "proxy")
+                    .to_string()
+            };
+            TypeDiff {
+                type_url: (*ty).to_owned(),
+                in_sync: a == b,
+                diff,
+            }
+        })
+        .collect();
+    if out.is_data() {
+        return Ok(out.data(&diffs)?);
+    }
+    out.line(&format!(
+        "{}: the control plane's config for it now vs. what it runs",
+        w.proxy_id
+    ))?;
+    for d in &diffs {
+        if d.in_sync {
+            out.line(&format!(
+                "  {:<10} {}",
+                d.type_url,
+                out.paint(output::OK, "in sync")
+            ))?;
+        } else {
+            out.line(&format!(
+                "  {:<10} {}",
+                d.type_url,
+                out.paint(output::WARNING, "differs:")
+            ))?;
+            for l in d.diff.lines() {
+                out.line(&format!("    {l}"))?;
+            }
         }
     }
     Ok(())

@@ -1,0 +1,214 @@
+//! `meshctl proxy-config TYPE NAME`: a sidecar's running config, from its admin API;
+//! and the proxy lookup `proxy-status NAME` shares.
+
+use anyhow::{Context, bail};
+use mesh_api::proxy::{ProxyConfig, RouteAction};
+use mesh_control_plane::client::AdminClient;
+use mesh_control_plane::registry::Workload;
+
+use crate::cli::{GlobalArgs, ProxyConfigArgs, ProxyConfigKind};
+use crate::commands::mesh;
+use crate::output::Output;
+
+/// The connected workload whose proxy id is `name`, or starts with it (uniquely).
+pub async fn find_proxy(admin: &AdminClient, name: &str) -> anyhow::Result<Workload> {
+    let workloads: Vec<Workload> = admin.get("/v1/workloads").await?;
+    if let Some(w) = workloads.iter().find(|w| w.proxy_id == name) {
+        return Ok(w.clone());
+    }
+    let matches: Vec<&Workload> = workloads
+        .iter()
+        .filter(|w| w.proxy_id.starts_with(name))
+        .collect();
+    match matches.as_slice() {
+        [w] => Ok((*w).clone()),
+        [] => bail!("no connected proxy named {name:?}; see `meshctl get workloads -A`"),
+        many => bail!(
+            "{name:?} names {} proxies ({}); give more of the id",
+            many.len(),
+            many.iter()
+                .map(|w| w.proxy_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The proxy's own `/config_dump`: its running config and per-type status.
+pub async fn config_dump(w: &Workload) -> anyhow::Result<serde_json::Value> {
+    let addr = w
+        .admin_address
+        .parse()
+        .with_context(|| format!("admin address of {}", w.proxy_id))?;
+    AdminClient::new(addr)
+        .get("/config_dump")
+        .await
+        .with_context(|| format!("read the config of {} from its admin endpoint", w.proxy_id))
+}
+
+pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let admin = mesh::admin(&mesh::home(g))?;
+    let rt = mesh::runtime()?;
+    let (w, dump) = rt.block_on(async {
+        let w = find_proxy(&admin, &args.name).await?;
+        let dump = config_dump(&w).await?;
+        anyhow::Ok((w, dump))
+    })?;
+    let config: ProxyConfig =
+        serde_json::from_value(dump["config"].clone()).context("decode the proxy's config")?;
+    if out.is_data() {
+        let section = match args.what {
+            ProxyConfigKind::Listeners => serde_json::to_value(&config.listeners)?,
+            ProxyConfigKind::Clusters => serde_json::to_value(&config.clusters)?,
+            ProxyConfigKind::Endpoints => serde_json::to_value(&config.endpoints)?,
+            ProxyConfigKind::Routes => serde_json::to_value(&config.routes)?,
+            ProxyConfigKind::All => dump,
+        };
+        return Ok(out.data(&section)?);
+    }
+    let show = |k: ProxyConfigKind| args.what == k || args.what == ProxyConfigKind::All;
+    if show(ProxyConfigKind::Listeners) {
+        let mut rows = vec![
+            vec![
+                "outbound".into(),
+                w.outbound_address.clone(),
+                "-".into(),
+                "HTTP proxy for the app".into(),
+            ],
+            vec![
+                "inbound".into(),
+                w.inbound_address.clone(),
+                "-".into(),
+                "traffic from other sidecars".into(),
+            ],
+        ];
+        for p in &config.listeners.inbound {
+            rows.push(vec![
+                format!("inbound|{}", p.port),
+                format!("127.0.0.1:{}", p.app_port),
+                format!("{:?}", p.protocol).to_uppercase(),
+                format!("service port {} -> app", p.port),
+            ]);
+        }
+        out.table(&["listener", "address", "protocol", "what"], &rows)?;
+    }
+    if show(ProxyConfigKind::Clusters) {
+        let rows: Vec<Vec<String>> = config
+            .clusters
+            .iter()
+            .map(|c| {
+                vec![
+                    c.service.clone(),
+                    c.port.to_string(),
+                    c.subset.clone().unwrap_or_else(|| "-".into()),
+                    format!("{:?}", c.protocol).to_uppercase(),
+                    format!("{:?}", c.lb_policy),
+                ]
+            })
+            .collect();
+        out.table(
+            &["service fqdn", "port", "subset", "protocol", "lb policy"],
+            &rows,
+        )?;
+    }
+    if show(ProxyConfigKind::Endpoints) {
+        let rows: Vec<Vec<String>> = config
+            .endpoints
+            .iter()
+            .flat_map(|ce| {
+                ce.endpoints.iter().map(move |e| {
+                    vec![
+                        e.address.clone(),
+                        "HEALTHY".into(),
+                        ce.cluster.clone(),
+                        e.proxy_id.clone(),
+                    ]
+                })
+            })
+            .collect();
+        out.table(&["endpoint", "status", "cluster", "proxy"], &rows)?;
+    }
+    if show(ProxyConfigKind::Routes) {
+        let mut rows = Vec::new();
+        for vh in &config.routes.virtual_hosts {
+            for r in &vh.routes {
+                rows.push(vec![
+                    vh.name.clone(),
+                    domains(&vh.domains),
+                    r.name.clone(),
+                    if r.matches.is_empty() {
+                        "/*".into()
+                    } else {
+                        format!("{} match(es)", r.matches.len())
+                    },
+                    action(&r.action),
+                    r.origin.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            if vh.routes.is_empty() {
+                rows.push(vec![
+                    vh.name.clone(),
+                    domains(&vh.domains),
+                    "-".into(),
+                    "-".into(),
+                    "404 (no route)".into(),
+                    "-".into(),
+                ]);
+            }
+        }
+        out.table(
+            &[
+                "virtual host",
+                "domains",
+                "route",
+                "match",
+                "action",
+                "from",
+            ],
+            &rows,
+        )?;
+    }
+    Ok(())
+}
+
+fn domains(d: &[String]) -> String {
+    let short: Vec<&str> = d
+        .iter()
+        .filter(|s| !s.contains(':'))
+        .map(String::as_str)
+        .collect();
+    let shown = short.iter().take(2).copied().collect::<Vec<_>>().join(", ");
+    if short.len() > 2 {
+        format!("{shown} +{} more", short.len() - 2)
+    } else {
+        shown
+    }
+}
+
+fn action(a: &RouteAction) -> String {
+    match a {
+        RouteAction::Forward(f) => {
+            let total: u64 = f.clusters.iter().map(|c| u64::from(c.weight)).sum();
+            f.clusters
+                .iter()
+                .map(|c| {
+                    let short = c.cluster.split('|').collect::<Vec<_>>();
+                    let name = match short.as_slice() {
+                        [_, port, "", host] => format!("{host}:{port}"),
+                        [_, port, subset, host] => format!("{host}:{port} {subset}"),
+                        _ => c.cluster.clone(),
+                    };
+                    if f.clusters.len() > 1 {
+                        let pct = u64::from(c.weight) as f64 * 100.0 / total.max(1) as f64;
+                        format!("{name} {pct:.0}%")
+                    } else {
+                        name
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        RouteAction::DirectResponse { status, .. } => format!("respond {status}"),
+        RouteAction::Redirect { status, .. } => format!("redirect {status}"),
+    }
+}
