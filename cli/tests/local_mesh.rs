@@ -196,3 +196,127 @@ fn bad_install_settings_are_usage_errors() {
         .assert()
         .code(64);
 }
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn workloads(mesh: &Mesh) -> Vec<serde_json::Value> {
+    let out = mesh
+        .cmd()
+        .args(["get", "workloads", "-o", "json"])
+        .output()
+        .expect("get");
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn run_exits_with_the_apps_code_and_takes_the_sidecar_with_it() {
+    let mesh = Mesh::new();
+    mesh.cmd().args(["install", "-y"]).assert().success();
+    // The app sees its sidecar as HTTP_PROXY and its own port as PORT.
+    mesh.cmd()
+        .args([
+            "run",
+            "--service",
+            "job",
+            "--port",
+            "9080",
+            "--app-port",
+            "19999",
+            "--",
+        ])
+        .args([
+            "sh",
+            "-c",
+            "test -n \"$HTTP_PROXY\" && test \"$PORT\" = 19999 && exit 3",
+        ])
+        .assert()
+        .code(3);
+    wait_until("the job's workload to leave", || {
+        workloads(&mesh).is_empty()
+    });
+}
+
+#[test]
+fn sigterm_stops_app_and_sidecar() {
+    let mesh = Mesh::new();
+    mesh.cmd().args(["install", "-y"]).assert().success();
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
+        .env("MESHCTL_HOME", mesh.home.path())
+        .args([
+            "run",
+            "--service",
+            "sleeper",
+            "--port",
+            "9080",
+            "--",
+            "sleep",
+            "600",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("meshctl run");
+    wait_until("the workload to join", || workloads(&mesh).len() == 1);
+    std::process::Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = run.wait().expect("wait");
+    // sleep dies of SIGTERM: 128 + 15.
+    assert_eq!(status.code(), Some(143));
+    wait_until("the workload to leave", || workloads(&mesh).is_empty());
+}
+
+#[test]
+fn the_demo_walks_through_the_rollout_and_cleans_up() {
+    let mesh = Mesh::new();
+    let out = mesh
+        .cmd()
+        .args(["demo", "--requests", "40"])
+        .output()
+        .expect("demo");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for step in [
+        "step 1/4",
+        "step 2/4",
+        "step 3/4",
+        "step 4/4",
+        "demo finished",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in:\n{text}");
+    }
+    // Step 4 sends everything to v3; step 3 sends jason to v2.
+    let step4 = text.split("step 4/4").nth(1).expect("step 4");
+    assert!(
+        step4.contains("reviews v3") && !step4.contains("reviews v1"),
+        "{text}"
+    );
+    let step3 = text
+        .split("step 3/4")
+        .nth(1)
+        .and_then(|s| s.split("step 4/4").next())
+        .expect("step 3");
+    let jason = step3.split("as anyone else").next().expect("jason part");
+    assert!(
+        jason.contains("reviews v2") && !jason.contains("reviews v1"),
+        "{text}"
+    );
+    // It installed the control plane itself, so it stopped it again.
+    mesh.cmd().arg("check").assert().code(1);
+}
