@@ -216,6 +216,14 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         .expect("outbound")
         .to_owned();
 
+    // A workload is an endpoint as soon as its sidecar connects, which is just
+    // before its app starts listening (endpoints are not gated on app readiness
+    // yet): wait until every reviews instance answers, as a readiness probe would.
+    mesh.wait_for("every reviews instance to answer", |_| {
+        let c = traffic(&proxy, "http://reviews:9080/", 30, &[]);
+        c.len() == 3 && c.keys().all(|k| k.starts_with('v'))
+    });
+
     // Without routing config: the service is reachable by every name.
     for url in [
         "http://reviews:9080/",

@@ -1,8 +1,9 @@
-//! The service registry: the workloads whose sidecars are connected right now.
+//! The service registry's entries: the workloads whose sidecars are connected.
 //!
 //! A workload joins when its sidecar opens a discovery stream (and says who it is)
-//! and leaves when the stream ends. Services are declared by Kubernetes Service
-//! objects in the store, or known only through their workloads.
+//! and leaves when the stream ends, so the discovery server's table of open
+//! streams is the registry. Services are declared by Kubernetes Service objects in
+//! the store, or known only through their workloads.
 
 use std::collections::BTreeMap;
 
@@ -56,38 +57,4 @@ pub struct WorkloadPort {
     pub protocol: Option<Protocol>,
     #[serde(default)]
     pub name: String,
-}
-
-/// The connected workloads, by proxy id.
-#[derive(Debug, Default, Clone)]
-pub struct Registry {
-    workloads: BTreeMap<String, Workload>,
-}
-
-impl Registry {
-    /// Add or replace a workload. Returns the previous entry of that proxy id.
-    pub fn join(&mut self, w: Workload) -> Option<Workload> {
-        self.workloads.insert(w.proxy_id.clone(), w)
-    }
-
-    pub fn leave(&mut self, proxy_id: &str) -> Option<Workload> {
-        self.workloads.remove(proxy_id)
-    }
-
-    pub fn get(&self, proxy_id: &str) -> Option<&Workload> {
-        self.workloads.get(proxy_id)
-    }
-
-    /// Every workload, sorted by proxy id.
-    pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
-        self.workloads.values()
-    }
-
-    pub fn len(&self) -> usize {
-        self.workloads.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.workloads.is_empty()
-    }
 }

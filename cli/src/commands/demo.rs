@@ -249,6 +249,11 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
             .find(|w| w.service == "traffic")
             .map(|w| w.outbound_address.clone())
             .context("the traffic generator did not join")?;
+        // Endpoints are not gated on app readiness yet: wait until the apps answer.
+        wait_until("the demo's apps to answer", Duration::from_secs(30), || async {
+            drive(&proxy, 6, None).await.is_ok_and(|c| !c.contains_key("error"))
+        })
+        .await?;
         admin
             .post::<_, ApplyResponse>("/v1/apply", &ApplyRequest { manifests: manifests(DESTINATION_RULES)?, dry_run: false })
             .await?;

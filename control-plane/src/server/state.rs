@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::compiler::{MeshIndex, MeshState};
-use crate::registry::{Registry, Workload};
+use crate::registry::Workload;
 use crate::store::{Store, StoreError};
 
 /// Where a pushed type stands for one proxy, as `proxy-status` shows it.
@@ -97,7 +97,6 @@ pub struct ProxyStatus {
 #[derive(Debug)]
 pub struct Shared {
     pub store: Arc<Store>,
-    registry: Mutex<Registry>,
     registry_rev: watch::Sender<u64>,
     conns: Mutex<HashMap<String, Conn>>,
     next_id: std::sync::atomic::AtomicU64,
@@ -128,7 +127,6 @@ impl Shared {
         let (registry_rev, _) = watch::channel(0);
         Arc::new(Self {
             store,
-            registry: Mutex::new(Registry::default()),
             registry_rev,
             conns: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
@@ -148,7 +146,6 @@ impl Shared {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         workload.connected_unix = unix_now();
         let proxy_id = workload.proxy_id.clone();
-        lock(&self.registry).join(workload.clone());
         lock(&self.conns).insert(
             proxy_id,
             Conn {
@@ -172,7 +169,6 @@ impl Shared {
         {
             conns.remove(proxy_id);
             drop(conns);
-            lock(&self.registry).leave(proxy_id);
             self.registry_rev.send_modify(|r| *r += 1);
         }
     }
@@ -203,7 +199,14 @@ impl Shared {
     }
 
     pub fn workloads(&self) -> Vec<Workload> {
-        lock(&self.registry).workloads().cloned().collect()
+        // The registry is the set of open streams: a workload is in the mesh while
+        // its sidecar is connected.
+        let mut w: Vec<Workload> = lock(&self.conns)
+            .values()
+            .map(|c| c.workload.clone())
+            .collect();
+        w.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
+        w
     }
 
     /// Pushes sent since start.
@@ -246,13 +249,10 @@ impl Shared {
             resources: &resources,
             workloads: &workloads,
         });
-        let targets: Vec<Workload> = lock(&self.conns)
-            .values()
-            .map(|c| c.workload.clone())
-            .collect();
         let mut sent = 0;
-        for w in targets {
-            let config = index.compile_for(&w);
+        // Every connected proxy is a workload: compile for each.
+        for w in &workloads {
+            let config = index.compile_for(w);
             let mut conns = lock(&self.conns);
             let Some(conn) = conns.get_mut(&w.proxy_id) else {
                 continue;
