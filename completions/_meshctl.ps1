@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             break
         }
         'meshctl;install' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'A preset of settings; --set overrides single values')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'A setting as KEY=VALUE (see above)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the control plane to be ready, in seconds')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')

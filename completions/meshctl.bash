@@ -923,12 +923,16 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__install)
-            opts="-y -o -n -A -h -V --set --skip-confirmation --timeout --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            opts="-y -o -n -A -h -V --profile --set --skip-confirmation --timeout --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "default demo minimal" -- "${cur}"))
+                    return 0
+                    ;;
                 --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'meshctl;install'= {
+            cand --profile 'A preset of settings; --set overrides single values'
             cand --set 'A setting as KEY=VALUE (see above)'
             cand --timeout 'How long to wait for the control plane to be ready, in seconds'
             cand -o 'Output format'

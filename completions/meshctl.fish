@@ -55,6 +55,9 @@ complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "sample-app" -d 'A s
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "version" -d 'Print the version of meshctl'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l profile -d 'A preset of settings; --set overrides single values' -r -f -a "default\t''
+demo\t''
+minimal\t''"
 complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l set -d 'A setting as KEY=VALUE (see above)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand install" -l timeout -d 'How long to wait for the control plane to be ready, in seconds' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand install" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'

@@ -135,7 +135,13 @@ Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next instal
   logLevel           error, warn, info, debug, trace [default: info]
 
 The addresses a first install gets are kept, so a reinstall (after a crash or an
-uninstall without --purge) listens where running sidecars expect it.",
+uninstall without --purge) listens where running sidecars expect it.
+
+Profiles (--profile), presets that --set refines:
+  default   free ports, kept across reinstalls; info logs
+  demo      Istio's well-known ports (discovery 127.0.0.1:15010, admin
+            127.0.0.1:15014), so scripts and docs can name them; debug logs
+  minimal   free ports; warnings and errors only",
     after_help = "\
 Examples:
   meshctl install
@@ -143,6 +149,10 @@ Examples:
   meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug"
 )]
 pub struct InstallArgs {
+    /// A preset of settings; --set overrides single values
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<InstallProfile>,
+
     /// A setting as KEY=VALUE (see above)
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -154,6 +164,13 @@ pub struct InstallArgs {
     /// How long to wait for the control plane to be ready, in seconds
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallProfile {
+    Default,
+    Demo,
+    Minimal,
 }
 
 /// Stop the local control plane

@@ -320,3 +320,27 @@ fn the_demo_walks_through_the_rollout_and_cleans_up() {
     // It installed the control plane itself, so it stopped it again.
     mesh.cmd().arg("check").assert().code(1);
 }
+
+#[test]
+fn a_profile_presets_settings_and_set_refines_them() {
+    let mesh = Mesh::new();
+    // minimal: quiet logs; --set still wins for what it names.
+    mesh.cmd()
+        .args([
+            "install",
+            "-y",
+            "--profile",
+            "minimal",
+            "--set",
+            "logLevel=error",
+        ])
+        .assert()
+        .success();
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(mesh.home.path().join("install.json")).expect("install.json"),
+    )
+    .expect("json");
+    assert_eq!(saved["logLevel"], "error");
+    // The addresses it got are kept for the next install.
+    assert_ne!(saved["discoveryAddress"], "127.0.0.1:0");
+}

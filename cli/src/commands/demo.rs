@@ -222,6 +222,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
     if installed_here {
         install::install(
             &InstallArgs {
+                profile: None,
                 set: Vec::new(),
                 yes: true,
                 timeout: 30,

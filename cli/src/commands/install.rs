@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{STATE_FILE, StateFile};
 
-use crate::cli::{GlobalArgs, InstallArgs, UninstallArgs};
+use crate::cli::{GlobalArgs, InstallArgs, InstallProfile, UninstallArgs};
 use crate::commands::mesh;
 use crate::exit;
 use crate::output::{self, Output};
@@ -42,6 +42,22 @@ impl Default for InstallSettings {
 }
 
 impl InstallSettings {
+    /// A profile's preset.
+    pub fn profile(p: InstallProfile) -> Self {
+        match p {
+            InstallProfile::Default => Self::default(),
+            InstallProfile::Demo => Self {
+                discovery_address: "127.0.0.1:15010".into(),
+                admin_address: "127.0.0.1:15014".into(),
+                log_level: "debug".into(),
+            },
+            InstallProfile::Minimal => Self {
+                log_level: "warn".into(),
+                ..Self::default()
+            },
+        }
+    }
+
     /// The saved settings of `home`, or the defaults.
     pub fn saved(home: &Path) -> Self {
         std::fs::read_to_string(home.join(SETTINGS_FILE))
@@ -105,7 +121,13 @@ fn confirm(prompt: &str, skip: bool) -> anyhow::Result<bool> {
 
 pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let home = mesh::home(g);
-    let settings = match InstallSettings::from_sets(InstallSettings::saved(&home), &args.set) {
+    // A profile chooses the base; without one, the last install's settings (so the
+    // addresses stay what running sidecars know).
+    let base = match args.profile {
+        Some(p) => InstallSettings::profile(p),
+        None => InstallSettings::saved(&home),
+    };
+    let settings = match InstallSettings::from_sets(base, &args.set) {
         Ok(s) => s,
         Err(e) => {
             out.error(&e);

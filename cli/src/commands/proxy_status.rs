@@ -48,6 +48,7 @@ pub fn run(args: &ProxyStatusArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .map(|p| {
             let mut row = vec![p.proxy_id.clone()];
             row.extend(p.types.iter().map(|t| cell(t, out, wide)));
+            row.push(p.proxy_version.clone());
             row
         })
         .collect();

@@ -90,6 +90,8 @@ pub struct ProxyStatus {
     pub revision: u64,
     pub service: String,
     pub namespace: String,
+    /// The proxy's own version, as it introduced itself.
+    pub proxy_version: String,
     pub types: Vec<TypeStatus>,
 }
 
@@ -315,6 +317,7 @@ impl Shared {
                 revision: c.revision,
                 service: c.workload.service.clone(),
                 namespace: c.workload.namespace.clone(),
+                proxy_version: c.workload.proxy_version.clone(),
                 types: PUSH_ORDER
                     .iter()
                     .map(|ty| {
