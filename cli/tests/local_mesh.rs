@@ -195,6 +195,11 @@ fn bad_install_settings_are_usage_errors() {
         .args(["install", "--set", "logLevel=loud"])
         .assert()
         .code(64);
+    mesh.cmd()
+        .args(["install", "--set", "adminAddress=0.0.0.0:15014"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("must be a loopback address"));
 }
 
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
