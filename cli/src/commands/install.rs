@@ -80,9 +80,16 @@ impl InstallSettings {
             };
             match k {
                 "discoveryAddress" | "adminAddress" => {
-                    v.parse::<std::net::SocketAddr>().map_err(|_| {
+                    let addr = v.parse::<std::net::SocketAddr>().map_err(|_| {
                         format!("--set {k}={v}: expected an address such as 127.0.0.1:15010")
                     })?;
+                    // Until the control plane speaks mTLS, its APIs have no
+                    // authentication: keep them on this machine.
+                    if !addr.ip().is_loopback() {
+                        return Err(format!(
+                            "--set {k}={v}: must be a loopback address (127.0.0.1 or ::1): the local control plane's APIs are not authenticated"
+                        ));
+                    }
                     if k == "discoveryAddress" {
                         s.discovery_address = v.into();
                     } else {

@@ -17,7 +17,7 @@ use mesh_control_plane::client::AdminClient;
 use serde::Deserialize;
 
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::commands::{mesh, signals};
+use crate::commands::mesh;
 use crate::exit;
 use crate::output::Output;
 
@@ -41,7 +41,41 @@ pub fn proxy_id(service: &str, version: &str, namespace: &str) -> String {
     format!("{service}-{version}-{salt:04x}.{namespace}")
 }
 
+/// SIGINT and SIGTERM, caught from the very start: a signal while the sidecar is
+/// still starting must stop it too, not just kill `meshctl run`.
+struct Signals {
+    rt: tokio::runtime::Runtime,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let rt = mesh::runtime()?;
+        let _guard = rt.enter();
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("catch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("catch SIGINT")?,
+            rt,
+        })
+    }
+
+    /// Wait up to `d` for a signal; its number if one came.
+    fn wait(&mut self, d: Duration) -> Option<i32> {
+        let Self { rt, term, int } = self;
+        rt.block_on(async {
+            tokio::select! {
+                _ = term.recv() => Some(15),
+                _ = int.recv() => Some(2),
+                _ = tokio::time::sleep(d) => None,
+            }
+        })
+    }
+}
+
 pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let mut signals = Signals::install()?;
     let home = mesh::home(g);
     let Some(state) = mesh::running(&home) else {
         // The same message the other commands give.
@@ -82,12 +116,16 @@ pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
         .process_group(0);
     let mut sidecar = sidecar.spawn().context("start the sidecar")?;
     let addresses = read_addresses(&mut sidecar, &log_path)?;
-    wait_ready(
+    if let Some(sig) = wait_ready(
         &addresses,
         &mut sidecar,
         &log_path,
         Duration::from_secs(args.ready_timeout),
-    )?;
+        &mut signals,
+    )? {
+        terminate(&mut sidecar);
+        return Err(exit::Exit::with(128 + sig));
+    }
     out.note(&format!(
         "meshctl: {id}: sidecar ready (outbound {}, inbound {}, admin {}; log {})",
         addresses.outbound,
@@ -116,7 +154,7 @@ pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
             bail!("start {:?}: {e}", args.command[0]);
         }
     };
-    let code = supervise(app, sidecar)?;
+    let code = supervise(app, sidecar, &mut signals);
     if code == 0 {
         Ok(())
     } else {
@@ -143,21 +181,22 @@ fn read_addresses(
     })
 }
 
+/// Wait for the sidecar's config; `Some(signal)` if interrupted first.
 fn wait_ready(
     a: &SidecarAddresses,
     sidecar: &mut std::process::Child,
     log: &Path,
     timeout: Duration,
-) -> anyhow::Result<()> {
+    signals: &mut Signals,
+) -> anyhow::Result<Option<i32>> {
     let admin = AdminClient::new(a.admin.parse().context("sidecar admin address")?);
-    let rt = mesh::runtime()?;
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = sidecar.try_wait()? {
             bail!("the sidecar exited ({status}); see {}", log.display());
         }
-        if rt.block_on(admin.ready()) {
-            return Ok(());
+        if signals.rt.block_on(admin.ready()) {
+            return Ok(None);
         }
         if Instant::now() > deadline {
             terminate(sidecar);
@@ -167,7 +206,9 @@ fn wait_ready(
                 log.display()
             );
         }
-        std::thread::sleep(Duration::from_millis(25));
+        if let Some(sig) = signals.wait(Duration::from_millis(25)) {
+            return Ok(Some(sig));
+        }
     }
 }
 
@@ -202,24 +243,20 @@ fn code_of(status: std::process::ExitStatus) -> i32 {
 fn supervise(
     mut app: std::process::Child,
     mut sidecar: std::process::Child,
-) -> anyhow::Result<i32> {
-    let rt = mesh::runtime()?;
-    let stop = rt.block_on(async {
-        let mut term = Box::pin(signals::terminated());
-        loop {
-            tokio::select! {
-                _ = &mut term => return Event::Signal,
-                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-            }
-            if let Ok(Some(s)) = app.try_wait() {
-                return Event::App(s);
-            }
-            if let Ok(Some(s)) = sidecar.try_wait() {
-                return Event::Sidecar(s);
-            }
+    signals: &mut Signals,
+) -> i32 {
+    let stop = loop {
+        if signals.wait(Duration::from_millis(50)).is_some() {
+            break Event::Signal;
         }
-    });
-    Ok(match stop {
+        if let Ok(Some(s)) = app.try_wait() {
+            break Event::App(s);
+        }
+        if let Ok(Some(s)) = sidecar.try_wait() {
+            break Event::Sidecar(s);
+        }
+    };
+    match stop {
         Event::App(status) => {
             terminate(&mut sidecar);
             code_of(status)
@@ -234,7 +271,7 @@ fn supervise(
             terminate(&mut app);
             1
         }
-    })
+    }
 }
 
 enum Event {
