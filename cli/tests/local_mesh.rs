@@ -292,6 +292,22 @@ fn the_demo_walks_through_the_rollout_and_cleans_up() {
         .output()
         .expect("demo");
     let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        // Say everything the demo's processes said, so a failure can be explained.
+        let mut logs = String::new();
+        for dir in ["demo", "proxies"] {
+            if let Ok(entries) = std::fs::read_dir(mesh.home.path().join(dir)) {
+                for e in entries.flatten() {
+                    let body = std::fs::read_to_string(e.path()).unwrap_or_default();
+                    logs.push_str(&format!("--- {}\n{body}\n", e.path().display()));
+                }
+            }
+        }
+        panic!(
+            "demo failed:\n{text}{}\n{logs}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert!(
         out.status.success(),
         "{text}{}",
