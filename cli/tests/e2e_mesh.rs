@@ -125,10 +125,7 @@ impl Drop for Mesh {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    meshctl::commands::demo::free_app_port().expect("free port")
 }
 
 fn bookinfo(file: &str) -> String {

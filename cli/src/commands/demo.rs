@@ -97,10 +97,25 @@ impl Drop for Fleet {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// A free port for an app to listen on, outside the kernel's ephemeral range
+/// (where sidecars' `:0` listeners land): a port picked by binding `:0` and
+/// closing could be handed to a sidecar before the app binds it.
+pub fn free_app_port() -> anyhow::Result<u16> {
+    const LO: u16 = 20_000;
+    const SPAN: u32 = 12_000;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().rotate_left(13);
+    for i in 0..SPAN {
+        let offset = seed.wrapping_add(i.wrapping_mul(7919)) % SPAN;
+        let port = LO + u16::try_from(offset).unwrap_or(0);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port in {LO}..{}", u32::from(LO) + SPAN)
 }
 
 fn start(home: &Path) -> anyhow::Result<Fleet> {
@@ -123,7 +138,7 @@ fn start(home: &Path) -> anyhow::Result<Fleet> {
                 "--port",
                 "9080",
             ])
-            .args(["--app-port", &free_port()?.to_string(), "--"])
+            .args(["--app-port", &free_app_port()?.to_string(), "--"])
             .arg(&exe)
             .args(["sample-app", "--service", service, "--version", version])
             .args(calls.iter().flat_map(|c| ["--call", *c]))
