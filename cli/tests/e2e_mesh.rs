@@ -213,13 +213,16 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         .expect("outbound")
         .to_owned();
 
-    // A workload is an endpoint as soon as its sidecar connects, which is just
-    // before its app starts listening (endpoints are not gated on app readiness
-    // yet): wait until every reviews instance answers, as a readiness probe would.
-    mesh.wait_for("every reviews instance to answer", |_| {
-        let c = traffic(&proxy, "http://reviews:9080/", 30, &[]);
-        c.len() == 3 && c.keys().all(|k| k.starts_with('v'))
+    // A workload joins when its sidecar connects, and becomes an endpoint once its
+    // app accepts connections (the sidecar probes it): wait for all four, then
+    // for every proxy to have that state. No request may fail on the way.
+    mesh.wait_for("every app ready", |m| {
+        let w = m.workloads();
+        w.len() == 4 && w.iter().all(|w| w["appReady"] == true)
     });
+    mesh.wait_for("proxies synced", |m| m.all_synced(4));
+    let c = traffic(&proxy, "http://reviews:9080/", 60, &[]);
+    assert_eq!(c.keys().collect::<Vec<_>>(), ["v1", "v2", "v3"], "{c:?}");
 
     // Without routing config: the service is reachable by every name.
     for url in [

@@ -32,6 +32,14 @@ pub struct Workload {
     pub proxy_version: String,
     /// When the sidecar connected, in seconds since the Unix epoch.
     pub connected_unix: u64,
+    /// Whether the app accepts connections on its ports: only ready workloads
+    /// are endpoints of their service.
+    #[serde(default = "ready_by_default")]
+    pub app_ready: bool,
+}
+
+fn ready_by_default() -> bool {
+    true
 }
 
 impl Workload {

@@ -50,6 +50,7 @@ fn hello(id: &str) -> Hello {
         admin_address: "127.0.0.1:2".into(),
         proxy_version: "test".into(),
         outbound_address: "127.0.0.1:3".into(),
+        app_ready: true,
     }
 }
 

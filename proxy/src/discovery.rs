@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{Ack, Hello, ProxyMessage};
+use mesh_api::discovery::{Ack, Hello, ProxyMessage, Readiness};
 use tokio::sync::mpsc;
 
 /// Where pushed config goes.
@@ -78,6 +78,42 @@ pub async fn run(
     }
 }
 
+/// How often the app's readiness is checked: often while it starts, then rarely.
+const PROBE_STARTING: Duration = Duration::from_millis(100);
+const PROBE_RUNNING: Duration = Duration::from_secs(2);
+
+/// Whether the app accepts connections on every one of its ports (a TCP probe,
+/// as Kubernetes does it). A workload with no ports is ready.
+pub async fn app_ready(ports: &[u16]) -> bool {
+    for port in ports {
+        let connect = tokio::net::TcpStream::connect(("127.0.0.1", *port));
+        match tokio::time::timeout(Duration::from_millis(500), connect).await {
+            Ok(Ok(_)) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Probe the app and report each change of readiness on the stream. Ends when
+/// the stream does.
+async fn report_readiness(ports: Vec<u16>, mut ready: bool, tx: mpsc::Sender<ProxyMessage>) {
+    loop {
+        tokio::time::sleep(if ready { PROBE_RUNNING } else { PROBE_STARTING }).await;
+        let now = app_ready(&ports).await;
+        if now != ready {
+            ready = now;
+            tracing::info!(ready, "app readiness changed");
+            let msg = ProxyMessage {
+                message: Some(Message::Readiness(Readiness { app_ready: ready })),
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// One stream, from connect to its end.
 async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), String> {
     let endpoint = tonic::transport::Endpoint::from_shared(opts.address.clone())
@@ -87,8 +123,17 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
     let channel = endpoint.connect().await.map_err(|e| chain(&e))?;
     let mut client = DiscoveryClient::new(channel);
     let (tx, mut rx) = mpsc::channel::<ProxyMessage>(16);
+    let app_ports: Vec<u16> = opts
+        .hello
+        .ports
+        .iter()
+        .filter_map(|p| u16::try_from(p.app_port).ok())
+        .collect();
+    let mut hello = opts.hello.clone();
+    hello.app_ready = app_ready(&app_ports).await;
+    let ready = hello.app_ready;
     tx.send(ProxyMessage {
-        message: Some(Message::Hello(opts.hello.clone())),
+        message: Some(Message::Hello(hello)),
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -99,7 +144,14 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .map_err(|s| s.message().to_owned())?
         .into_inner();
     tracing::info!(address = %opts.address, "connected to the control plane");
-    while let Some(push) = pushes.message().await.map_err(|s| s.message().to_owned())? {
+    let probe = report_readiness(app_ports, ready, tx.clone());
+    tokio::pin!(probe);
+    loop {
+        let push = tokio::select! {
+            m = pushes.message() => m.map_err(|s| s.message().to_owned())?,
+            () = &mut probe => None,
+        };
+        let Some(push) = push else { break };
         let (version, error) = match sink.apply(&push.type_url, &push.version, &push.payload) {
             Ok(()) => (push.version.clone(), String::new()),
             Err(e) => {
@@ -148,6 +200,22 @@ impl ConfigSink for crate::ConfigStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn readiness_is_a_tcp_probe_of_every_app_port() {
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let open_port = open.local_addr().expect("addr").port();
+        let closed_port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        assert!(app_ready(&[]).await, "no ports: ready");
+        assert!(app_ready(&[open_port]).await);
+        assert!(!app_ready(&[closed_port]).await);
+        assert!(!app_ready(&[open_port, closed_port]).await);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

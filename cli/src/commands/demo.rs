@@ -265,7 +265,8 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
             .find(|w| w.service == "traffic")
             .map(|w| w.outbound_address.clone())
             .context("the traffic generator did not join")?;
-        // Endpoints are not gated on app readiness yet: wait until the apps answer.
+        // Each app becomes an endpoint once it accepts connections: wait until the
+        // whole chain answers.
         wait_until("the demo's apps to answer", Duration::from_secs(30), || async {
             drive(&proxy, 6, None).await.is_ok_and(|c| !c.contains_key("error"))
         })

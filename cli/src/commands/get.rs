@@ -157,7 +157,9 @@ fn print_workloads(workloads: &[Workload], g: &GlobalArgs, out: &Output) -> anyh
     if g.all_namespaces {
         headers.push("namespace");
     }
-    headers.extend(["service", "version", "ports", "inbound", "outbound"]);
+    headers.extend([
+        "service", "version", "ready", "ports", "inbound", "outbound",
+    ]);
     if wide {
         headers.extend(["admin", "service account", "labels"]);
     }
@@ -171,6 +173,7 @@ fn print_workloads(workloads: &[Workload], g: &GlobalArgs, out: &Output) -> anyh
             }
             row.push(w.service.clone());
             row.push(w.labels.get("version").cloned().unwrap_or_default());
+            row.push(if w.app_ready { "yes" } else { "no" }.into());
             row.push(
                 w.ports
                     .iter()

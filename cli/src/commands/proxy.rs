@@ -122,6 +122,8 @@ async fn serve(
         admin_address: addresses.admin.clone(),
         proxy_version: env!("CARGO_PKG_VERSION").into(),
         outbound_address: addresses.outbound.clone(),
+        // Probed by the discovery client before it says hello.
+        app_ready: false,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {

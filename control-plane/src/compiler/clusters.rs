@@ -87,12 +87,14 @@ impl DrIndex {
 }
 
 /// Every workload endpoint, by (service FQDN, port), sorted by address then proxy id.
+/// A workload whose app is not ready yet is no endpoint (as Kubernetes leaves a
+/// pod that fails its readiness probe out of its Service's endpoints).
 pub fn endpoint_index(
     workloads: &[Workload],
     services: &BTreeMap<String, ServiceInfo>,
 ) -> BTreeMap<(String, u16), Vec<Endpoint>> {
     let mut out: BTreeMap<(String, u16), Vec<Endpoint>> = BTreeMap::new();
-    for w in workloads {
+    for w in workloads.iter().filter(|w| w.app_ready) {
         let fqdn = super::services::service_fqdn(&w.service, super::workload_namespace(w));
         if !services.contains_key(&fqdn) {
             continue;

@@ -65,6 +65,7 @@ pub(super) fn workload(
             .collect(),
         proxy_version: "test".to_owned(),
         connected_unix: 0,
+        app_ready: true,
     }
 }
 
@@ -237,6 +238,27 @@ fn listeners_clusters_and_endpoints_without_rules() {
     assert_eq!(e.address, "127.0.0.1:41001");
     assert_eq!(e.weight, 1);
     assert_eq!(e.labels.get("version").map(String::as_str), Some("v1"));
+}
+
+#[test]
+fn a_workload_whose_app_is_not_ready_is_no_endpoint() {
+    let mut ws = bookinfo();
+    let v2 = ws
+        .iter_mut()
+        .find(|w| w.proxy_id == "reviews-v2")
+        .expect("reviews-v2");
+    v2.app_ready = false;
+    let cfg = run(&[], &ws, &ws[1]);
+    assert_eq!(
+        members(&cfg, "outbound|9080||reviews.default.svc.cluster.local"),
+        ["reviews-v1", "reviews-v3"]
+    );
+    // Its own proxy still gets its listeners: it serves as soon as the app is up.
+    let own = ws
+        .iter()
+        .find(|w| w.proxy_id == "reviews-v2")
+        .expect("reviews-v2");
+    assert_eq!(run(&[], &ws, own).listeners.inbound.len(), 1);
 }
 
 #[test]

@@ -80,6 +80,7 @@ impl TryFrom<&Hello> for Workload {
             ports,
             proxy_version: h.proxy_version.clone(),
             connected_unix: 0,
+            app_ready: h.app_ready,
         })
     }
 }
@@ -116,6 +117,9 @@ impl Discovery for DiscoveryService {
                     Ok(Some(ProxyMessage {
                         message: Some(Message::Ack(ack)),
                     })) => shared.answer(&proxy_id, stream_id, &ack),
+                    Ok(Some(ProxyMessage {
+                        message: Some(Message::Readiness(r)),
+                    })) => shared.set_ready(&proxy_id, stream_id, r.app_ready),
                     Ok(Some(_)) => {
                         tracing::warn!(proxy = %proxy_id, "unexpected message after hello; ignored");
                     }

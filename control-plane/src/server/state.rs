@@ -62,6 +62,8 @@ struct Conn {
     stream_id: u64,
     /// The store revision this proxy's config was last compiled from.
     revision: u64,
+    /// The registry generation (joins, leaves, readiness) it was compiled from.
+    registry_gen: u64,
     workload: Workload,
     tx: mpsc::Sender<Result<Push, tonic::Status>>,
     types: BTreeMap<&'static str, TypeState>,
@@ -153,6 +155,7 @@ impl Shared {
             Conn {
                 stream_id,
                 revision: 0,
+                registry_gen: 0,
                 workload,
                 tx,
                 types: BTreeMap::new(),
@@ -171,6 +174,20 @@ impl Shared {
         {
             conns.remove(proxy_id);
             drop(conns);
+            self.registry_rev.send_modify(|r| *r += 1);
+        }
+    }
+
+    /// The app behind a proxy became ready (or stopped being ready).
+    pub fn set_ready(&self, proxy_id: &str, stream_id: u64, ready: bool) {
+        let mut conns = lock(&self.conns);
+        let Some(conn) = conns.get_mut(proxy_id).filter(|c| c.stream_id == stream_id) else {
+            return;
+        };
+        if conn.workload.app_ready != ready {
+            conn.workload.app_ready = ready;
+            drop(conns);
+            tracing::info!(proxy = proxy_id, ready, "app readiness changed");
             self.registry_rev.send_modify(|r| *r += 1);
         }
     }
@@ -238,8 +255,9 @@ impl Shared {
     /// Compile every connected proxy's config from one snapshot and send each type
     /// whose payload changed. Returns how many pushes went out.
     pub fn push_all(&self) -> Result<usize, StoreError> {
-        // Read before listing: the snapshot holds at least this revision.
+        // Read before taking the snapshot: it holds at least these generations.
         let revision = self.store.revision();
+        let registry_gen = *self.registry_rev.borrow();
         let resources: Vec<_> = self
             .store
             .list(None, None)?
@@ -297,6 +315,7 @@ impl Shared {
             }
             if all_queued {
                 conn.revision = conn.revision.max(revision);
+                conn.registry_gen = conn.registry_gen.max(registry_gen);
             }
         }
         self.pushes
@@ -305,10 +324,12 @@ impl Shared {
     }
 
     /// Every proxy's sync state, sorted by proxy id. A proxy whose config was not
-    /// yet compiled from the store's current revision is STALE, even if it
-    /// acknowledged everything it was sent: a change is on its way.
+    /// yet compiled from the store's current revision and the registry's current
+    /// generation is STALE, even if it acknowledged everything it was sent: a
+    /// change is on its way.
     pub fn status(&self) -> Vec<ProxyStatus> {
         let current = self.store.revision();
+        let current_gen = *self.registry_rev.borrow();
         let conns = lock(&self.conns);
         let mut out: Vec<ProxyStatus> = conns
             .values()
@@ -323,7 +344,11 @@ impl Shared {
                     .map(|ty| {
                         let t = c.types.get(ty).cloned().unwrap_or_default();
                         let status = match t.status() {
-                            SyncStatus::Synced if c.revision < current => SyncStatus::Stale,
+                            SyncStatus::Synced
+                                if c.revision < current || c.registry_gen < current_gen =>
+                            {
+                                SyncStatus::Stale
+                            }
                             s => s,
                         };
                         TypeStatus {
