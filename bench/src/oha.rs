@@ -1,0 +1,144 @@
+//! Running the load generator (oha) and reading its JSON summary.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+/// One load run.
+#[derive(Debug, Clone)]
+pub struct Load {
+    /// The URL requested (`http://echo:9080/` when going through a proxy).
+    pub url: String,
+    /// An HTTP proxy (`http://127.0.0.1:PORT`): the client sidecar's outbound listener.
+    pub proxy: Option<String>,
+    /// A Host header, for reverse-proxy targets routed by authority.
+    pub host: Option<String>,
+    /// Requests per second; `None` runs as fast as possible (saturation).
+    pub rate: Option<u32>,
+    pub connections: u32,
+    pub seconds: u32,
+}
+
+/// What one run measured. Latencies in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    /// Responses with status 200.
+    pub ok: u64,
+    /// Other statuses and transport errors.
+    pub errors: u64,
+    pub rps: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+}
+
+impl Load {
+    /// oha's arguments for this load.
+    pub fn args(&self) -> Vec<String> {
+        let mut a: Vec<String> = vec![
+            "--no-tui".into(),
+            "--output-format".into(),
+            "json".into(),
+            "-z".into(),
+            format!("{}s", self.seconds),
+            "-c".into(),
+            self.connections.to_string(),
+        ];
+        if let Some(rate) = self.rate {
+            // Latencies measured from when each request was due, not when it
+            // was sent: no coordinated omission.
+            a.extend(["-q".into(), rate.to_string(), "--latency-correction".into()]);
+        }
+        if let Some(p) = &self.proxy {
+            a.extend(["-x".into(), p.clone()]);
+        }
+        if let Some(h) = &self.host {
+            a.extend(["--host".into(), h.clone()]);
+        }
+        a.push(self.url.clone());
+        a
+    }
+}
+
+/// Runs oha (pinned to `cpus` when given) and parses its summary.
+pub fn run(oha: &Path, load: &Load, cpus: Option<&str>) -> anyhow::Result<Outcome> {
+    let mut cmd = match cpus {
+        Some(c) => {
+            let mut t = Command::new("taskset");
+            t.args(["-c", c]).arg(oha);
+            t
+        }
+        None => Command::new(oha),
+    };
+    let out = cmd
+        .args(load.args())
+        .output()
+        .with_context(|| format!("run {}", oha.display()))?;
+    if !out.status.success() {
+        bail!(
+            "oha {} failed ({}): {}",
+            load.args().join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let json: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "parse oha's JSON output: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
+    parse(&json)
+}
+
+/// Reads oha's `--output-format json` summary.
+pub fn parse(json: &Value) -> anyhow::Result<Outcome> {
+    let sum = |v: Option<&Value>| -> u64 {
+        v.and_then(Value::as_object)
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0)
+    };
+    let codes = json
+        .get("statusCodeDistribution")
+        .and_then(Value::as_object);
+    let ok = codes
+        .and_then(|m| m.get("200"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let all = sum(json.get("statusCodeDistribution"));
+    let transport = sum(json.get("errorDistribution"));
+    let pct = |key: &str| -> f64 {
+        json.get("latencyPercentiles")
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let rps = json
+        .get("summary")
+        .and_then(|s| s.get("requestsPerSec"))
+        .and_then(Value::as_f64)
+        .context("oha's JSON has no summary.requestsPerSec")?;
+    Ok(Outcome {
+        ok,
+        errors: all - ok + transport,
+        rps,
+        p50: pct("p50"),
+        p90: pct("p90"),
+        p99: pct("p99"),
+        p999: pct("p99.9"),
+    })
+}
+
+/// `oha --version`.
+pub fn version(oha: &Path) -> String {
+    Command::new(oha)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
