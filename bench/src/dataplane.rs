@@ -440,6 +440,24 @@ fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Result<PathBu
             .and_then(Path::file_name)
             .is_some_and(|n| n == "release");
         let mut build = Command::new(cargo);
+        // Drop what `cargo run` set for this binary, so that the nested build
+        // sees the same environment as a plain `cargo build` and reuses it.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
+                || k == "CARGO_PRIMARY_PACKAGE"
+                || k == "OUT_DIR"
+            {
+                build.env_remove(k.as_ref());
+            }
+        }
         build
             .current_dir(workspace_root())
             .args(["build", "-p", "meshctl", "--bin", "meshctl"]);

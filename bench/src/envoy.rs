@@ -133,8 +133,8 @@ impl Envoys {
             .with_context(|| format!("start {}", envoy.display()))?;
         std::thread::sleep(Duration::from_millis(200));
         if let Some(status) = child.try_wait()? {
-            let log = std::fs::read_to_string(self.dir.join(format!("{name}.log")))
-                .unwrap_or_default();
+            let log =
+                std::fs::read_to_string(self.dir.join(format!("{name}.log"))).unwrap_or_default();
             bail!("envoy ({name}) exited at once ({status}):\n{log}");
         }
         Ok(child)
@@ -153,9 +153,9 @@ impl Envoys {
             .ok()
             .and_then(|o| String::from_utf8(o.stdout).ok())
             .and_then(|s| {
-                s.split_whitespace()
-                    .find(|w| w.contains('/'))
-                    .map(str::to_owned)
+                // "<path>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL"
+                let v = s.split_once("version:")?.1.split_whitespace().next()?;
+                Some(v.split('/').skip(1).collect::<Vec<_>>().join("/"))
             })
             .unwrap_or_else(|| "unknown".into())
     }

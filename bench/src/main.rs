@@ -7,9 +7,9 @@
 
 mod dataplane;
 mod echo;
-mod net;
 mod envoy;
 mod mesh;
+mod net;
 mod oha;
 mod procs;
 mod report;

@@ -53,7 +53,9 @@ impl Load {
             a.extend(["-q".into(), rate.to_string(), "--latency-correction".into()]);
         }
         if let Some(p) = &self.proxy {
-            a.extend(["-x".into(), p.clone()]);
+            // The proxy resolves the service name (`echo`), not oha: without
+            // --no-pre-lookup oha looks the URL's host up in DNS first and fails.
+            a.extend(["-x".into(), p.clone(), "--no-pre-lookup".into()]);
         }
         if let Some(h) = &self.host {
             a.extend(["--host".into(), h.clone()]);
@@ -109,7 +111,18 @@ pub fn parse(json: &Value) -> anyhow::Result<Outcome> {
         .and_then(Value::as_u64)
         .unwrap_or(0);
     let all = sum(json.get("statusCodeDistribution"));
-    let transport = sum(json.get("errorDistribution"));
+    // Requests still in flight when the duration ends are reported as "aborted
+    // due to deadline": an artefact of stopping, not a failure.
+    let transport: u64 = json
+        .get("errorDistribution")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| !k.contains("deadline"))
+                .filter_map(|(_, v)| v.as_u64())
+                .sum()
+        })
+        .unwrap_or(0);
     let pct = |key: &str| -> f64 {
         json.get("latencyPercentiles")
             .and_then(|p| p.get(key))

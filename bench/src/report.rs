@@ -269,7 +269,8 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 if direct {
                     "-".into()
                 } else {
-                    r.med(p, s, |x| x.peak_rss_kib as f64).map_or("-".into(), mib)
+                    r.med(p, s, |x| x.peak_rss_kib as f64)
+                        .map_or("-".into(), mib)
                 },
             );
         }
@@ -435,7 +436,8 @@ pub fn svg(r: &Report<'_>) -> String {
             } else {
                 (0.01, 10.0)
             };
-            let ys = |v_ms: f64| y0 + h - (v_ms.log10() - lo.log10()) / (hi.log10() - lo.log10()) * h;
+            let ys =
+                |v_ms: f64| y0 + h - (v_ms.log10() - lo.log10()) / (hi.log10() - lo.log10()) * h;
             let xs = |rate: f64| x0 + rate / max_rate * w;
             let _ = writeln!(
                 s,
