@@ -298,7 +298,10 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     }
 
     let versions = report::Versions {
-        meshctl: Mesh::version(&meshctl),
+        meshctl: match git_commit() {
+            Some(c) => format!("{} (commit {c})", Mesh::version(&meshctl)),
+            None => Mesh::version(&meshctl),
+        },
         envoy: envoy
             .as_deref()
             .map_or_else(|| "(left out)".into(), Envoys::version),
@@ -413,6 +416,18 @@ fn output_paths(args: &DataPlaneArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
 fn workspace_root() -> PathBuf {
     let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     bench.parent().map_or(bench.clone(), Path::to_path_buf)
+}
+
+/// The workspace's current commit, for the report.
+fn git_commit() -> Option<String> {
+    Command::new("git")
+        .current_dir(workspace_root())
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
 }
 
 fn on_path(name: &str) -> Option<PathBuf> {
