@@ -169,3 +169,17 @@ impl Drop for Envoys {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_routes_the_domains_to_the_upstream_port() {
+        let y = bootstrap("client", 15001, &["echo:9080".into(), "echo".into()], 15006);
+        assert!(y.contains("port_value: 15001"));
+        assert!(y.contains("port_value: 15006"));
+        assert!(y.contains(r#"domains: ["echo:9080", "echo"]"#));
+        assert!(y.contains("envoy.filters.http.router"));
+    }
+}

@@ -155,3 +155,48 @@ pub fn version(oha: &Path) -> String {
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|| "unknown".into())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_oha_json() {
+        let json: Value = serde_json::from_str(
+            r#"{"summary": {"successRate": 1.0, "requestsPerSec": 99.9},
+                "latencyPercentiles": {"p50": 0.0001, "p90": 0.0002, "p99": 0.0005, "p99.9": 0.001},
+                "statusCodeDistribution": {"200": 95, "503": 2},
+                "errorDistribution": {"aborted due to deadline": 4, "connection refused": 1}}"#,
+        )
+        .unwrap();
+        let o = parse(&json).unwrap();
+        assert_eq!(o.ok, 95);
+        assert_eq!(
+            o.errors, 3,
+            "503s and transport errors, not deadline aborts"
+        );
+        assert_eq!(o.p999, 0.001);
+        assert_eq!(o.rps, 99.9);
+    }
+
+    #[test]
+    fn proxy_loads_skip_the_dns_pre_lookup() {
+        let load = Load {
+            url: "http://echo:9080/".into(),
+            proxy: Some("http://127.0.0.1:1".into()),
+            host: None,
+            rate: Some(500),
+            connections: 16,
+            seconds: 4,
+        };
+        let args = load.args();
+        for want in ["-x", "--no-pre-lookup", "--latency-correction", "-q"] {
+            assert!(
+                args.iter().any(|a| a == want),
+                "{want} missing from {args:?}"
+            );
+        }
+        assert_eq!(args.last().map(String::as_str), Some("http://echo:9080/"));
+    }
+}

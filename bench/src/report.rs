@@ -356,6 +356,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         "meshctl 1 hop is the server side of the mesh path (the echo sidecar's inbound listener, `Host: echo:9080`), not the client side: today a sidecar's outbound listener can only forward to other sidecars' inbound listeners (endpoints are workloads; no passthrough or ServiceEntry endpoints yet), so there is no client-sidecar-to-bare-backend path in the product. Envoy 1 hop is the same shape (the server Envoy).",
         "Envoy runs with `--concurrency 1` and a minimal static bootstrap (HTTP connection manager, router, one static cluster): no Istio filters (stats, metadata exchange, authz), so it is a lower bound on an Istio sidecar's cost. meshctl's sidecars are single-threaded too.",
         "Between the two proxies of a 2-hop setup traffic is plaintext HTTP/1.1 for both meshctl (no mTLS yet) and Envoy.",
+        "At saturation the load generator shares its CPU with the backend: when direct is barely above a 1-hop setup, that CPU is the limit, so compare proxies by `rps per proxy core` (requests per proxy CPU second), not by peak rps alone.",
         "CPU time comes from /proc/PID/stat (utime+stime, clock-tick resolution: 10 ms), read before and after each run; short runs at low rates make it coarse.",
     ] {
         let _ = writeln!(md, "- {line}");
@@ -429,10 +430,7 @@ pub fn svg(r: &Report<'_>) -> String {
             let lo = values.iter().copied().fold(f64::INFINITY, f64::min) * 1e3;
             let hi = values.iter().copied().fold(0.0_f64, f64::max) * 1e3;
             let (lo, hi) = if lo.is_finite() && hi > 0.0 {
-                (
-                    10f64.powf((lo * 0.8).log10().floor()),
-                    10f64.powf((hi * 1.25).log10().ceil()),
-                )
+                (nice_below(lo * 0.9), nice_above(hi * 1.1))
             } else {
                 (0.01, 10.0)
             };
@@ -450,7 +448,7 @@ pub fn svg(r: &Report<'_>) -> String {
                 r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##
             );
             // y grid: 1, 2, 5 x 10^k ms
-            let mut decade = lo;
+            let mut decade = 10f64.powf(lo.log10().floor());
             while decade < hi * 1.001 {
                 for m in [1.0, 2.0, 5.0] {
                     let v = decade * m;
@@ -545,7 +543,114 @@ pub fn svg(r: &Report<'_>) -> String {
     s
 }
 
+/// The largest 1, 2 or 5 x 10^k at or below `v` (> 0).
+fn nice_below(v: f64) -> f64 {
+    let decade = 10f64.powf(v.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|n| *n <= v * 1.000_001)
+        .unwrap_or(decade)
+}
+
+/// The smallest 1, 2 or 5 x 10^k at or above `v` (> 0).
+fn nice_above(v: f64) -> f64 {
+    let decade = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|n| *n >= v * 0.999_999)
+        .unwrap_or(decade * 10.0)
+}
+
 fn trim_num(v: f64) -> String {
     let t = format!("{v:.3}");
     t.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oha::Outcome;
+
+    fn sample(round: u32, point: usize, setup: Setup, p50: f64) -> Sample {
+        Sample {
+            round,
+            point,
+            setup,
+            outcome: Outcome {
+                ok: 1000,
+                errors: 0,
+                rps: 500.0,
+                p50,
+                p90: p50 * 1.5,
+                p99: p50 * 2.0,
+                p999: p50 * 3.0,
+            },
+            proxy_cpu_s: 0.1,
+            peak_rss_kib: 10240,
+        }
+    }
+
+    #[test]
+    fn report_has_ratios_tables_and_a_plot() {
+        let plan = Plan {
+            points: vec![
+                Point {
+                    rate: Some(500),
+                    connections: 16,
+                },
+                Point {
+                    rate: Some(1000),
+                    connections: 16,
+                },
+                Point {
+                    rate: None,
+                    connections: 64,
+                },
+            ],
+            seconds: 4,
+            rounds: 2,
+            seed: 7,
+            load_cpus: Some("0".into()),
+            proxy_cpus: Some("1".into()),
+            smoke: false,
+        };
+        let setups = [Setup::Direct, Setup::Mesh2, Setup::Envoy2];
+        let mut samples = Vec::new();
+        for round in 0..2 {
+            for point in 0..3 {
+                samples.push(sample(round, point, Setup::Direct, 0.0001));
+                samples.push(sample(round, point, Setup::Mesh2, 0.0003));
+                samples.push(sample(round, point, Setup::Envoy2, 0.0006));
+            }
+        }
+        let r = Report {
+            plan: &plan,
+            setups: &setups,
+            samples: &samples,
+            idle_rss: &[(Setup::Mesh2, 9000), (Setup::Envoy2, 60000)],
+            versions: Versions {
+                meshctl: "meshctl 0.1.0".into(),
+                envoy: "1.40.0".into(),
+                oha: "oha 1.16.0".into(),
+            },
+            command: "cargo run --release -p mesh-bench -- data-plane".into(),
+            elapsed: Duration::from_secs(60),
+        };
+        let md = markdown(&r, "benchmarks-latency.svg");
+        assert!(
+            md.contains("| 500 rps, 16 connections | 2 hops | 0.50x |"),
+            "{md}"
+        );
+        assert!(md.contains("| meshctl 2 hops | 500 | 0.300 |"), "{md}");
+        assert!(md.contains("+200"), "added p50 over direct in µs: {md}");
+        assert!(md.contains("![latency against rate](benchmarks-latency.svg)"));
+        let svg = svg(&r);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<polyline").count(), 2 * setups.len());
+        assert_eq!(nice_below(0.088), 0.05);
+        assert_eq!(nice_above(0.95), 1.0);
+        assert_eq!(nice_above(2.6), 5.0);
+    }
 }
