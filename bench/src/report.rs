@@ -1,0 +1,656 @@
+//! The report: a Markdown page (docs/benchmarks.md) and an SVG plot of latency
+//! against rate per setup, written by hand (no plotting dependency).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::dataplane::{Plan, Point, Sample, Setup};
+use crate::stats::median;
+
+/// Versions of what was measured.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    pub meshctl: String,
+    pub envoy: String,
+    pub oha: String,
+}
+
+/// Everything the report is made of.
+#[derive(Debug)]
+pub struct Report<'a> {
+    pub plan: &'a Plan,
+    pub setups: &'a [Setup],
+    pub samples: &'a [Sample],
+    pub idle_rss: &'a [(Setup, u64)],
+    pub versions: Versions,
+    pub command: String,
+    pub elapsed: Duration,
+}
+
+impl Report<'_> {
+    fn of(&self, point: usize, setup: Setup) -> impl Iterator<Item = &Sample> {
+        self.samples
+            .iter()
+            .filter(move |s| s.point == point && s.setup == setup)
+    }
+
+    /// The median over rounds of `f`.
+    fn med(&self, point: usize, setup: Setup, f: impl Fn(&Sample) -> f64) -> Option<f64> {
+        median(self.of(point, setup).map(f))
+    }
+
+    /// The median over rounds of `g(f(a), f(b))`, pairing samples of the same round.
+    fn paired(
+        &self,
+        point: usize,
+        a: Setup,
+        b: Setup,
+        f: impl Fn(&Sample) -> f64,
+        g: impl Fn(f64, f64) -> f64,
+    ) -> Option<f64> {
+        median(self.of(point, a).filter_map(|sa| {
+            self.of(point, b)
+                .find(|sb| sb.round == sa.round)
+                .map(|sb| g(f(sa), f(sb)))
+        }))
+    }
+
+    fn has(&self, s: Setup) -> bool {
+        self.setups.contains(&s)
+    }
+}
+
+fn ms(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{:.3}", v * 1e3))
+}
+
+fn us(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{:+.0}", v * 1e6))
+}
+
+fn ratio(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.2}x"))
+}
+
+fn num(x: Option<f64>, decimals: usize) -> String {
+    x.map_or("-".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn mib(kib: f64) -> String {
+    format!("{:.1}", kib / 1024.0)
+}
+
+type Metric = fn(&Sample) -> f64;
+
+const P50: Metric = |s| s.outcome.p50;
+const P90: Metric = |s| s.outcome.p90;
+const P99: Metric = |s| s.outcome.p99;
+const P999: Metric = |s| s.outcome.p999;
+const CPU_PER_REQ: Metric = Sample::cpu_us_per_req;
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    format!("{cores} CPUs (nproc), {model}, Linux {kernel}")
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The Markdown page.
+pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
+    let mut md = String::new();
+    let plan = r.plan;
+    let _ = writeln!(md, "# Data-plane benchmark\n");
+    let _ = writeln!(
+        md,
+        "> **Preliminary.** Written by `mesh-bench data-plane`{}. Measured on a small \
+         machine that was shared with other work at the time: treat absolute numbers as \
+         indicative; the ratios (same machine, same round) are the more robust part.\n",
+        if plan.smoke {
+            " in `--smoke` mode (one short round: it checks that the harness works, the numbers mean nothing)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(md, "## Run\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(md, "| date | {} |", today());
+    let _ = writeln!(md, "| machine | {} |", machine());
+    let _ = writeln!(md, "| meshctl | {} |", r.versions.meshctl);
+    let _ = writeln!(md, "| Envoy | {} |", r.versions.envoy);
+    let _ = writeln!(md, "| load generator | {} |", r.versions.oha);
+    let _ = writeln!(md, "| command | `{}` |", r.command.trim());
+    let pinning = match (&plan.load_cpus, &plan.proxy_cpus) {
+        (Some(l), Some(p)) => format!(
+            "load generator, echo backend and control plane on CPU {l}; every proxy on CPU {p} (taskset)"
+        ),
+        _ => "none (one CPU, or --no-pin)".into(),
+    };
+    let _ = writeln!(md, "| pinning | {pinning} |");
+    let _ = writeln!(
+        md,
+        "| plan | {} rounds x {} load points x {} setups, {} s per run, shuffled order (seed {}); {} s in all |",
+        plan.rounds,
+        plan.points.len(),
+        r.setups.len(),
+        plan.seconds,
+        plan.seed,
+        r.elapsed.as_secs()
+    );
+    let _ = writeln!(md);
+
+    let _ = writeln!(md, "## Setups\n");
+    let _ = writeln!(md, "| setup | path |\n|---|---|");
+    for s in r.setups {
+        let _ = writeln!(md, "| {} | {} |", s.name(), s.path());
+    }
+    let _ = writeln!(md);
+
+    let fixed: Vec<usize> = (0..plan.points.len())
+        .filter(|p| plan.points[*p].rate.is_some())
+        .collect();
+    let pairs = [
+        (Setup::Mesh1, Setup::Envoy1, "1 hop"),
+        (Setup::Mesh2, Setup::Envoy2, "2 hops"),
+    ];
+    if r.has(Setup::Envoy1) || r.has(Setup::Envoy2) {
+        let _ = writeln!(md, "## Summary: meshctl / Envoy\n");
+        let _ = writeln!(
+            md,
+            "Medians over rounds of the per-round ratio meshctl / Envoy at the same load \
+             point and hop count (below 1 = meshctl lower). Latency ratios are of total \
+             latency; added latency over direct is in the tables below.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| load | hops | p50 | p99 | p99.9 | added p50 | added p99 | proxy CPU / request | peak RSS |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        for &p in &fixed {
+            for (m, e, hops) in pairs {
+                let added = |metric: Metric| {
+                    r.paired(
+                        p,
+                        m,
+                        e,
+                        |s| {
+                            metric(s)
+                                - r.of(p, Setup::Direct)
+                                    .find(|d| d.round == s.round)
+                                    .map_or(f64::NAN, metric)
+                        },
+                        |a, b| a / b,
+                    )
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {hops} | {} | {} | {} | {} | {} | {} | {} |",
+                    plan.points[p].label(),
+                    ratio(r.paired(p, m, e, P50, |a, b| a / b)),
+                    ratio(r.paired(p, m, e, P99, |a, b| a / b)),
+                    ratio(r.paired(p, m, e, P999, |a, b| a / b)),
+                    ratio(added(P50)),
+                    ratio(added(P99)),
+                    ratio(r.paired(p, m, e, CPU_PER_REQ, |a, b| a / b)),
+                    ratio(r.paired(p, m, e, |s| s.peak_rss_kib as f64, |a, b| a / b)),
+                );
+            }
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(md, "## Latency at fixed rates\n");
+    let _ = writeln!(
+        md,
+        "Latency in ms (oha with `--latency-correction`: measured from when each request \
+         was due, so a stall is not hidden by coordinated omission); added latency in µs over \
+         direct in the same round; `x direct` = median per-round ratio to direct; proxy CPU = \
+         utime+stime of the setup's proxy processes per successful request; RSS = peak \
+         summed VmRSS of those processes during the run. All values are medians over rounds.\n"
+    );
+    let _ = writeln!(md, "![latency against rate]({svg_name})\n");
+    for &p in &fixed {
+        let _ = writeln!(md, "### {}\n", plan.points[p].label());
+        let _ = writeln!(
+            md,
+            "| setup | rps | p50 | p90 | p99 | p99.9 | added p50 µs | added p99 µs | p99 x direct | proxy CPU µs/req | RSS MiB | errors |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for &s in r.setups {
+            let direct = s == Setup::Direct;
+            let diff = |m: Metric| {
+                if direct {
+                    None
+                } else {
+                    r.paired(p, s, Setup::Direct, m, |a, b| a - b)
+                }
+            };
+            let errors: u64 = r.of(p, s).map(|x| x.outcome.errors).sum();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {errors} |",
+                s.name(),
+                num(r.med(p, s, |x| x.outcome.rps), 0),
+                ms(r.med(p, s, P50)),
+                ms(r.med(p, s, P90)),
+                ms(r.med(p, s, P99)),
+                ms(r.med(p, s, P999)),
+                us(diff(P50)),
+                us(diff(P99)),
+                if direct {
+                    "-".into()
+                } else {
+                    ratio(r.paired(p, s, Setup::Direct, P99, |a, b| a / b))
+                },
+                if direct {
+                    "-".into()
+                } else {
+                    num(r.med(p, s, CPU_PER_REQ), 1)
+                },
+                if direct {
+                    "-".into()
+                } else {
+                    r.med(p, s, |x| x.peak_rss_kib as f64)
+                        .map_or("-".into(), mib)
+                },
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(md, "## Peak throughput\n");
+    let _ = writeln!(
+        md,
+        "No rate limit. `proxy CPU` = CPU seconds of the setup's proxies per second of \
+         the run (the proxies share the pinned proxy CPUs; a 2-hop setup runs two proxies); \
+         `rps per proxy core` = successful requests per proxy CPU second. When direct is not \
+         far above the others, the load generator (sharing its CPU with the backend) is the \
+         limit, not the proxy.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| setup | load | peak rps | proxy CPU (cores) | rps per proxy core | p50 ms | p99 ms | errors |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    for p in (0..plan.points.len()).filter(|p| plan.points[*p].rate.is_none()) {
+        for &s in r.setups {
+            let direct = s == Setup::Direct;
+            let errors: u64 = r.of(p, s).map(|x| x.outcome.errors).sum();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {errors} |",
+                s.name(),
+                plan.points[p].label(),
+                num(r.med(p, s, |x| x.outcome.rps), 0),
+                if direct {
+                    "-".into()
+                } else {
+                    num(r.med(p, s, |x| x.proxy_cpu_s / f64::from(plan.seconds)), 2)
+                },
+                if direct {
+                    "-".into()
+                } else {
+                    num(r.med(p, s, |x| x.outcome.ok as f64 / x.proxy_cpu_s), 0)
+                },
+                ms(r.med(p, s, P50)),
+                ms(r.med(p, s, P99)),
+            );
+        }
+    }
+    let _ = writeln!(md);
+
+    let _ = writeln!(md, "## Memory\n");
+    let _ = writeln!(
+        md,
+        "Summed VmRSS of the setup's proxy processes: idle = after start, before any \
+         request; under load = the highest 100 ms sample over every run. The two 1-hop \
+         setups use the server-side proxy of the 2-hop pair, so their proxies are a subset.\n"
+    );
+    let _ = writeln!(md, "| setup | idle MiB | under load (peak) MiB |");
+    let _ = writeln!(md, "|---|---|---|");
+    for &(s, idle) in r.idle_rss {
+        if s == Setup::Direct {
+            continue;
+        }
+        let peak = r
+            .samples
+            .iter()
+            .filter(|x| x.setup == s)
+            .map(|x| x.peak_rss_kib)
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            s.name(),
+            mib(idle as f64),
+            mib(peak as f64)
+        );
+    }
+    let _ = writeln!(md);
+
+    let _ = writeln!(md, "## Method and caveats\n");
+    for line in [
+        "Every setup runs at once (control plane, two sidecars, two Envoys, one backend); runs go one at a time, each round in a new shuffled order of load points and, within a point, of setups. Ratios are taken between runs of the same round, then the median over rounds is reported.",
+        "Every setup hits the same backend process: `mesh-bench echo`, a one-thread hyper server answering a 16-byte body, started by `meshctl run --service echo --port 9080`.",
+        "meshctl is the real product: `meshctl install` into a private home, `meshctl run` for the echo service and for a `loadgen` client workload (`sleep`); the load generator uses the loadgen sidecar's outbound listener (`outboundAddress` of `meshctl get workloads -o json`) as its HTTP proxy and asks for `http://echo:9080/`.",
+        "meshctl 1 hop is the server side of the mesh path (the echo sidecar's inbound listener, `Host: echo:9080`), not the client side: today a sidecar's outbound listener can only forward to other sidecars' inbound listeners (endpoints are workloads; no passthrough or ServiceEntry endpoints yet), so there is no client-sidecar-to-bare-backend path in the product. Envoy 1 hop is the same shape (the server Envoy).",
+        "Envoy runs with `--concurrency 1` and a minimal static bootstrap (HTTP connection manager, router, one static cluster): no Istio filters (stats, metadata exchange, authz), so it is a lower bound on an Istio sidecar's cost. meshctl's sidecars are single-threaded too.",
+        "Between the two proxies of a 2-hop setup traffic is plaintext HTTP/1.1 for both meshctl (no mTLS yet) and Envoy.",
+        "At saturation the load generator shares its CPU with the backend: when direct is barely above a 1-hop setup, that CPU is the limit, so compare proxies by `rps per proxy core` (requests per proxy CPU second), not by peak rps alone.",
+        "CPU time comes from /proc/PID/stat (utime+stime, clock-tick resolution: 10 ms), read before and after each run; short runs at low rates make it coarse.",
+    ] {
+        let _ = writeln!(md, "- {line}");
+    }
+    md
+}
+
+const COLORS: [(Setup, &str, &str); 5] = [
+    (Setup::Direct, "#555555", ""),
+    (Setup::Mesh1, "#6baed6", "6,4"),
+    (Setup::Mesh2, "#08519c", ""),
+    (Setup::Envoy1, "#fd8d3c", "6,4"),
+    (Setup::Envoy2, "#a63603", ""),
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Latency (log scale) against rate: one row of panels (p50, p99) per connection count.
+pub fn svg(r: &Report<'_>) -> String {
+    let plan = r.plan;
+    let mut conns: Vec<u32> = plan
+        .points
+        .iter()
+        .filter(|p| p.rate.is_some())
+        .map(|p| p.connections)
+        .collect();
+    conns.dedup();
+    let metrics: [(&str, Metric); 2] = [("p50", P50), ("p99", P99)];
+    let (pw, ph) = (420.0_f64, 260.0_f64);
+    let (ml, mr, mt, mb) = (60.0, 20.0, 30.0, 45.0);
+    let legend_h = 30.0;
+    let width = pw * metrics.len() as f64;
+    let height = ph * conns.len().max(1) as f64 + legend_h;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<rect width="{width}" height="{height}" fill="white"/>"#
+    );
+    let max_rate = plan
+        .points
+        .iter()
+        .filter_map(|p| p.rate)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    for (row, &c) in conns.iter().enumerate() {
+        let pts: Vec<(usize, Point)> = plan
+            .points
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, p)| p.connections == c && p.rate.is_some())
+            .collect();
+        for (col, (mname, metric)) in metrics.iter().enumerate() {
+            let x0 = col as f64 * pw + ml;
+            let y0 = row as f64 * ph + mt;
+            let (w, h) = (pw - ml - mr, ph - mt - mb);
+            let values: Vec<f64> = pts
+                .iter()
+                .flat_map(|(i, _)| r.setups.iter().filter_map(|st| r.med(*i, *st, metric)))
+                .filter(|v| *v > 0.0)
+                .collect();
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min) * 1e3;
+            let hi = values.iter().copied().fold(0.0_f64, f64::max) * 1e3;
+            let (lo, hi) = if lo.is_finite() && hi > 0.0 {
+                (nice_below(lo * 0.9), nice_above(hi * 1.1))
+            } else {
+                (0.01, 10.0)
+            };
+            let ys =
+                |v_ms: f64| y0 + h - (v_ms.log10() - lo.log10()) / (hi.log10() - lo.log10()) * h;
+            let xs = |rate: f64| x0 + rate / max_rate * w;
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" text-anchor="middle" font-weight="bold">{mname} latency, {c} connections</text>"##,
+                x0 + w / 2.0,
+                y0 - 12.0
+            );
+            let _ = writeln!(
+                s,
+                r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#999"/>"##
+            );
+            // y grid: 1, 2, 5 x 10^k ms
+            let mut decade = 10f64.powf(lo.log10().floor());
+            while decade < hi * 1.001 {
+                for m in [1.0, 2.0, 5.0] {
+                    let v = decade * m;
+                    if v < lo * 0.999 || v > hi * 1.001 {
+                        continue;
+                    }
+                    let y = ys(v);
+                    let _ = writeln!(
+                        s,
+                        r##"<line x1="{x0}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+                        x0 + w,
+                        x0 - 4.0,
+                        y + 4.0,
+                        trim_num(v)
+                    );
+                }
+                decade *= 10.0;
+            }
+            for (_, p) in &pts {
+                let rate = f64::from(p.rate.unwrap_or(0));
+                let x = xs(rate);
+                let _ = writeln!(
+                    s,
+                    r##"<line x1="{x:.1}" x2="{x:.1}" y1="{y0}" y2="{}" stroke="#f0f0f0"/><text x="{x:.1}" y="{}" text-anchor="middle">{rate}</text>"##,
+                    y0 + h,
+                    y0 + h + 14.0
+                );
+            }
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" text-anchor="middle">requests per second</text><text x="{}" y="{}" text-anchor="middle" transform="rotate(-90 {} {})">ms (log)</text>"##,
+                x0 + w / 2.0,
+                y0 + h + 30.0,
+                x0 - 42.0,
+                y0 + h / 2.0,
+                x0 - 42.0,
+                y0 + h / 2.0
+            );
+            for (setup, color, dash) in COLORS {
+                if !r.has(setup) {
+                    continue;
+                }
+                let line: Vec<(f64, f64)> = pts
+                    .iter()
+                    .filter_map(|(i, p)| {
+                        let v = r.med(*i, setup, metric)? * 1e3;
+                        (v > 0.0).then(|| (xs(f64::from(p.rate.unwrap_or(0))), ys(v)))
+                    })
+                    .collect();
+                let d: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+                let dash_attr = if dash.is_empty() {
+                    String::new()
+                } else {
+                    format!(r#" stroke-dasharray="{dash}""#)
+                };
+                let _ = writeln!(
+                    s,
+                    r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash_attr}/>"#,
+                    d.join(" ")
+                );
+                for (x, y) in &line {
+                    let _ = writeln!(
+                        s,
+                        r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{color}"/>"#
+                    );
+                }
+            }
+        }
+    }
+    let ly = height - legend_h / 2.0;
+    let mut lx = 20.0;
+    for (setup, color, dash) in COLORS {
+        if !r.has(setup) {
+            continue;
+        }
+        let dash_attr = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{dash}""#)
+        };
+        let _ = writeln!(
+            s,
+            r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"{dash_attr}/><text x="{}" y="{}">{}</text>"#,
+            lx + 24.0,
+            lx + 28.0,
+            ly + 4.0,
+            esc(setup.name())
+        );
+        lx += 160.0;
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The largest 1, 2 or 5 x 10^k at or below `v` (> 0).
+fn nice_below(v: f64) -> f64 {
+    let decade = 10f64.powf(v.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|n| *n <= v * 1.000_001)
+        .unwrap_or(decade)
+}
+
+/// The smallest 1, 2 or 5 x 10^k at or above `v` (> 0).
+fn nice_above(v: f64) -> f64 {
+    let decade = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * decade)
+        .find(|n| *n >= v * 0.999_999)
+        .unwrap_or(decade * 10.0)
+}
+
+fn trim_num(v: f64) -> String {
+    let t = format!("{v:.3}");
+    t.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oha::Outcome;
+
+    fn sample(round: u32, point: usize, setup: Setup, p50: f64) -> Sample {
+        Sample {
+            round,
+            point,
+            setup,
+            outcome: Outcome {
+                ok: 1000,
+                errors: 0,
+                rps: 500.0,
+                p50,
+                p90: p50 * 1.5,
+                p99: p50 * 2.0,
+                p999: p50 * 3.0,
+            },
+            proxy_cpu_s: 0.1,
+            peak_rss_kib: 10240,
+        }
+    }
+
+    #[test]
+    fn report_has_ratios_tables_and_a_plot() {
+        let plan = Plan {
+            points: vec![
+                Point {
+                    rate: Some(500),
+                    connections: 16,
+                },
+                Point {
+                    rate: Some(1000),
+                    connections: 16,
+                },
+                Point {
+                    rate: None,
+                    connections: 64,
+                },
+            ],
+            seconds: 4,
+            rounds: 2,
+            seed: 7,
+            load_cpus: Some("0".into()),
+            proxy_cpus: Some("1".into()),
+            smoke: false,
+        };
+        let setups = [Setup::Direct, Setup::Mesh2, Setup::Envoy2];
+        let mut samples = Vec::new();
+        for round in 0..2 {
+            for point in 0..3 {
+                samples.push(sample(round, point, Setup::Direct, 0.0001));
+                samples.push(sample(round, point, Setup::Mesh2, 0.0003));
+                samples.push(sample(round, point, Setup::Envoy2, 0.0006));
+            }
+        }
+        let r = Report {
+            plan: &plan,
+            setups: &setups,
+            samples: &samples,
+            idle_rss: &[(Setup::Mesh2, 9000), (Setup::Envoy2, 60000)],
+            versions: Versions {
+                meshctl: "meshctl 0.1.0".into(),
+                envoy: "1.40.0".into(),
+                oha: "oha 1.16.0".into(),
+            },
+            command: "cargo run --release -p mesh-bench -- data-plane".into(),
+            elapsed: Duration::from_secs(60),
+        };
+        let md = markdown(&r, "benchmarks-latency.svg");
+        assert!(
+            md.contains("| 500 rps, 16 connections | 2 hops | 0.50x |"),
+            "{md}"
+        );
+        assert!(md.contains("| meshctl 2 hops | 500 | 0.300 |"), "{md}");
+        assert!(md.contains("+200"), "added p50 over direct in µs: {md}");
+        assert!(md.contains("![latency against rate](benchmarks-latency.svg)"));
+        let svg = svg(&r);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<polyline").count(), 2 * setups.len());
+        assert_eq!(nice_below(0.088), 0.05);
+        assert_eq!(nice_above(0.95), 1.0);
+        assert_eq!(nice_above(2.6), 5.0);
+    }
+}
