@@ -27,6 +27,22 @@ fn main() {
         .unwrap_or_else(|| "rustc unknown".into());
     println!("cargo:rustc-env=MESHCTL_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=MESHCTL_RUSTC_VERSION={rustc_version}");
-    println!("cargo:rerun-if-changed=../.git/HEAD");
-    println!("cargo:rerun-if-changed=../.git/refs");
+    // Rebuild when the commit changes. Ask git where its files are: in a worktree
+    // `.git` is a file, and naming a path that does not exist would make cargo
+    // rebuild this crate every time.
+    println!("cargo:rerun-if-changed=build.rs");
+    for (flag, file) in [("--absolute-git-dir", "HEAD"), ("--git-common-dir", "refs")] {
+        let dir = Command::new("git")
+            .args(["rev-parse", flag])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok());
+        if let Some(dir) = dir {
+            let path = std::path::Path::new(dir.trim()).join(file);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
+    }
 }
