@@ -303,32 +303,3 @@ fn round_trip() {
     assert_eq!(first, again);
     assert_eq!(first.spec.egress.len(), 2);
 }
-
-/// Every Sidecar in the analyzer test data decodes.
-#[test]
-fn conformance_inputs() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance");
-    let Ok(entries) = std::fs::read_dir(format!("{root}/istio-analyzers/testdata")) else {
-        return;
-    };
-    let mut seen = 0;
-    for e in entries.flatten() {
-        let path = e.path();
-        if path.extension().is_none_or(|x| x != "yaml") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("read");
-        let Ok(docs) = crate::yaml::parse_documents(&text) else {
-            continue;
-        };
-        for d in docs {
-            if d.get_str("kind") != Some("Sidecar") {
-                continue;
-            }
-            seen += 1;
-            crate::resource::Resource::from_node(&d)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
-    }
-    assert!(seen > 0);
-}

@@ -1,9 +1,9 @@
-//! Conformance inputs: Istio's analyzer case `dupmatches` (IST0130/IST0131), the
-//! bookinfo samples (valid), and the analyzer test data (decodable).
+//! Istio's analyzer case `dupmatches` (IST0130/IST0131). That every bookinfo
+//! sample is valid and every analyzer input decodes is checked for all kinds at
+//! once in `api/tests/conformance.rs`.
 
 use std::path::PathBuf;
 
-use crate::kind::Kind;
 use crate::load::{UnknownKinds, load, read_inputs, validate};
 
 fn conformance(rel: &str) -> PathBuf {
@@ -56,51 +56,4 @@ fn conformance_dupmatches() {
     got.sort();
     want.sort();
     assert_eq!(got, want);
-}
-
-fn virtual_services_in(dir: &str) -> crate::load::Loaded {
-    let loaded = load(read_inputs(&[conformance(dir)]), UnknownKinds::Warn);
-    let vs_problems: Vec<_> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| {
-            d.severity == crate::validation::Severity::Error
-                && d.resource
-                    .as_deref()
-                    .is_some_and(|r| r.starts_with("VirtualService"))
-        })
-        .collect();
-    assert!(vs_problems.is_empty(), "{vs_problems:#?}");
-    loaded
-}
-
-#[test]
-fn conformance_bookinfo_is_valid() {
-    let loaded = virtual_services_in("istio-samples/bookinfo");
-    let mut count = 0;
-    for obj in &loaded.objects {
-        if obj.resource.kind() != Kind::VirtualService {
-            continue;
-        }
-        count += 1;
-        let errs: Vec<_> = obj
-            .resource
-            .validate()
-            .into_iter()
-            .filter(|f| f.severity == crate::validation::Severity::Error)
-            .collect();
-        assert!(errs.is_empty(), "{}: {errs:#?}", obj.origin.file);
-    }
-    assert!(count > 10, "found only {count} VirtualServices");
-}
-
-#[test]
-fn conformance_analyzer_inputs_decode() {
-    let loaded = virtual_services_in("istio-analyzers/testdata");
-    assert!(
-        loaded
-            .objects
-            .iter()
-            .any(|o| o.resource.kind() == Kind::VirtualService)
-    );
 }
