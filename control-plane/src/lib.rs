@@ -14,3 +14,12 @@ pub mod compiler;
 pub mod registry;
 pub mod server;
 pub mod store;
+
+/// Seconds since the Unix epoch (0 if the clock is before it), for the times the
+/// control plane records and reports.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

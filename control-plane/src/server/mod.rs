@@ -121,10 +121,7 @@ pub async fn run(
         discovery_address: discovery_addr.to_string(),
         admin_address: admin_addr.to_string(),
         version: env!("CARGO_PKG_VERSION").into(),
-        started_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        started_unix: crate::unix_now(),
     };
     tracing::info!(discovery = %discovery_addr, admin = %admin_addr, revision = shared.store.revision(), "control plane ready");
 

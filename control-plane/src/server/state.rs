@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use mesh_api::discovery::Push;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
@@ -113,13 +113,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn version_of(payload: &[u8]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     payload.hash(&mut h);
@@ -148,7 +141,7 @@ impl Shared {
         let stream_id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        workload.connected_unix = unix_now();
+        workload.connected_unix = crate::unix_now();
         let proxy_id = workload.proxy_id.clone();
         lock(&self.conns).insert(
             proxy_id,
@@ -235,21 +228,28 @@ impl Shared {
 
     /// The config the control plane would send `proxy_id` now.
     pub fn compile_for(&self, proxy_id: &str) -> Result<Option<ProxyConfig>, StoreError> {
-        let workloads = self.workloads();
-        let Some(w) = workloads.iter().find(|w| w.proxy_id == proxy_id).cloned() else {
-            return Ok(None);
-        };
+        let (index, workloads) = self.snapshot()?;
+        Ok(workloads
+            .iter()
+            .find(|w| w.proxy_id == proxy_id)
+            .map(|w| index.compile_for(w)))
+    }
+
+    /// One consistent view of the mesh: the stored resources and the connected
+    /// workloads, indexed once for every proxy compiled from it.
+    fn snapshot(&self) -> Result<(MeshIndex, Vec<Workload>), StoreError> {
         let resources: Vec<_> = self
             .store
             .list(None, None)?
             .into_iter()
             .map(|o| o.resource)
             .collect();
+        let workloads = self.workloads();
         let index = MeshIndex::new(&MeshState {
             resources: &resources,
             workloads: &workloads,
         });
-        Ok(Some(index.compile_for(&w)))
+        Ok((index, workloads))
     }
 
     /// Compile every connected proxy's config from one snapshot and send each type
@@ -258,17 +258,7 @@ impl Shared {
         // Read before taking the snapshot: it holds at least these generations.
         let revision = self.store.revision();
         let registry_gen = *self.registry_rev.borrow();
-        let resources: Vec<_> = self
-            .store
-            .list(None, None)?
-            .into_iter()
-            .map(|o| o.resource)
-            .collect();
-        let workloads = self.workloads();
-        let index = MeshIndex::new(&MeshState {
-            resources: &resources,
-            workloads: &workloads,
-        });
+        let (index, workloads) = self.snapshot()?;
         let mut sent = 0;
         // Every connected proxy is a workload: compile for each.
         for w in &workloads {

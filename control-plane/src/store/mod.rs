@@ -7,7 +7,6 @@
 //! that last changed it (its `metadata.resourceVersion`).
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mesh_api::{Kind, Resource};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -156,7 +155,7 @@ impl Store {
         &self,
         resources: &[Resource],
     ) -> Result<(u64, Vec<(ObjectKey, Change)>), StoreError> {
-        let now = unix_now();
+        let now = crate::unix_now();
         let txn = self.db.begin_write()?;
         let mut changes = Vec::with_capacity(resources.len());
         let mut rev = {
@@ -319,13 +318,6 @@ fn to_object(key: &str, bytes: &[u8]) -> Result<StoredObject, StoreError> {
         created_unix: record.created_unix,
         updated_unix: record.updated_unix,
     })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
