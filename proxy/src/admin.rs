@@ -47,13 +47,24 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
             }
         }
         (&Method::GET, "/clusters") => {
-            let raw = shared.config.raw();
+            // Envoy's text format: weight, requests in flight, health flags.
+            let snap = shared.config.snapshot();
+            let mut names: Vec<&str> = snap.clusters.keys().map(|k| &**k).collect();
+            names.sort_unstable();
             let mut out = String::new();
-            for c in &raw.clusters {
-                for ce in raw.endpoints.iter().filter(|e| e.cluster == c.name) {
-                    for ep in &ce.endpoints {
-                        let _ = writeln!(out, "{}::{}::weight::{}", c.name, ep.address, ep.weight);
-                    }
+            for name in names {
+                let Some(c) = snap.clusters.get(name) else {
+                    continue;
+                };
+                for (ep, (addr, ejected, active)) in c.endpoints.iter().zip(c.health_report()) {
+                    let health = if ejected {
+                        "/failed_outlier_check"
+                    } else {
+                        "healthy"
+                    };
+                    let _ = writeln!(out, "{name}::{addr}::weight::{}", ep.weight);
+                    let _ = writeln!(out, "{name}::{addr}::rq_active::{active}");
+                    let _ = writeln!(out, "{name}::{addr}::health_flags::{health}");
                 }
             }
             text(StatusCode::OK, out)

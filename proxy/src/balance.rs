@@ -120,7 +120,7 @@ fn seed() -> u64 {
 }
 
 /// xorshift64*: a cheap per-thread generator, plenty for load balancing.
-fn next_random() -> u64 {
+pub(crate) fn next_random() -> u64 {
     RNG.with(|s| {
         let mut x = s.get();
         x ^= x >> 12;

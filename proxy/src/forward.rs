@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use mesh_api::proxy::Protocol;
 
 use crate::body::ProxyBody;
-use crate::config::RtEndpoint;
+use crate::cluster::RtEndpoint;
 use crate::server::Shared;
 use crate::stats::Flag;
 use crate::upstream::{UpstreamError, connect_tcp};
@@ -125,7 +125,7 @@ pub(crate) async fn send(
     shared: &Shared,
     protocol: Protocol,
     ep: &RtEndpoint,
-    req: Request<Incoming>,
+    req: Request<ProxyBody>,
 ) -> Result<Response<Incoming>, UpstreamError> {
     if uses_h2(protocol) {
         ep.slot.send(req).await

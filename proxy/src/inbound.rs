@@ -5,6 +5,7 @@ use http::uri::PathAndQuery;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 
+use crate::body::ProxyBody;
 use crate::config::{Snapshot, split_host_port};
 use crate::forward::{self, Answer, local};
 use crate::server::Shared;
@@ -49,7 +50,7 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
         shared,
         ib.protocol,
         &ib.app,
-        Request::from_parts(parts, body),
+        Request::from_parts(parts, ProxyBody::Upstream(body)),
     )
     .await;
     forward::answer(res, "inbound")

@@ -12,17 +12,21 @@
 //! Locally failed requests carry Envoy's response flag in the
 //! [`FLAGS_HEADER`] response header: `NR` (no route, 404), `NC` (unknown cluster,
 //! 503), `UH` (no endpoints, 503), `UF` (connect failure, 503), `UT` (route
-//! timeout, 504), `UC` (upstream connection terminated, 503).
+//! timeout, 504), `UC` (upstream connection terminated, 503), `UO` (connection
+//! pool overflow, 503), `FI` (fault injected); `URX` (retries spent) and `DI`
+//! (delay injected) mark upstream answers.
 
 mod admin;
 mod balance;
 mod body;
+mod cluster;
 mod config;
 pub mod discovery;
 mod error;
 mod forward;
 mod inbound;
 mod outbound;
+mod policy;
 mod server;
 mod stats;
 mod upstream;

@@ -17,7 +17,8 @@ use tokio::sync::{mpsc, watch};
 use crate::body::ProxyBody;
 use crate::config::ConfigStore;
 use crate::error::ProxyError;
-use crate::stats::{Side, Stats};
+use crate::forward::FLAGS_HEADER;
+use crate::stats::{Flag, Side, Stats};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
 
@@ -254,7 +255,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             shared.stats.conn_open(side);
             let svc_shared = shared.clone();
-            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req));
+            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, peer));
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
             tokio::pin!(conn);
             let res = tokio::select! {
@@ -277,18 +278,24 @@ async fn dispatch(
     side: Side,
     shared: Arc<Shared>,
     req: Request<Incoming>,
+    peer: SocketAddr,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let (resp, flag) = match side {
         Side::Admin => return Ok(admin::handle(&shared, &req)),
         Side::Outbound => {
             let snap = shared.config.snapshot();
-            outbound::handle(&shared, &snap, req).await
+            outbound::handle(&shared, &snap, req, peer).await
         }
         Side::Inbound => {
             let snap = shared.config.snapshot();
             inbound::handle(&shared, &snap, req).await
         }
     };
+    let mut resp = resp;
+    if flag != Flag::None && !resp.headers().contains_key(FLAGS_HEADER) {
+        resp.headers_mut()
+            .insert(FLAGS_HEADER, http::HeaderValue::from_static(flag.as_str()));
+    }
     shared.stats.request(side, resp.status().as_u16(), flag);
     Ok(resp)
 }

@@ -20,10 +20,18 @@ pub enum Flag {
     UpstreamTimeout,
     /// The upstream connection failed mid-exchange (`UC`).
     UpstreamConnectionTermination,
+    /// A connection pool limit overflowed (`UO`).
+    UpstreamOverflow,
+    /// Retries ran out and the last try's answer was passed on (`URX`).
+    UpstreamRetryLimitExceeded,
+    /// Fault injection delayed the request (`DI`).
+    DelayInjected,
+    /// Fault injection answered the request (`FI`).
+    FaultInjected,
 }
 
 impl Flag {
-    const ALL: [Flag; 7] = [
+    const ALL: [Flag; 11] = [
         Flag::None,
         Flag::NoRoute,
         Flag::NoCluster,
@@ -31,6 +39,10 @@ impl Flag {
         Flag::UpstreamConnectFailure,
         Flag::UpstreamTimeout,
         Flag::UpstreamConnectionTermination,
+        Flag::UpstreamOverflow,
+        Flag::UpstreamRetryLimitExceeded,
+        Flag::DelayInjected,
+        Flag::FaultInjected,
     ];
 
     /// Envoy's short name.
@@ -43,6 +55,10 @@ impl Flag {
             Flag::UpstreamConnectFailure => "UF",
             Flag::UpstreamTimeout => "UT",
             Flag::UpstreamConnectionTermination => "UC",
+            Flag::UpstreamOverflow => "UO",
+            Flag::UpstreamRetryLimitExceeded => "URX",
+            Flag::DelayInjected => "DI",
+            Flag::FaultInjected => "FI",
         }
     }
 

@@ -14,8 +14,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
+use crate::body::ProxyBody;
+
 /// The pooled HTTP/1.1 client (keep-alive, TCP_NODELAY), keyed by endpoint address.
-pub(crate) type H1Client = Client<HttpConnector, Incoming>;
+pub(crate) type H1Client = Client<HttpConnector, ProxyBody>;
 
 pub(crate) fn h1_client() -> H1Client {
     let mut connector = HttpConnector::new();
@@ -39,6 +41,9 @@ pub(crate) enum UpstreamError {
     /// The connection was made but the exchange failed (`UC`).
     #[error("upstream exchange failed: {0}")]
     Exchange(String),
+    /// The upstream refused the HTTP/2 stream (REFUSED_STREAM): nothing was processed.
+    #[error("upstream refused the stream")]
+    Refused,
 }
 
 impl UpstreamError {
@@ -72,7 +77,7 @@ pub(crate) async fn connect_tcp(addr: SocketAddr) -> Result<TcpStream, UpstreamE
 #[derive(Debug)]
 pub(crate) struct H2Slot {
     addr: SocketAddr,
-    conn: ArcSwapOption<http2::SendRequest<Incoming>>,
+    conn: ArcSwapOption<http2::SendRequest<ProxyBody>>,
     /// Held only while (re)connecting, so concurrent requests share one handshake.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -86,7 +91,7 @@ impl H2Slot {
         }
     }
 
-    fn current(&self) -> Option<http2::SendRequest<Incoming>> {
+    fn current(&self) -> Option<http2::SendRequest<ProxyBody>> {
         self.conn
             .load()
             .as_ref()
@@ -94,7 +99,7 @@ impl H2Slot {
             .map(|c| (**c).clone())
     }
 
-    async fn sender(&self) -> Result<http2::SendRequest<Incoming>, UpstreamError> {
+    async fn sender(&self) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
         if let Some(c) = self.current() {
             return Ok(c);
         }
@@ -126,22 +131,31 @@ impl H2Slot {
     /// before sending (it was closing) is retried once on a fresh connection.
     pub(crate) async fn send(
         &self,
-        req: Request<Incoming>,
+        req: Request<ProxyBody>,
     ) -> Result<Response<Incoming>, UpstreamError> {
         let mut sender = self.sender().await?;
         match sender.try_send_request(req).await {
             Ok(r) => Ok(r),
             Err(mut e) => {
                 let Some(req) = e.take_message() else {
-                    return Err(UpstreamError::Exchange(e.into_error().to_string()));
+                    return Err(exchange_error(e.into_error()));
                 };
                 self.conn.store(None);
                 let mut sender = self.sender().await?;
-                sender
-                    .send_request(req)
-                    .await
-                    .map_err(|e| UpstreamError::Exchange(e.to_string()))
+                sender.send_request(req).await.map_err(exchange_error)
             }
         }
     }
+}
+
+/// An HTTP/2 exchange failure: a refused stream, or anything else.
+fn exchange_error(e: hyper::Error) -> UpstreamError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.to_string().contains("refused stream") {
+            return UpstreamError::Refused;
+        }
+        source = s.source();
+    }
+    UpstreamError::Exchange(e.to_string())
 }

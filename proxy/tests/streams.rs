@@ -160,6 +160,7 @@ async fn route_timeout_is_504_ut() {
         clusters: vec![WeightedCluster {
             cluster: "up".into(),
             weight: 1,
+            ..WeightedCluster::default()
         }],
         timeout: Some(mesh_api::common::Duration::from_std(
             std::time::Duration::from_secs(3),

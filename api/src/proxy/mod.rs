@@ -12,12 +12,14 @@
 //! Everything here is plain data: the proxy turns it into its own runtime form at
 //! the boundary, and rejects (NACKs) what it cannot run.
 
+mod policy;
 mod route;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use policy::*;
 pub use route::*;
 
 /// The discovery type names, in the order the control plane pushes them on a new
@@ -114,7 +116,7 @@ impl Protocol {
 }
 
 /// An upstream: one service port, optionally one subset of its workloads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cluster {
     /// `outbound|9080|v1|reviews.default.svc.cluster.local`.
@@ -127,6 +129,15 @@ pub struct Cluster {
     pub protocol: Protocol,
     #[serde(default)]
     pub lb_policy: LbPolicy,
+    /// Consistent hashing: what to hash (replaces `lb_policy` when set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<HashPolicy>,
+    /// Connection pool limits (`connectionPool`).
+    #[serde(default, skip_serializing_if = "ConnectionLimits::is_empty")]
+    pub limits: ConnectionLimits,
+    /// Passive health checking (`outlierDetection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier: Option<OutlierPolicy>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

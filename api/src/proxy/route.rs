@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::policy::{Fault, HeaderOps, Mirror, RetryPolicy};
 use crate::common::{Duration, StringMatch};
 
 /// Every virtual host this proxy routes for.
@@ -40,6 +41,12 @@ pub struct Route {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<RouteMatch>,
     pub action: RouteAction,
+    /// Delays and aborts injected before the action (`fault`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+    /// Header changes of the rule (`headers`), for every destination.
+    #[serde(default, skip_serializing_if = "HeaderOps::is_empty")]
+    pub headers: HeaderOps,
     /// Where the rule came from (`VirtualService default/reviews`), for debugging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
@@ -105,11 +112,32 @@ pub struct Forward {
     pub rewrite_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewrite_authority: Option<String>,
+    /// Rewrite the path with a regex (`rewrite.uriRegexRewrite`): every match of
+    /// `regex` is replaced by `substitution` (`\1` refers to a group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite_regex: Option<RegexRewrite>,
+    /// When to try again; none: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// Copies of the request sent elsewhere, answers discarded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<Mirror>,
 }
 
+/// A regex path rewrite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegexRewrite {
+    pub regex: String,
+    pub substitution: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WeightedCluster {
     pub cluster: String,
     pub weight: u32,
+    /// Header changes for requests sent to this destination (`route[].headers`).
+    #[serde(default, skip_serializing_if = "HeaderOps::is_empty")]
+    pub headers: HeaderOps,
 }

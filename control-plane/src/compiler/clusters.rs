@@ -5,10 +5,15 @@
 use std::collections::BTreeMap;
 
 use mesh_api::Resource;
+use mesh_api::common::Duration;
 use mesh_api::networking::{
-    DestinationRuleSpec, LoadBalancerSettings, SimpleLb, Subset, TrafficPolicy,
+    ConnectionPoolSettings, ConsistentHashLb, DestinationRuleSpec, LoadBalancerSettings,
+    OutlierDetection, SimpleLb, Subset, TrafficPolicy,
 };
-use mesh_api::proxy::{Cluster, ClusterEndpoints, Endpoint, LbPolicy, outbound_cluster_name};
+use mesh_api::proxy::{
+    Cluster, ClusterEndpoints, ConnectionLimits, Endpoint, HashPolicy, LbPolicy, OutlierPolicy,
+    outbound_cluster_name,
+};
 
 use super::services::{
     Candidates, ServiceInfo, best_first, exported_to, namespace_of, resolve_host,
@@ -137,28 +142,32 @@ pub fn service_clusters(
             .map(Vec::as_slice)
             .unwrap_or_default();
         let name = outbound_cluster_name(port, None, &svc.fqdn);
-        clusters.push(Cluster {
+        let mut cluster = Cluster {
             name: name.clone(),
             service: svc.fqdn.clone(),
             port,
             subset: None,
             protocol,
-            lb_policy: lb_policy(top, None, port),
-        });
+            ..Cluster::default()
+        };
+        Effective::of(top, None, port).apply(&mut cluster);
+        clusters.push(cluster);
         assignments.push(ClusterEndpoints {
             cluster: name,
             endpoints: members.to_vec(),
         });
         for subset in &subsets {
             let name = outbound_cluster_name(port, Some(&subset.name), &svc.fqdn);
-            clusters.push(Cluster {
+            let mut cluster = Cluster {
                 name: name.clone(),
                 service: svc.fqdn.clone(),
                 port,
                 subset: Some(subset.name.clone()),
                 protocol,
-                lb_policy: lb_policy(top, subset.traffic_policy.as_ref(), port),
-            });
+                ..Cluster::default()
+            };
+            Effective::of(top, subset.traffic_policy.as_ref(), port).apply(&mut cluster);
+            clusters.push(cluster);
             let selected = members
                 .iter()
                 .filter(|e| {
@@ -186,32 +195,132 @@ fn unique_subsets(subsets: &[Subset]) -> Vec<&Subset> {
         .collect()
 }
 
-/// Istio's `MergeTrafficPolicy` for the load balancer: the top-level setting, then
-/// the top-level `portLevelSettings` for the port, then the subset's setting, then
-/// the subset's `portLevelSettings` for the port; each later one replaces the
-/// earlier.
-pub fn lb_policy(
-    top: Option<&TrafficPolicy>,
-    subset: Option<&TrafficPolicy>,
-    port: u16,
-) -> LbPolicy {
-    let mut lb: Option<&LoadBalancerSettings> = None;
-    for tp in [top, subset].into_iter().flatten() {
-        if let Some(l) = &tp.load_balancer {
-            lb = Some(l);
+/// The traffic policy that applies to one cluster, Istio's `MergeTrafficPolicy`:
+/// the top-level settings, replaced by the top-level `portLevelSettings` of the
+/// port, then each field the subset sets, then the subset's `portLevelSettings`
+/// of the port. Port-level settings replace all three fields, as Istio
+/// documents ("port level policies do not inherit").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Effective<'a> {
+    pub load_balancer: Option<&'a LoadBalancerSettings>,
+    pub connection_pool: Option<&'a ConnectionPoolSettings>,
+    pub outlier_detection: Option<&'a OutlierDetection>,
+}
+
+impl<'a> Effective<'a> {
+    pub fn of(
+        top: Option<&'a TrafficPolicy>,
+        subset: Option<&'a TrafficPolicy>,
+        port: u16,
+    ) -> Self {
+        let mut e = Effective::default();
+        for tp in [top, subset].into_iter().flatten() {
+            if let Some(l) = &tp.load_balancer {
+                e.load_balancer = Some(l);
+            }
+            if let Some(c) = &tp.connection_pool {
+                e.connection_pool = Some(c);
+            }
+            if let Some(o) = &tp.outlier_detection {
+                e.outlier_detection = Some(o);
+            }
+            if let Some(p) = tp
+                .port_level_settings
+                .iter()
+                .find(|p| p.port.as_ref().is_some_and(|s| s.number == u32::from(port)))
+            {
+                e = Effective {
+                    load_balancer: p.load_balancer.as_ref(),
+                    connection_pool: p.connection_pool.as_ref(),
+                    outlier_detection: p.outlier_detection.as_ref(),
+                };
+            }
         }
-        let port_level = tp
-            .port_level_settings
-            .iter()
-            .find(|p| p.port.as_ref().is_some_and(|s| s.number == u32::from(port)));
-        if let Some(l) = port_level.and_then(|p| p.load_balancer.as_ref()) {
-            lb = Some(l);
-        }
+        e
     }
+
+    /// Fills a cluster's balancing, hashing, limits and outlier detection.
+    pub fn apply(&self, c: &mut Cluster) {
+        c.lb_policy = lb_policy(self.load_balancer);
+        c.hash = self
+            .load_balancer
+            .and_then(|l| l.consistent_hash.as_ref())
+            .and_then(hash_policy);
+        c.limits = self.connection_pool.map(limits).unwrap_or_default();
+        c.outlier = self.outlier_detection.map(outlier);
+    }
+}
+
+fn lb_policy(lb: Option<&LoadBalancerSettings>) -> LbPolicy {
     match lb.and_then(|l| l.simple) {
         Some(SimpleLb::LeastRequest | SimpleLb::LeastConn) => LbPolicy::LeastRequest,
         Some(SimpleLb::Random) => LbPolicy::Random,
-        // PASSTHROUGH, consistent hashing and unspecified: round robin for now.
+        // PASSTHROUGH has no original destination to go to in local mode (the
+        // app names services, not addresses): round robin.
         _ => LbPolicy::RoundRobin,
+    }
+}
+
+fn hash_policy(h: &ConsistentHashLb) -> Option<HashPolicy> {
+    if let Some(name) = h.http_header_name.as_deref().filter(|n| !n.is_empty()) {
+        return Some(HashPolicy::Header(name.to_ascii_lowercase()));
+    }
+    if let Some(c) = &h.http_cookie {
+        return Some(HashPolicy::Cookie {
+            name: c.name.clone(),
+            path: c.path.clone(),
+            ttl: c.ttl.filter(|t| !t.as_std().is_zero()),
+        });
+    }
+    if h.use_source_ip == Some(true) {
+        return Some(HashPolicy::SourceIp);
+    }
+    h.http_query_parameter_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(|n| HashPolicy::QueryParameter(n.to_owned()))
+}
+
+/// Istio leaves unset limits at Envoy's maximum: `None` here.
+fn limits(p: &ConnectionPoolSettings) -> ConnectionLimits {
+    let positive = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0);
+    let tcp = p.tcp.as_ref();
+    let http = p.http.as_ref();
+    ConnectionLimits {
+        max_connections: positive(tcp.and_then(|t| t.max_connections)),
+        max_pending_requests: positive(http.and_then(|h| h.http1_max_pending_requests)),
+        max_requests: positive(http.and_then(|h| h.http2_max_requests)),
+        max_retries: http
+            .and_then(|h| h.max_retries)
+            .and_then(|v| u32::try_from(v).ok()),
+        connect_timeout: tcp.and_then(|t| t.connect_timeout),
+    }
+}
+
+/// Istio's outlier detection defaults (Envoy's): 5 consecutive 5xx, gateway
+/// errors off, 10 s interval, 30 s base ejection, 10% at most; the deprecated
+/// `consecutiveErrors` counts gateway errors.
+fn outlier(o: &OutlierDetection) -> OutlierPolicy {
+    let ten_secs = Duration::from_std(std::time::Duration::from_secs(10));
+    let thirty_secs = Duration::from_std(std::time::Duration::from_secs(30));
+    let legacy = o
+        .consecutive_errors
+        .and_then(|v| u32::try_from(v).ok())
+        .filter(|v| *v > 0);
+    OutlierPolicy {
+        consecutive_5xx: o
+            .consecutive_5xx_errors
+            .unwrap_or(if legacy.is_some() { 0 } else { 5 }),
+        consecutive_gateway: o.consecutive_gateway_errors.or(legacy).unwrap_or(0),
+        interval: o.interval.unwrap_or(ten_secs),
+        base_ejection_time: o.base_ejection_time.unwrap_or(thirty_secs),
+        max_ejection_percent: o
+            .max_ejection_percent
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(10),
+        min_health_percent: o
+            .min_health_percent
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0),
     }
 }

@@ -20,6 +20,7 @@
 //! consistent-hash balancing, connection pools, outlier detection, upstream TLS.
 
 mod clusters;
+mod policies;
 mod routes;
 mod services;
 

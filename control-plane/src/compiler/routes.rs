@@ -9,8 +9,11 @@ use mesh_api::networking::{
     Destination, HttpDirectResponse, HttpMatchRequest, HttpRedirect, HttpRoute, VirtualServiceSpec,
 };
 use mesh_api::proxy::{
-    Forward, Route, RouteAction, RouteMatch, VirtualHost, WeightedCluster, outbound_cluster_name,
+    Forward, Mirror, RegexRewrite, Route, RouteAction, RouteMatch, VirtualHost, WeightedCluster,
+    outbound_cluster_name,
 };
+
+use super::policies;
 
 use super::services::{
     Candidates, Rank, ServiceInfo, best_first, exported_to, namespace_of, resolve_host,
@@ -156,9 +159,13 @@ fn default_route(svc: &ServiceInfo, port: u16) -> Route {
             clusters: vec![WeightedCluster {
                 cluster: outbound_cluster_name(port, None, &svc.fqdn),
                 weight: 100,
+                ..WeightedCluster::default()
             }],
+            retry: policies::retry_policy(None),
             ..Forward::default()
         }),
+        fault: None,
+        headers: Default::default(),
         origin: None,
     }
 }
@@ -193,10 +200,19 @@ fn vs_routes(
         } else {
             rule.name.clone()
         };
+        let forwards = matches!(action, RouteAction::Forward(_));
         routes.push(Route {
             name,
             matches,
             action,
+            // Faults and headers act on forwarded requests only, as in Envoy,
+            // where they belong to the route's upstream path.
+            fault: rule
+                .fault
+                .as_ref()
+                .filter(|_| forwards)
+                .and_then(policies::fault),
+            headers: policies::header_ops(rule.headers.as_ref()),
             origin: Some(format!("VirtualService {}/{}", vs.namespace, vs.name)),
         });
     }
@@ -254,13 +270,38 @@ fn route_action(
                 0 if single => 100,
                 w => w,
             };
-            Some(WeightedCluster { cluster, weight })
+            Some(WeightedCluster {
+                cluster,
+                weight,
+                headers: policies::header_ops(rd.headers.as_ref()),
+            })
         })
         .collect();
     if clusters.is_empty() {
         return None;
     }
     let rewrite = rule.rewrite.as_ref();
+    let mut mirrors: Vec<Mirror> = Vec::new();
+    if let Some(dest) = &rule.mirror
+        && let Some(cluster) = destination_cluster(dest, &vs.namespace, port, services)
+    {
+        mirrors.push(Mirror {
+            cluster,
+            percent: policies::mirror_share(rule.mirror_percentage.as_ref(), rule.mirror_percent),
+        });
+    }
+    for m in &rule.mirrors {
+        if let Some(cluster) = m
+            .destination
+            .as_ref()
+            .and_then(|d| destination_cluster(d, &vs.namespace, port, services))
+        {
+            mirrors.push(Mirror {
+                cluster,
+                percent: m.percentage.as_ref().map_or(100.0, |p| p.value),
+            });
+        }
+    }
     Some(RouteAction::Forward(Forward {
         clusters,
         timeout: rule.timeout,
@@ -268,6 +309,14 @@ fn route_action(
         rewrite_authority: rewrite
             .map(|r| r.authority.clone())
             .filter(|a| !a.is_empty()),
+        rewrite_regex: rewrite
+            .and_then(|r| r.uri_regex_rewrite.as_ref())
+            .map(|r| RegexRewrite {
+                regex: r.regex.clone(),
+                substitution: r.rewrite.clone(),
+            }),
+        retry: policies::retry_policy(rule.retries.as_ref()),
+        mirrors,
     }))
 }
 

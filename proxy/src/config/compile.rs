@@ -13,11 +13,16 @@ use bytes::Bytes;
 use http::uri::Authority;
 use http::{HeaderValue, StatusCode};
 use mesh_api::proxy::{
-    Cluster, ClusterEndpoints, LbPolicy, Listeners, Protocol, ProxyConfig, RouteAction, RouteConfig,
+    Cluster, ClusterEndpoints, Listeners, Protocol, ProxyConfig, RouteAction, RouteConfig,
 };
+use regex::Regex;
 
 use super::matcher::{RequestView, RtMatch};
 use crate::balance::Picker;
+use crate::cluster::{EndpointState, Limits, RtCluster, RtEndpoint};
+use crate::policy::fault::RtFault;
+use crate::policy::headers::RtHeaderOps;
+use crate::policy::retry::RtRetry;
 use crate::upstream::H2Slot;
 
 /// A compiled config: everything a request needs, behind one pointer.
@@ -55,11 +60,13 @@ pub(crate) struct RtRoute {
     pub name: Box<str>,
     matches: Box<[RtMatch]>,
     pub action: RtAction,
+    pub fault: Option<RtFault>,
+    pub headers: RtHeaderOps,
 }
 
 #[derive(Debug)]
 pub(crate) enum RtAction {
-    Forward(RtForward),
+    Forward(Box<RtForward>),
     Direct {
         status: StatusCode,
         body: Bytes,
@@ -73,54 +80,44 @@ pub(crate) enum RtAction {
     },
 }
 
-/// A route destination: the cluster's name, and the cluster when it exists.
-pub(crate) type Target = (Box<str>, Option<Arc<RtCluster>>);
+/// A route destination: the cluster's name, the cluster when it exists, and the
+/// destination's header operations.
+#[derive(Debug)]
+pub(crate) struct Target {
+    pub name: Box<str>,
+    pub cluster: Option<Arc<RtCluster>>,
+    pub headers: RtHeaderOps,
+}
+
+/// A mirror destination.
+#[derive(Debug)]
+pub(crate) struct RtMirror {
+    pub name: Box<str>,
+    pub cluster: Option<Arc<RtCluster>>,
+    pub percent: f64,
+}
 
 #[derive(Debug)]
 pub(crate) struct RtForward {
-    /// Target cluster names, resolved when known (unknown: 503 `NC`).
+    /// Target clusters, resolved when known (unknown: 503 `NC`).
     clusters: Box<[Target]>,
     picker: Picker,
     counter: AtomicUsize,
     pub timeout: Option<Duration>,
     pub rewrite_uri: Option<Box<str>>,
     pub rewrite_authority: Option<(HeaderValue, Authority)>,
+    pub rewrite_regex: Option<(Regex, Box<str>)>,
+    pub retry: Option<RtRetry>,
+    pub mirrors: Box<[RtMirror]>,
 }
 
 impl RtForward {
-    /// Picks a cluster by weight: its name, and the cluster if it exists.
+    /// Picks a destination by weight.
     pub(crate) fn pick(&self) -> Option<&Target> {
         self.picker
             .pick(&self.counter)
             .and_then(|i| self.clusters.get(i))
     }
-}
-
-#[derive(Debug)]
-pub(crate) struct RtCluster {
-    pub name: Box<str>,
-    pub protocol: Protocol,
-    pub endpoints: Box<[RtEndpoint]>,
-    picker: Picker,
-    counter: AtomicUsize,
-}
-
-impl RtCluster {
-    /// The next endpoint (round robin, by weight); `None` when there are none.
-    pub(crate) fn pick(&self) -> Option<&RtEndpoint> {
-        self.picker
-            .pick(&self.counter)
-            .and_then(|i| self.endpoints.get(i))
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct RtEndpoint {
-    pub addr: SocketAddr,
-    /// `addr` as a URI authority, for HTTP/1.1 pool keys.
-    pub authority: Authority,
-    pub weight: u32,
-    pub slot: Arc<H2Slot>,
 }
 
 #[derive(Debug)]
@@ -210,7 +207,13 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn endpoint(&mut self, addr: SocketAddr, weight: u32) -> RtEndpoint {
+    /// An endpoint, keeping the state the previous config had for it in `cluster`.
+    fn endpoint(&mut self, cluster: Option<&str>, addr: SocketAddr, weight: u32) -> RtEndpoint {
+        let state = cluster
+            .and_then(|c| self.prev.clusters.get(c))
+            .and_then(|c| c.endpoints.iter().find(|e| e.addr == addr))
+            .map(|e| e.state.clone())
+            .unwrap_or_else(|| Arc::new(EndpointState::default()));
         let slot = match self.slots.entry(addr) {
             Entry::Occupied(e) => e.get().clone(),
             Entry::Vacant(v) => v
@@ -230,6 +233,7 @@ impl Compiler<'_> {
             authority,
             weight,
             slot,
+            state,
         }
     }
 }
@@ -287,7 +291,7 @@ fn compile_listeners(c: &mut Compiler<'_>, l: &Listeners) -> Box<[RtInbound]> {
             ));
             continue;
         }
-        let app = c.endpoint(SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)), 1);
+        let app = c.endpoint(None, SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)), 1);
         out.push(RtInbound {
             port: p.port,
             protocol: p.protocol,
@@ -341,19 +345,39 @@ fn compile_clusters(
                     .iter()
                     .filter_map(|ep| {
                         let addr = ep.address.parse().ok()?;
-                        Some(c.endpoint(addr, ep.weight))
+                        Some(c.endpoint(Some(&cl.name), addr, ep.weight))
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let weights: Vec<u32> = eps.iter().map(|e| e.weight).collect();
-        let rt = RtCluster {
-            name: cl.name.as_str().into(),
-            protocol: cl.protocol,
-            picker: Picker::new(&weights, cl.lb_policy == LbPolicy::Random),
-            endpoints: eps.into_boxed_slice(),
-            counter: AtomicUsize::new(0),
-        };
+        let http1 = !crate::forward::uses_h2(cl.protocol);
+        let limits = c
+            .prev
+            .clusters
+            .get(cl.name.as_str())
+            .map(|p| p.limits.clone())
+            .filter(|l| l.same(&cl.limits, http1))
+            .unwrap_or_else(|| Arc::new(Limits::new(cl.limits.clone(), http1)));
+        if let Some(o) = &cl.outlier
+            && (o.max_ejection_percent > 100 || o.min_health_percent > 100)
+        {
+            c.problems.push((
+                C,
+                format!(
+                    "[{i}]: cluster {:?} outlier percentages must be between 0 and 100",
+                    cl.name
+                ),
+            ));
+        }
+        let rt = RtCluster::new(
+            cl.name.as_str().into(),
+            cl.protocol,
+            eps.into_boxed_slice(),
+            cl.lb_policy,
+            cl.hash.clone(),
+            cl.outlier.clone(),
+            limits,
+        );
         if out.insert(rt.name.clone(), Arc::new(rt)).is_some() {
             c.problems.push((
                 C,
@@ -412,11 +436,15 @@ fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {
                     .map(|m| RtMatch::compile(m, &at, &mut p))
                     .collect();
                 let action = compile_action(&r.action, &at, &snap.clusters, &mut p);
+                let fault = r.fault.as_ref().map(|f| RtFault::compile(f, &at, &mut p));
+                let headers = RtHeaderOps::compile(&r.headers, &at, &mut p);
                 c.problems.extend(p.into_iter().map(|p| (R, p)));
                 RtRoute {
                     name: r.name.as_str().into(),
                     matches,
                     action,
+                    fault,
+                    headers,
                 }
             })
             .collect();
@@ -474,23 +502,59 @@ fn compile_action(
                     "{at}: rewrite uri {u:?} invalid: must be a URI path"
                 ));
             }
-            RtAction::Forward(RtForward {
-                clusters: f
-                    .clusters
-                    .iter()
-                    .map(|w| {
-                        (
-                            w.cluster.as_str().into(),
-                            clusters.get(w.cluster.as_str()).cloned(),
-                        )
-                    })
-                    .collect(),
+            let rewrite_regex =
+                f.rewrite_regex
+                    .as_ref()
+                    .and_then(|rx| match Regex::new(&rx.regex) {
+                        Ok(re) => Some((re, convert_substitution(&rx.substitution).into())),
+                        Err(e) => {
+                            p.push(format!(
+                                "{at}: rewrite regex {:?} does not compile: {e}",
+                                rx.regex
+                            ));
+                            None
+                        }
+                    });
+            let retry = f.retry.as_ref().and_then(|r| match RtRetry::compile(r) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    p.push(format!("{at}: {e}"));
+                    None
+                }
+            });
+            let targets = f
+                .clusters
+                .iter()
+                .map(|w| Target {
+                    name: w.cluster.as_str().into(),
+                    cluster: clusters.get(w.cluster.as_str()).cloned(),
+                    headers: RtHeaderOps::compile(
+                        &w.headers,
+                        &format!("{at} destination {:?}", w.cluster),
+                        p,
+                    ),
+                })
+                .collect();
+            let mirrors = f
+                .mirrors
+                .iter()
+                .map(|m| RtMirror {
+                    name: m.cluster.as_str().into(),
+                    cluster: clusters.get(m.cluster.as_str()).cloned(),
+                    percent: m.percent.clamp(0.0, 100.0),
+                })
+                .collect();
+            RtAction::Forward(Box::new(RtForward {
+                clusters: targets,
                 picker: Picker::new(&weights, false),
                 counter: AtomicUsize::new(0),
                 timeout: f.timeout.map(|d| d.as_std()).filter(|d| !d.is_zero()),
                 rewrite_uri: f.rewrite_uri.as_deref().map(Into::into),
                 rewrite_authority,
-            })
+                rewrite_regex,
+                retry,
+                mirrors,
+            }))
         }
         RouteAction::DirectResponse { status: s, body } => RtAction::Direct {
             status: status(*s, at, p),
@@ -512,9 +576,36 @@ fn compile_action(
     }
 }
 
+/// Envoy's RE2 substitution uses `\\1` for groups; the regex crate uses `${1}`.
+fn convert_substitution(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push_str("${");
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    out.push(d);
+                    chars.next();
+                }
+                out.push('}');
+            }
+            '$' => out.push_str("$$"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substitution_groups() {
+        assert_eq!(convert_substitution("/v2/\\1/x"), "/v2/${1}/x");
+        assert_eq!(convert_substitution("$5"), "$$5");
+    }
 
     #[test]
     fn split() {

@@ -14,7 +14,7 @@ use mesh_api::proxy::{
 };
 use serde::Serialize;
 
-pub(crate) use compile::{RtAction, RtEndpoint, RtVirtualHost, Snapshot, split_host_port};
+pub(crate) use compile::{RtAction, RtForward, RtRoute, RtVirtualHost, Snapshot, split_host_port};
 
 use crate::error::ConfigError;
 

@@ -14,6 +14,7 @@ fn cluster(name: &str) -> Cluster {
         subset: None,
         protocol: Protocol::Http,
         lb_policy: LbPolicy::RoundRobin,
+        ..Cluster::default()
     }
 }
 
@@ -24,6 +25,7 @@ fn forward(to: &[(&str, u32)]) -> RouteAction {
             .map(|(c, w)| WeightedCluster {
                 cluster: (*c).into(),
                 weight: *w,
+                ..WeightedCluster::default()
             })
             .collect(),
         ..Default::default()
@@ -40,6 +42,8 @@ fn vhost(name: &str, domains: &[&str], port: u16, to: &str) -> VirtualHost {
             matches: vec![],
             action: forward(&[(to, 100)]),
             origin: None,
+            fault: None,
+            headers: Default::default(),
         }],
     }
 }

@@ -170,6 +170,7 @@ pub fn cluster(name: &str, port: u16, protocol: Protocol) -> Cluster {
         subset: None,
         protocol,
         lb_policy: LbPolicy::RoundRobin,
+        ..Cluster::default()
     }
 }
 
@@ -195,6 +196,7 @@ pub fn forward(to: &[(&str, u32)]) -> RouteAction {
             .map(|(c, w)| WeightedCluster {
                 cluster: (*c).into(),
                 weight: *w,
+                ..WeightedCluster::default()
             })
             .collect(),
         ..Default::default()
@@ -207,6 +209,8 @@ pub fn route(name: &str, matches: Vec<RouteMatch>, action: RouteAction) -> Route
         matches,
         action,
         origin: None,
+        fault: None,
+        headers: Default::default(),
     }
 }
 

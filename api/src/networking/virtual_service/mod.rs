@@ -23,6 +23,17 @@ use serde::{Deserialize, Serialize};
 
 pub use http_types::*;
 
+/// The code of a gRPC status name (`UNAVAILABLE` is 14); a number is taken as is.
+pub fn grpc_status_code(name: &str) -> Option<u32> {
+    if let Ok(n) = name.parse::<u32>() {
+        return Some(n);
+    }
+    policies::GRPC_STATUS
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(name))
+        .and_then(|i| u32::try_from(i).ok())
+}
+
 use crate::common::{Duration, Percent, StringMatch};
 use crate::kind::Kind;
 use crate::networking::Destination;

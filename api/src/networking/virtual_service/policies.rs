@@ -43,8 +43,8 @@ const CORS_METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE", "*",
 ];
 
-/// gRPC status names (github.com/grpc/grpc doc/statuscodes.md).
-const GRPC_STATUS: &[&str] = &[
+/// gRPC status names (github.com/grpc/grpc doc/statuscodes.md), by code.
+pub(super) const GRPC_STATUS: &[&str] = &[
     "OK",
     "CANCELLED",
     "UNKNOWN",

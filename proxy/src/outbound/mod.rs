@@ -4,20 +4,30 @@
 use std::borrow::Cow;
 
 use http::header::LOCATION;
-use http::uri::PathAndQuery;
-use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
+mod forward;
+
+use std::net::SocketAddr;
+
 use crate::body::ProxyBody;
+use crate::cluster::PickRequest;
 use crate::config::matcher::RequestView;
 use crate::config::{RtAction, RtVirtualHost, Snapshot, split_host_port};
-use crate::forward::{self, Answer, local};
+use crate::forward::{Answer, authority_of, connect_via, local, relay};
+use crate::policy::fault::Injected;
 use crate::server::Shared;
 use crate::stats::Flag;
 
-/// Routes one outbound request.
-pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, req: Request<Incoming>) -> Answer {
-    let Some(authority) = forward::authority_of(&req) else {
+/// Routes one outbound request from `peer` (the app).
+pub(crate) async fn handle(
+    shared: &Shared,
+    snap: &Snapshot,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Answer {
+    let Some(authority) = authority_of(&req) else {
         return no_route("request has no authority (Host header or absolute URI)\n");
     };
     let (host, port) = split_host_port(authority);
@@ -107,71 +117,25 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, req: Request<Incomi
             (r, Flag::None)
         }
         RtAction::Forward(f) => {
-            let Some((name, cluster)) = f.pick() else {
-                return no_route("route has no destination\n");
-            };
-            let Some(cluster) = cluster else {
-                tracing::debug!(
-                    cluster = &**name,
-                    route = &*route.name,
-                    "unknown cluster (NC)"
-                );
-                return local(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Flag::NoCluster,
-                    "no such cluster\n",
-                );
-            };
-            let Some(ep) = cluster.pick() else {
-                tracing::debug!(cluster = &**name, "cluster has no endpoints (UH)");
-                return local(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Flag::NoHealthyUpstream,
-                    "no healthy upstream\n",
-                );
-            };
-            let (mut parts, body) = req.into_parts();
-            let pq = new_path(&parts.uri, f.rewrite_uri.as_deref(), rewrite_len);
-            let (authority, host_override) = match &f.rewrite_authority {
-                Some((h, a)) => (Some(a.clone()), Some(h)),
-                None => (parts.uri.authority().cloned(), None),
-            };
-            forward::strip_hop_by_hop(&mut parts.headers);
-            if let Err(e) = forward::prepare(
-                &mut parts,
-                cluster.protocol,
-                ep,
-                pq,
-                authority,
-                host_override,
-            ) {
-                return local(
-                    StatusCode::BAD_REQUEST,
-                    Flag::None,
-                    format!("bad request: {e}\n"),
-                );
-            }
-            let fut = forward::send(
-                shared,
-                cluster.protocol,
-                ep,
-                Request::from_parts(parts, body),
-            );
-            let res = match f.timeout {
-                Some(t) => match tokio::time::timeout(t, fut).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        tracing::debug!(cluster = &**name, "route timeout (UT)");
-                        return local(
-                            StatusCode::GATEWAY_TIMEOUT,
-                            Flag::UpstreamTimeout,
-                            "upstream request timeout\n",
+            if let Some(fault) = &route.fault {
+                match fault.inject().await {
+                    Injected::Abort(answer) => return answer,
+                    Injected::Continue { delayed: true } => {
+                        let (r, flag) =
+                            forward::forward(shared, route, f, req, rewrite_len, peer).await;
+                        return (
+                            r,
+                            if flag == Flag::None {
+                                Flag::DelayInjected
+                            } else {
+                                flag
+                            },
                         );
                     }
-                },
-                None => fut.await,
-            };
-            forward::answer(res, name)
+                    Injected::Continue { delayed: false } => {}
+                }
+            }
+            forward::forward(shared, route, f, req, rewrite_len, peer).await
         }
     }
 }
@@ -180,75 +144,41 @@ fn no_route(msg: &'static str) -> Answer {
     local(StatusCode::NOT_FOUND, Flag::NoRoute, msg)
 }
 
-/// The path to send upstream: unchanged, or with the matched prefix rewritten.
-fn new_path(uri: &Uri, rewrite: Option<&str>, matched: usize) -> PathAndQuery {
-    let pq = uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    let Some(rw) = rewrite else {
-        return pq;
-    };
-    let path = uri.path();
-    let rest = path.get(matched..).unwrap_or("");
-    let mut s =
-        String::with_capacity(rw.len() + rest.len() + uri.query().map_or(0, |q| q.len() + 1));
-    s.push_str(rw);
-    s.push_str(rest);
-    if let Some(q) = uri.query() {
-        s.push('?');
-        s.push_str(q);
-    }
-    PathAndQuery::try_from(s).unwrap_or(pq)
-}
-
 /// CONNECT: route on the authority only, then tunnel through the endpoint's
 /// sidecar with a CONNECT of the same authority.
 async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
-    let authority = forward::authority_of(&req).unwrap_or("").to_string();
+    let authority = authority_of(&req).unwrap_or("").to_string();
     let Some(f) = vh.routes.iter().find_map(|r| match &r.action {
         RtAction::Forward(f) if r.matches_authority(&authority) => Some(f),
         _ => None,
     }) else {
         return no_route("no route for CONNECT\n");
     };
-    let Some((name, cluster)) = f.pick() else {
+    let Some(target) = f.pick() else {
         return no_route("route has no destination\n");
     };
-    let Some(cluster) = cluster else {
+    let name = &target.name;
+    let Some(cluster) = &target.cluster else {
         return local(
             StatusCode::SERVICE_UNAVAILABLE,
             Flag::NoCluster,
             "no such cluster\n",
         );
     };
-    let Some(ep) = cluster.pick() else {
+    let Some(ep) = cluster.pick(&PickRequest::default()) else {
         return local(
             StatusCode::SERVICE_UNAVAILABLE,
             Flag::NoHealthyUpstream,
             "no healthy upstream\n",
         );
     };
-    match forward::connect_via(ep.addr, &authority).await {
-        Ok(Ok(up)) => forward::relay(&mut req, up, format!("{authority} via {name}")),
+    match connect_via(ep.addr, &authority).await {
+        Ok(Ok(up)) => relay(&mut req, up, format!("{authority} via {name}")),
         Ok(Err(status)) => {
             let mut r = Response::new(ProxyBody::empty());
             *r.status_mut() = status;
             (r, Flag::None)
         }
-        Err(e) => forward::answer(Err(e), name),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rewrites_prefix_and_keeps_query() {
-        let u: Uri = "http://a/old/x?q=1".parse().unwrap_or_default();
-        assert_eq!(new_path(&u, Some("/new"), 4).as_str(), "/new/x?q=1");
-        assert_eq!(new_path(&u, None, 4).as_str(), "/old/x?q=1");
-        assert_eq!(new_path(&u, Some("/v2/"), 1).as_str(), "/v2/old/x?q=1");
+        Err(e) => crate::forward::answer(Err(e), name),
     }
 }

@@ -1,0 +1,451 @@
+//! A route's `Forward` action: pick a destination, rewrite, apply header
+//! operations, mirror, then try endpoints under the cluster's limits with the
+//! route's retry policy, all within the route timeout.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::SET_COOKIE;
+use http::request::Parts;
+use http::uri::{Authority, PathAndQuery};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Incoming};
+
+use crate::body::ProxyBody;
+use crate::cluster::{InFlight, PickRequest, RtCluster, Verdict, hash_key};
+use crate::config::{RtForward, RtRoute};
+use crate::forward::{Answer, answer, local, prepare, send, strip_hop_by_hop};
+use crate::policy::chance;
+use crate::policy::retry::Outcome;
+use crate::server::Shared;
+use crate::stats::Flag;
+use crate::upstream::UpstreamError;
+
+/// Request bodies up to this size are kept for retries and mirrors (Envoy keeps
+/// up to its buffer limit); larger or unsized bodies stream once, unretried.
+const REPLAY_LIMIT: u64 = 64 * 1024;
+
+/// Forwards a routed request.
+pub(super) async fn forward(
+    shared: &Shared,
+    route: &RtRoute,
+    f: &RtForward,
+    req: Request<Incoming>,
+    rewrite_len: usize,
+    peer: SocketAddr,
+) -> Answer {
+    let Some(target) = f.pick() else {
+        return local(
+            StatusCode::NOT_FOUND,
+            Flag::NoRoute,
+            "route has no destination\n",
+        );
+    };
+    let Some(cluster) = &target.cluster else {
+        tracing::debug!(
+            cluster = &*target.name,
+            route = &*route.name,
+            "unknown cluster (NC)"
+        );
+        return local(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Flag::NoCluster,
+            "no such cluster\n",
+        );
+    };
+    let key = cluster
+        .hash
+        .as_ref()
+        .and_then(|p| hash_key(p, req.headers(), req.uri().query(), Some(peer)));
+    let (mut parts, body) = req.into_parts();
+    let pq = new_path(
+        &parts.uri,
+        f.rewrite_regex.as_ref(),
+        f.rewrite_uri.as_deref(),
+        rewrite_len,
+    );
+    let (authority, host_override) = match &f.rewrite_authority {
+        Some((h, a)) => (Some(a.clone()), Some(h.clone())),
+        None => (parts.uri.authority().cloned(), None),
+    };
+    strip_hop_by_hop(&mut parts.headers);
+    target.headers.request.apply(&mut parts.headers);
+    route.headers.request.apply(&mut parts.headers);
+    let wants_replay = f.retry.as_ref().is_some_and(|r| r.attempts > 0) || !f.mirrors.is_empty();
+    let body = match Replay::new(body, wants_replay).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(error = %e, "downstream body failed");
+            return local(StatusCode::BAD_REQUEST, Flag::None, "request body failed\n");
+        }
+    };
+    let template = Template {
+        method: parts.method.clone(),
+        uri_pq: pq,
+        version: parts.version,
+        headers: parts.headers.clone(),
+        authority,
+        host_override,
+    };
+    if let Some(bytes) = body.bytes() {
+        for m in f.mirrors.iter().filter(|m| chance(m.percent)) {
+            match &m.cluster {
+                Some(c) => mirror(shared, c.clone(), &template, bytes.clone()),
+                None => tracing::debug!(cluster = &*m.name, "mirror cluster unknown"),
+            }
+        }
+    }
+    let tries = tries(
+        shared,
+        cluster,
+        f,
+        template,
+        body,
+        key.as_ref().map(|k| k.key),
+    );
+    let (mut resp, flag) = match f.timeout {
+        Some(t) => match tokio::time::timeout(t, tries).await {
+            Ok(a) => a,
+            Err(_) => {
+                tracing::debug!(cluster = &*target.name, "route timeout (UT)");
+                local(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    Flag::UpstreamTimeout,
+                    "upstream request timeout\n",
+                )
+            }
+        },
+        None => tries.await,
+    };
+    target.headers.response.apply(resp.headers_mut());
+    route.headers.response.apply(resp.headers_mut());
+    if let Some(set) = key.and_then(|k| k.set_cookie)
+        && let Ok(v) = HeaderValue::from_str(&set)
+    {
+        resp.headers_mut().append(SET_COOKIE, v);
+    }
+    (resp, flag)
+}
+
+/// What every try rebuilds its request from.
+struct Template {
+    method: Method,
+    uri_pq: PathAndQuery,
+    version: Version,
+    headers: HeaderMap,
+    authority: Option<Authority>,
+    host_override: Option<HeaderValue>,
+}
+
+impl Template {
+    fn parts(&self) -> Parts {
+        let (mut parts, ()) = Request::new(()).into_parts();
+        parts.method = self.method.clone();
+        parts.version = self.version;
+        parts.headers = self.headers.clone();
+        parts
+    }
+}
+
+/// The request body as the tries need it.
+enum Replay {
+    /// Kept whole (or empty): every try gets a copy.
+    Whole(Option<Bytes>),
+    /// Streamed once: only the first try gets it.
+    Stream(Option<Incoming>),
+}
+
+impl Replay {
+    async fn new(body: Incoming, keep: bool) -> Result<Self, hyper::Error> {
+        if body.is_end_stream() {
+            return Ok(Replay::Whole(None));
+        }
+        let small = body.size_hint().exact().is_some_and(|n| n <= REPLAY_LIMIT);
+        if keep && small {
+            let bytes = body.collect().await?.to_bytes();
+            return Ok(Replay::Whole(Some(bytes)));
+        }
+        Ok(Replay::Stream(Some(body)))
+    }
+
+    fn replayable(&self) -> bool {
+        matches!(self, Replay::Whole(_))
+    }
+
+    fn bytes(&self) -> Option<Bytes> {
+        match self {
+            Replay::Whole(b) => Some(b.clone().unwrap_or_default()),
+            Replay::Stream(_) => None,
+        }
+    }
+
+    fn next(&mut self) -> Option<ProxyBody> {
+        match self {
+            Replay::Whole(b) => Some(b.clone().map_or_else(ProxyBody::empty, ProxyBody::local)),
+            Replay::Stream(s) => s.take().map(ProxyBody::Upstream),
+        }
+    }
+}
+
+/// Tries endpoints until an answer is final: not retriable, or retries spent.
+async fn tries(
+    shared: &Shared,
+    cluster: &RtCluster,
+    f: &RtForward,
+    template: Template,
+    mut body: Replay,
+    key: Option<u64>,
+) -> Answer {
+    let Some(_admission) = cluster.limits.admit().await else {
+        tracing::debug!(cluster = &*cluster.name, "connection pool overflow (UO)");
+        return local(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Flag::UpstreamOverflow,
+            "upstream connect error or disconnect/reset before headers. reset reason: overflow\n",
+        );
+    };
+    let retry = f
+        .retry
+        .as_ref()
+        .filter(|r| r.attempts > 0 && body.replayable());
+    let max_tries = 1 + retry.map_or(0, |r| r.attempts);
+    let mut tried: Vec<SocketAddr> = Vec::new();
+    let mut n = 0;
+    let mut _retry_token = None;
+    loop {
+        n += 1;
+        let avoid: &[SocketAddr] = if retry.is_some_and(|r| r.other_hosts) {
+            &tried
+        } else {
+            &[]
+        };
+        let Some(ep) = cluster.pick(&PickRequest { key, avoid }) else {
+            tracing::debug!(cluster = &*cluster.name, "no healthy endpoint (UH)");
+            return local(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::NoHealthyUpstream,
+                "no healthy upstream\n",
+            );
+        };
+        let Some(req_body) = body.next() else {
+            return local(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::UpstreamConnectionTermination,
+                "request body already sent\n",
+            );
+        };
+        let mut parts = template.parts();
+        if let Err(e) = prepare(
+            &mut parts,
+            cluster.protocol,
+            ep,
+            template.uri_pq.clone(),
+            template.authority.clone(),
+            template.host_override.as_ref(),
+        ) {
+            return local(
+                StatusCode::BAD_REQUEST,
+                Flag::None,
+                format!("bad request: {e}\n"),
+            );
+        }
+        let _in_flight = InFlight::new(&ep.state);
+        let fut = send(
+            shared,
+            cluster.protocol,
+            ep,
+            Request::from_parts(parts, req_body),
+        );
+        let res = match retry.and_then(|r| r.per_try_timeout) {
+            Some(t) => tokio::time::timeout(t, fut).await.ok(),
+            None => Some(fut.await),
+        };
+        let outcome = outcome(res.as_ref());
+        cluster.record(ep, verdict(outcome));
+        tried.push(ep.addr);
+        let retriable = retry.is_some_and(|r| r.retriable(outcome));
+        if retriable && n < max_tries {
+            if let Some(token) = cluster.limits.retry() {
+                _retry_token = Some(token);
+                tracing::debug!(cluster = &*cluster.name, endpoint = %ep.addr, try_ = n, ?outcome, "retrying");
+                if let Some(Ok(resp)) = res {
+                    // Drain the discarded answer so its connection can be reused.
+                    tokio::spawn(async move {
+                        let _ = resp.into_body().collect().await;
+                    });
+                }
+                if let Some(r) = retry {
+                    tokio::time::sleep(r.backoff(n)).await;
+                }
+                continue;
+            }
+            tracing::debug!(cluster = &*cluster.name, "retry budget (maxRetries) spent");
+        }
+        let exhausted = retriable && n >= max_tries && n > 1;
+        let (resp, flag) = match res {
+            Some(r) => answer(r, &cluster.name),
+            None => local(
+                StatusCode::GATEWAY_TIMEOUT,
+                Flag::UpstreamTimeout,
+                "upstream request timeout\n",
+            ),
+        };
+        let flag = if exhausted && flag == Flag::None {
+            Flag::UpstreamRetryLimitExceeded
+        } else {
+            flag
+        };
+        return (resp, flag);
+    }
+}
+
+fn outcome(res: Option<&Result<http::Response<Incoming>, UpstreamError>>) -> Outcome {
+    match res {
+        None => Outcome::Timeout,
+        Some(Ok(r)) => Outcome::Answer {
+            status: r.status().as_u16(),
+            grpc: r
+                .headers()
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        },
+        Some(Err(UpstreamError::Connect { .. })) => Outcome::ConnectFailure,
+        Some(Err(UpstreamError::Refused)) => Outcome::RefusedStream,
+        Some(Err(UpstreamError::Exchange(_))) => Outcome::Reset,
+    }
+}
+
+fn verdict(o: Outcome) -> Verdict {
+    match o {
+        Outcome::Answer { status, .. } => Verdict::of_status(status),
+        _ => Verdict::GatewayError,
+    }
+}
+
+/// Sends a copy of the request to a mirror cluster and drops its answer. The
+/// copy's authority gets `-shadow` after the host, as Envoy does.
+fn mirror(shared: &Shared, cluster: std::sync::Arc<RtCluster>, t: &Template, body: Bytes) {
+    let Some(ep) = cluster.pick(&PickRequest::default()) else {
+        return;
+    };
+    let shadow = |a: &str| {
+        let (h, p) = crate::config::split_host_port(a);
+        match p {
+            Some(p) => format!("{h}-shadow:{p}"),
+            None => format!("{h}-shadow"),
+        }
+    };
+    let mut parts = t.parts();
+    let host = t
+        .host_override
+        .as_ref()
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| t.authority.as_ref().map(|a| a.as_str().to_owned()))
+        .or_else(|| {
+            t.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let shadow_host = shadow(&host);
+    let (Ok(hv), Ok(au)) = (
+        HeaderValue::from_str(&shadow_host),
+        Authority::try_from(shadow_host.as_str()),
+    ) else {
+        return;
+    };
+    parts.headers.insert(http::header::HOST, hv.clone());
+    if prepare(
+        &mut parts,
+        cluster.protocol,
+        ep,
+        t.uri_pq.clone(),
+        Some(au),
+        Some(&hv),
+    )
+    .is_err()
+    {
+        return;
+    }
+    let req = Request::from_parts(parts, ProxyBody::local(body));
+    let name = cluster.name.clone();
+    let (h1, slot, addr) = (shared.h1.clone(), ep.slot.clone(), ep.addr);
+    let h2 = crate::forward::uses_h2(cluster.protocol);
+    // Fire and forget: the mirror's answer and failures never reach the client.
+    tokio::spawn(async move {
+        let fut = async {
+            if h2 {
+                slot.send(req).await
+            } else {
+                h1.request(req)
+                    .await
+                    .map_err(|e| UpstreamError::from_legacy(e, addr))
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(30), fut).await {
+            Ok(Ok(resp)) => {
+                let _ = resp.into_body().collect().await;
+            }
+            Ok(Err(e)) => tracing::debug!(cluster = &*name, error = %e, "mirror failed"),
+            Err(_) => tracing::debug!(cluster = &*name, "mirror timed out"),
+        }
+    });
+}
+
+/// The path to send upstream: unchanged, with the matched prefix replaced
+/// (`rewrite.uri`), or rewritten by regex (`uriRegexRewrite`).
+fn new_path(
+    uri: &Uri,
+    regex: Option<&(regex::Regex, Box<str>)>,
+    prefix: Option<&str>,
+    matched: usize,
+) -> PathAndQuery {
+    let pq = uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let path = uri.path();
+    let new = if let Some((re, sub)) = regex {
+        re.replace_all(path, &**sub).into_owned()
+    } else if let Some(rw) = prefix {
+        let rest = path.get(matched..).unwrap_or("");
+        let mut s = String::with_capacity(rw.len() + rest.len());
+        s.push_str(rw);
+        s.push_str(rest);
+        s
+    } else {
+        return pq;
+    };
+    let mut s = new;
+    if let Some(q) = uri.query() {
+        s.push('?');
+        s.push_str(q);
+    }
+    PathAndQuery::try_from(s).unwrap_or(pq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_prefix_or_regex_and_keeps_query() {
+        let u: Uri = "http://a/old/x?q=1".parse().unwrap_or_default();
+        assert_eq!(new_path(&u, None, Some("/new"), 4).as_str(), "/new/x?q=1");
+        assert_eq!(new_path(&u, None, None, 4).as_str(), "/old/x?q=1");
+        assert_eq!(
+            new_path(&u, None, Some("/v2/"), 1).as_str(),
+            "/v2/old/x?q=1"
+        );
+        let re = (
+            regex::Regex::new("^/old/(.*)$").unwrap_or_else(|e| panic!("{e}")),
+            "/${1}/new".into(),
+        );
+        assert_eq!(new_path(&u, Some(&re), None, 0).as_str(), "/x/new?q=1");
+    }
+}
