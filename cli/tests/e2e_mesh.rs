@@ -369,3 +369,96 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
         "v3"
     );
 }
+
+/// One GET through the sidecar at `proxy`; `None` if no answer came within `wait`.
+fn get_within(proxy: &str, url: &str, headers: &[(&str, &str)], wait: Duration) -> Option<u16> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let stream = tokio::net::TcpStream::connect(proxy)
+            .await
+            .expect("connect");
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(conn);
+        let uri: http::Uri = url.parse().expect("url");
+        let mut req = http::Request::get(uri.clone()).header(
+            http::header::HOST,
+            uri.authority().expect("authority").as_str(),
+        );
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let call = sender.send_request(req.body(Empty::<Bytes>::new()).expect("request"));
+        tokio::time::timeout(wait, call)
+            .await
+            .ok()
+            .map(|r| r.expect("response").status().as_u16())
+    })
+}
+
+/// Istio's fault-injection task with its own sample files: an abort for user
+/// jason (500 from the client's sidecar, the app never called), then a 7s delay
+/// for jason that a caller waiting 3s (as bookinfo's productpage does) gives up on.
+#[test]
+fn bookinfo_fault_injection() {
+    let mut mesh = Mesh {
+        home: tempfile::tempdir().expect("tempdir"),
+        children: Vec::new(),
+    };
+    mesh.ok(&["install", "-y"]);
+    mesh.run("ratings", "v1", free_port());
+    mesh.run("client", "v1", free_port());
+    mesh.wait_for("both apps ready", |m| {
+        let w = m.workloads();
+        w.len() == 2 && w.iter().all(|w| w["appReady"] == true)
+    });
+    let proxy = mesh
+        .workloads()
+        .into_iter()
+        .find(|w| w["service"] == "client")
+        .and_then(|w| w["outboundAddress"].as_str().map(str::to_owned))
+        .expect("client outbound address");
+    mesh.ok(&["apply", "-f", &bookinfo("destination-rule-all.yaml")]);
+    mesh.ok(&[
+        "apply",
+        "-f",
+        &bookinfo("virtual-service-ratings-test-abort.yaml"),
+    ]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    let url = "http://ratings:9080/ratings/0";
+    assert_eq!(
+        traffic(&proxy, url, 20, &[("end-user", "jason")]),
+        BTreeMap::from([("status 500".into(), 20)])
+    );
+    assert_eq!(
+        traffic(&proxy, url, 20, &[]),
+        BTreeMap::from([("v1".into(), 20)])
+    );
+
+    mesh.ok(&[
+        "apply",
+        "-f",
+        &bookinfo("virtual-service-ratings-test-delay.yaml"),
+    ]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    assert_eq!(
+        get_within(
+            &proxy,
+            url,
+            &[("end-user", "jason")],
+            Duration::from_secs(3)
+        ),
+        None,
+        "jason's request is delayed 7s: a 3s caller gives up"
+    );
+    assert_eq!(
+        get_within(&proxy, url, &[], Duration::from_secs(3)),
+        Some(200),
+        "other users are not delayed"
+    );
+}

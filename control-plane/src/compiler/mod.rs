@@ -27,6 +27,8 @@ mod services;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_policies;
+#[cfg(test)]
 mod tests_routes;
 
 use std::collections::BTreeMap;
