@@ -3,6 +3,7 @@
 //! route's retry policy, all within the route timeout.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 
-use crate::body::ProxyBody;
+use crate::body::{ProxyBody, Spool};
 use crate::cluster::{InFlight, PickRequest, RtCluster, Verdict, hash_key};
 use crate::config::{RtForward, RtRoute};
 use crate::forward::{Answer, answer, local, prepare, send, strip_hop_by_hop};
@@ -73,8 +74,8 @@ pub(super) async fn forward(
     strip_hop_by_hop(&mut parts.headers);
     target.headers.request.apply(&mut parts.headers);
     route.headers.request.apply(&mut parts.headers);
-    let wants_replay = f.retry.as_ref().is_some_and(|r| r.attempts > 0) || !f.mirrors.is_empty();
-    let body = match Replay::new(body, wants_replay).await {
+    let retries = f.retry.as_ref().is_some_and(|r| r.attempts > 0);
+    let body = match Replay::new(body, retries, !f.mirrors.is_empty()).await {
         Ok(b) => b,
         Err(e) => {
             tracing::debug!(error = %e, "downstream body failed");
@@ -153,37 +154,67 @@ impl Template {
 enum Replay {
     /// Kept whole (or empty): every try gets a copy.
     Whole(Option<Bytes>),
-    /// Streamed once: only the first try gets it.
+    /// Spooled: streamed to the first try while kept (up to the limit); a later
+    /// try reads it again if it was complete and small enough.
+    Spool(Arc<Spool>, bool),
+    /// Streamed once, no copy.
     Stream(Option<Incoming>),
 }
 
 impl Replay {
-    async fn new(body: Incoming, keep: bool) -> Result<Self, hyper::Error> {
+    async fn new(body: Incoming, retries: bool, mirrors: bool) -> Result<Self, hyper::Error> {
         if body.is_end_stream() {
             return Ok(Replay::Whole(None));
         }
         let small = body.size_hint().exact().is_some_and(|n| n <= REPLAY_LIMIT);
-        if keep && small {
+        if (retries || mirrors) && small {
             let bytes = body.collect().await?.to_bytes();
             return Ok(Replay::Whole(Some(bytes)));
+        }
+        if retries {
+            // Unsized (gRPC, chunked): spool it, so that a try that fails after
+            // the whole body arrived can be replayed.
+            return Ok(Replay::Spool(
+                Spool::start(body, REPLAY_LIMIT as usize),
+                false,
+            ));
         }
         Ok(Replay::Stream(Some(body)))
     }
 
+    /// Waits for a spooled body to be settled (see [`Spool::settled`]).
+    async fn settled(&self) {
+        if let Replay::Spool(s, _) = self {
+            s.settled().await;
+        }
+    }
+
+    /// Whether a further try can be sent.
     fn replayable(&self) -> bool {
-        matches!(self, Replay::Whole(_))
+        match self {
+            Replay::Whole(_) => true,
+            Replay::Spool(s, _) => s.replayable(),
+            Replay::Stream(_) => false,
+        }
     }
 
     fn bytes(&self) -> Option<Bytes> {
         match self {
             Replay::Whole(b) => Some(b.clone().unwrap_or_default()),
-            Replay::Stream(_) => None,
+            _ => None,
         }
     }
 
     fn next(&mut self) -> Option<ProxyBody> {
         match self {
             Replay::Whole(b) => Some(b.clone().map_or_else(ProxyBody::empty, ProxyBody::local)),
+            Replay::Spool(s, used) => {
+                if *used && !s.replayable() {
+                    return None;
+                }
+                *used = true;
+                Some(ProxyBody::Spooled(s.reader()))
+            }
             Replay::Stream(s) => s.take().map(ProxyBody::Upstream),
         }
     }
@@ -206,10 +237,7 @@ async fn tries(
             "upstream connect error or disconnect/reset before headers. reset reason: overflow\n",
         );
     };
-    let retry = f
-        .retry
-        .as_ref()
-        .filter(|r| r.attempts > 0 && body.replayable());
+    let retry = f.retry.as_ref().filter(|r| r.attempts > 0);
     let max_tries = 1 + retry.map_or(0, |r| r.attempts);
     let mut tried: Vec<SocketAddr> = Vec::new();
     let mut n = 0;
@@ -265,7 +293,11 @@ async fn tries(
         let outcome = outcome(res.as_ref());
         cluster.record(ep, verdict(outcome));
         tried.push(ep.addr);
-        let retriable = retry.is_some_and(|r| r.retriable(outcome));
+        let mut retriable = retry.is_some_and(|r| r.retriable(outcome));
+        if retriable && n < max_tries {
+            body.settled().await;
+            retriable = body.replayable();
+        }
         if retriable && n < max_tries {
             if let Some(token) = cluster.limits.retry() {
                 _retry_token = Some(token);
