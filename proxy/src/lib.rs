@@ -28,6 +28,7 @@ mod inbound;
 mod outbound;
 mod policy;
 mod server;
+mod sni;
 mod stats;
 mod upstream;
 

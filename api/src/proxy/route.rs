@@ -8,11 +8,42 @@ use serde::{Deserialize, Serialize};
 use super::policy::{Fault, HeaderOps, Mirror, RetryPolicy};
 use crate::common::{Duration, StringMatch};
 
-/// Every virtual host this proxy routes for.
+/// Every virtual host this proxy routes for, and every TCP service.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteConfig {
     pub virtual_hosts: Vec<VirtualHost>,
+    /// Non-HTTP service ports: opaque TCP, or TLS passed through by SNI.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tcp_services: Vec<TcpService>,
+}
+
+/// One TCP (or TLS) service port as clients address it (`CONNECT mysql:3306`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpService {
+    /// `mysql.default.svc.cluster.local:3306`.
+    pub name: String,
+    /// The names that select it, as for a [`VirtualHost`].
+    pub domains: Vec<String>,
+    pub port: u16,
+    /// Tried in order; the first that matches wins.
+    pub routes: Vec<TcpRoute>,
+}
+
+/// One `tls` or `tcp` rule of a VirtualService (or the service's own route).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpRoute {
+    pub name: String,
+    /// For `tls` rules: the SNI names (`*.example.com` allowed) the TLS
+    /// ClientHello must carry; empty matches every connection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sni_hosts: Vec<String>,
+    /// Weighted destinations.
+    pub clusters: Vec<WeightedCluster>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// One service port as clients address it.

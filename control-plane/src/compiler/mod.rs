@@ -23,6 +23,7 @@ mod clusters;
 mod policies;
 mod routes;
 mod services;
+mod tcp;
 
 #[cfg(test)]
 mod tests;
@@ -95,6 +96,7 @@ impl MeshIndex {
         let mut clusters = Vec::new();
         let mut endpoints: Vec<ClusterEndpoints> = Vec::new();
         let mut virtual_hosts = Vec::new();
+        let mut tcp_services = Vec::new();
         for svc in self.services.values() {
             let dr = self
                 .destination_rules
@@ -102,6 +104,7 @@ impl MeshIndex {
             clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
             let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
             routes::service_virtual_hosts(svc, vs, client, &self.services, &mut virtual_hosts);
+            tcp::service_tcp(svc, vs, client, &self.services, &mut tcp_services);
         }
         clusters.sort_by(|a, b| a.name.cmp(&b.name));
         endpoints.sort_by(|a, b| a.cluster.cmp(&b.cluster));
@@ -109,7 +112,10 @@ impl MeshIndex {
             listeners: self.listeners(proxy),
             clusters,
             endpoints,
-            routes: RouteConfig { virtual_hosts },
+            routes: RouteConfig {
+                virtual_hosts,
+                tcp_services,
+            },
         }
     }
 

@@ -20,7 +20,7 @@ use super::services::{
 };
 
 /// The gateway name that means "every sidecar".
-const MESH_GATEWAY: &str = "mesh";
+pub(super) const MESH_GATEWAY: &str = "mesh";
 
 /// The proxy routes are compiled for (the client side of every route).
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +61,7 @@ impl VsIndex {
             };
             let for_mesh =
                 vs.spec.gateways.is_empty() || vs.spec.gateways.iter().any(|g| g == MESH_GATEWAY);
-            if !for_mesh || vs.spec.http.is_empty() {
+            if !for_mesh || (vs.spec.http.is_empty() && !super::tcp::has_l4_rules(&vs.spec)) {
                 continue;
             }
             let namespace = namespace_of(r).to_owned();
@@ -109,6 +109,7 @@ pub fn service_virtual_hosts(
     services: &BTreeMap<String, ServiceInfo>,
     out: &mut Vec<VirtualHost>,
 ) {
+    let vs = vs.filter(|v| !v.spec.http.is_empty());
     for (&port, protocol) in &svc.ports {
         if !protocol.is_http() {
             continue;
@@ -324,7 +325,7 @@ fn route_action(
 /// VirtualService's namespace; its port, else the service's only port, else the
 /// virtual host's; its subset (even one no DestinationRule defines: the proxy
 /// answers 503 for a cluster it does not know).
-fn destination_cluster(
+pub(super) fn destination_cluster(
     dest: &Destination,
     vs_ns: &str,
     vhost_port: u16,

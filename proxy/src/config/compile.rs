@@ -37,6 +37,7 @@ pub(crate) struct Snapshot {
     catch_all: Option<usize>,
     pub(crate) clusters: HashMap<Box<str>, Arc<RtCluster>>,
     inbound: Box<[RtInbound]>,
+    pub(crate) tcp: super::tcp::TcpTable,
     /// Upstream connection slots by address, carried over between snapshots so a
     /// config change does not drop HTTP/2 connections.
     slots: HashMap<SocketAddr, Arc<H2Slot>>,
@@ -256,6 +257,9 @@ pub(crate) fn compile(
         ..Default::default()
     };
     compile_routes(&mut c, &cfg.routes, &mut snap);
+    let mut p = Vec::new();
+    snap.tcp = super::tcp::TcpTable::compile(&cfg.routes.tcp_services, &snap.clusters, &mut p);
+    c.problems.extend(p.into_iter().map(|p| (R, p)));
     if !c.problems.is_empty() {
         return Err(c.problems);
     }

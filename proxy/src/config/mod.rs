@@ -4,6 +4,7 @@
 
 mod compile;
 pub(crate) mod matcher;
+mod tcp;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -15,6 +16,7 @@ use mesh_api::proxy::{
 use serde::Serialize;
 
 pub(crate) use compile::{RtAction, RtForward, RtRoute, RtVirtualHost, Snapshot, split_host_port};
+pub(crate) use tcp::{RtTcpService, TcpTarget};
 
 use crate::error::ConfigError;
 

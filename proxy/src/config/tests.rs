@@ -74,6 +74,7 @@ fn config() -> ProxyConfig {
                 vhost("wild", &["*.example.com"], 80, "a"),
                 vhost("wilder", &["*.b.example.com:8080"], 8080, "b"),
             ],
+            ..RouteConfig::default()
         },
     }
 }

@@ -8,8 +8,10 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 mod forward;
+mod tcp;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::body::ProxyBody;
 use crate::cluster::PickRequest;
@@ -23,7 +25,7 @@ use crate::stats::Flag;
 /// Routes one outbound request from `peer` (the app).
 pub(crate) async fn handle(
     shared: &Shared,
-    snap: &Snapshot,
+    snap: &Arc<Snapshot>,
     req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Answer {
@@ -37,6 +39,13 @@ pub(crate) async fn handle(
     } else {
         Cow::Borrowed(host)
     };
+    if req.method() == Method::CONNECT
+        && let Some(svc) = snap.tcp.get(&host, port)
+    {
+        let authority = authority.to_owned();
+        let host = host.into_owned();
+        return tcp::connect(snap, svc, &host, port, authority, req).await;
+    }
     let Some(vh) = snap.vhost(&host, port) else {
         tracing::debug!(authority, "no virtual host (NR)");
         return no_route("no virtual host for this authority\n");

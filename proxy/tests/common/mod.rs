@@ -226,6 +226,7 @@ pub fn vhost(host: &str, port: u16, routes: Vec<Route>) -> VirtualHost {
 pub fn routes(vhosts: Vec<VirtualHost>) -> RouteConfig {
     RouteConfig {
         virtual_hosts: vhosts,
+        ..RouteConfig::default()
     }
 }
 

@@ -1,0 +1,134 @@
+//! CONNECT to a TCP service: the app tunnels raw bytes (`CONNECT mysql:3306`)
+//! and the sidecar picks a route (by the TLS server name when rules ask for
+//! one, without terminating TLS), a cluster by weight and an endpoint, then
+//! tunnels to that endpoint's sidecar.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::body::ProxyBody;
+use crate::cluster::{PickRequest, RtCluster};
+use crate::config::{RtTcpService, Snapshot, TcpTarget};
+use crate::forward::{Answer, answer, connect_via, local, relay};
+use crate::sni::{self, Hello};
+use crate::stats::Flag;
+
+/// The longest ClientHello read while looking for the server name.
+const MAX_HELLO: usize = 16 * 1024;
+
+/// Tunnels a CONNECT to a TCP service.
+pub(super) async fn connect(
+    snap: &Arc<Snapshot>,
+    svc: &RtTcpService,
+    host: &str,
+    port: u16,
+    authority: String,
+    mut req: Request<Incoming>,
+) -> Answer {
+    if !svc.needs_sni() {
+        let Some(route) = svc.route(None) else {
+            return local(StatusCode::NOT_FOUND, Flag::NoRoute, "no tcp route\n");
+        };
+        let (cluster, addr) = match endpoint(route.pick()) {
+            Ok(c) => c,
+            Err((status, flag, msg)) => return local(status, flag, msg),
+        };
+        return match connect_via(addr, &authority).await {
+            Ok(Ok(up)) => relay(
+                &mut req,
+                up,
+                format!("{authority} ({}) via {}", svc.name, cluster.name),
+            ),
+            Ok(Err(status)) => {
+                let mut r = Response::new(ProxyBody::empty());
+                *r.status_mut() = status;
+                (r, Flag::None)
+            }
+            Err(e) => answer(Err(e), &cluster.name),
+        };
+    }
+    // TLS routes: accept the tunnel first, then read the ClientHello.
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let snap = snap.clone();
+    let host = host.to_owned();
+    tokio::spawn(async move {
+        let Ok(down) = on_upgrade.await else { return };
+        let mut down = TokioIo::new(down);
+        let mut buf = Vec::with_capacity(1024);
+        let sni = loop {
+            match sni::parse(&buf) {
+                Hello::Tls(name) => break name,
+                Hello::NotTls => break None,
+                Hello::Incomplete if buf.len() < MAX_HELLO => {}
+                Hello::Incomplete => break None,
+            }
+            let mut chunk = [0u8; 4096];
+            match down.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let Some(svc) = snap.tcp.get(&host, port) else {
+            return;
+        };
+        let Some(route) = svc.route(sni.as_deref()) else {
+            tracing::debug!(%authority, ?sni, "no tls route for this server name (NR)");
+            return;
+        };
+        let Ok((cluster, addr)) = endpoint(route.pick()) else {
+            return;
+        };
+        let mut up = match connect_via(addr, &authority).await {
+            Ok(Ok(up)) => up,
+            _ => {
+                tracing::debug!(%authority, cluster = &*cluster.name, "tls passthrough upstream failed");
+                return;
+            }
+        };
+        if up.write_all(&buf).await.is_err() {
+            return;
+        }
+        match tokio::io::copy_bidirectional(&mut down, &mut up).await {
+            Ok((tx, rx)) => {
+                tracing::debug!(%authority, ?sni, route = &*route.name, tx, rx, "tls tunnel closed")
+            }
+            Err(e) => tracing::debug!(%authority, error = %e, "tls tunnel ended with an error"),
+        }
+    });
+    (Response::new(ProxyBody::empty()), Flag::None)
+}
+
+/// Why no endpoint was chosen: the local answer's parts.
+type NoEndpoint = (StatusCode, Flag, &'static str);
+
+/// The chosen cluster and one of its endpoints' address.
+fn endpoint(target: Option<&TcpTarget>) -> Result<(Arc<RtCluster>, SocketAddr), NoEndpoint> {
+    let Some((name, cluster)) = target else {
+        return Err((
+            StatusCode::NOT_FOUND,
+            Flag::NoRoute,
+            "route has no destination\n",
+        ));
+    };
+    let Some(cluster) = cluster else {
+        tracing::debug!(cluster = &**name, "unknown cluster (NC)");
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Flag::NoCluster,
+            "no such cluster\n",
+        ));
+    };
+    let Some(ep) = cluster.pick(&PickRequest::default()) else {
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            Flag::NoHealthyUpstream,
+            "no healthy upstream\n",
+        ));
+    };
+    Ok((cluster.clone(), ep.addr))
+}
