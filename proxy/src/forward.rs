@@ -169,6 +169,59 @@ pub(crate) fn answer(res: Result<Response<Incoming>, UpstreamError>, what: &str)
     }
 }
 
+/// The `Upgrade` header of an upgrade request (`Connection: upgrade`), which
+/// hop-by-hop stripping would remove: WebSocket and friends.
+pub(crate) fn upgrade_of(h: &HeaderMap) -> Option<HeaderValue> {
+    let asks = h
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    if asks { h.get(UPGRADE).cloned() } else { None }
+}
+
+/// Puts an upgrade request's `Upgrade` and `Connection` back after stripping.
+pub(crate) fn restore_upgrade(h: &mut HeaderMap, upgrade: HeaderValue) {
+    h.insert(UPGRADE, upgrade);
+    h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+}
+
+/// The answer to an upgrade request: on `101 Switching Protocols` both sides
+/// are spliced together once upgraded, and the 101 goes back with its headers;
+/// anything else is answered as usual.
+pub(crate) fn upgraded(
+    res: Result<Response<Incoming>, UpstreamError>,
+    down: hyper::upgrade::OnUpgrade,
+    what: &str,
+) -> Answer {
+    let mut resp = match res {
+        Ok(r) if r.status() == StatusCode::SWITCHING_PROTOCOLS => r,
+        other => return answer(other, what),
+    };
+    let up = hyper::upgrade::on(&mut resp);
+    let what = what.to_owned();
+    tokio::spawn(async move {
+        match tokio::try_join!(down, up) {
+            Ok((d, u)) => {
+                let (mut d, mut u) = (TokioIo::new(d), TokioIo::new(u));
+                match tokio::io::copy_bidirectional(&mut d, &mut u).await {
+                    Ok((tx, rx)) => tracing::debug!(%what, tx, rx, "upgraded connection closed"),
+                    Err(e) => {
+                        tracing::debug!(%what, error = %e, "upgraded connection ended with an error")
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(%what, error = %e, "upgrade failed"),
+        }
+    });
+    let (parts, body) = resp.into_parts();
+    (
+        Response::from_parts(parts, ProxyBody::Upstream(body)),
+        Flag::None,
+    )
+}
+
 /// Answers 200 to a downstream CONNECT and relays bytes between it and `up` once
 /// the downstream connection is handed over.
 pub(crate) fn relay<U>(req: &mut Request<Incoming>, mut up: U, what: String) -> Answer

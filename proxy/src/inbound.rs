@@ -31,6 +31,8 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
             Err(e) => forward::answer(Err(e), &what),
         };
     }
+    let upgrade = forward::upgrade_of(req.headers());
+    let down = upgrade.is_some().then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let pq = parts
         .uri
@@ -39,6 +41,9 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     let authority = parts.uri.authority().cloned();
     forward::strip_hop_by_hop(&mut parts.headers);
+    if let Some(u) = upgrade {
+        forward::restore_upgrade(&mut parts.headers, u);
+    }
     if let Err(e) = forward::prepare(&mut parts, ib.protocol, &ib.app, pq, authority, None) {
         return local(
             StatusCode::BAD_REQUEST,
@@ -53,5 +58,8 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
         Request::from_parts(parts, ProxyBody::Upstream(body)),
     )
     .await;
-    forward::answer(res, "inbound")
+    match down {
+        Some(down) => forward::upgraded(res, down, "inbound"),
+        None => forward::answer(res, "inbound"),
+    }
 }

@@ -267,3 +267,78 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     );
     running.await.unwrap().unwrap();
 }
+
+/// A WebSocket-style app: answers an upgrade with 101, then echoes raw bytes
+/// on the upgraded connection.
+async fn upgrade_app() -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { return };
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    |mut req: Request<hyper::body::Incoming>| async move {
+                        let on = hyper::upgrade::on(&mut req);
+                        tokio::spawn(async move {
+                            let mut io = TokioIo::new(on.await.unwrap());
+                            let mut buf = [0u8; 1024];
+                            loop {
+                                match io.read(&mut buf).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => io.write_all(&buf[..n]).await.unwrap(),
+                                }
+                            }
+                        });
+                        let resp = http::Response::builder()
+                            .status(StatusCode::SWITCHING_PROTOCOLS)
+                            .header("upgrade", "websocket")
+                            .header("connection", "upgrade")
+                            .header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+                            .body(Empty::<Bytes>::new())
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(resp)
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(s), svc)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn websocket_upgrade_through_two_sidecars() {
+    let app = upgrade_app().await;
+    let server = server_proxy("server", 8080, app, Protocol::Http).await;
+    let client = client_for("chat", 8080, Protocol::Http, server.inbound, None).await;
+    let mut s = TcpStream::connect(client.outbound).await.unwrap();
+    s.write_all(
+        b"GET http://chat:8080/ws HTTP/1.1\r\nHost: chat:8080\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).await.unwrap(), 1);
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("upgrade: websocket"), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    // The upgraded connection carries bytes both ways.
+    for msg in [&b"hello"[..], b"world, again"] {
+        s.write_all(msg).await.unwrap();
+        let mut got = vec![0u8; msg.len()];
+        s.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, msg);
+    }
+}

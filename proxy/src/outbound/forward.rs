@@ -60,6 +60,9 @@ pub(super) async fn forward(
         .hash
         .as_ref()
         .and_then(|p| hash_key(p, req.headers(), req.uri().query(), Some(peer)));
+    let mut req = req;
+    let upgrade = crate::forward::upgrade_of(req.headers());
+    let down = upgrade.is_some().then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let pq = new_path(
         &parts.uri,
@@ -72,6 +75,9 @@ pub(super) async fn forward(
         None => (parts.uri.authority().cloned(), None),
     };
     strip_hop_by_hop(&mut parts.headers);
+    if let Some(u) = upgrade {
+        crate::forward::restore_upgrade(&mut parts.headers, u);
+    }
     target.headers.request.apply(&mut parts.headers);
     route.headers.request.apply(&mut parts.headers);
     let retries = f.retry.as_ref().is_some_and(|r| r.attempts > 0);
@@ -90,7 +96,7 @@ pub(super) async fn forward(
         authority,
         host_override,
     };
-    if let Some(bytes) = body.bytes() {
+    if let Some(bytes) = body.bytes().filter(|_| down.is_none()) {
         for m in f.mirrors.iter().filter(|m| chance(m.percent)) {
             match &m.cluster {
                 Some(c) => mirror(shared, c.clone(), &template, bytes.clone()),
@@ -105,6 +111,7 @@ pub(super) async fn forward(
         template,
         body,
         key.as_ref().map(|k| k.key),
+        down,
     );
     let (mut resp, flag) = match f.timeout {
         Some(t) => match tokio::time::timeout(t, tries).await {
@@ -228,6 +235,7 @@ async fn tries(
     template: Template,
     mut body: Replay,
     key: Option<u64>,
+    mut upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Answer {
     let Some(_admission) = cluster.limits.admit().await else {
         tracing::debug!(cluster = &*cluster.name, "connection pool overflow (UO)");
@@ -290,6 +298,17 @@ async fn tries(
             Some(t) => tokio::time::timeout(t, fut).await.ok(),
             None => Some(fut.await),
         };
+        if let Some(down) = upgrade.take() {
+            // An upgrade is tried once: its connection becomes the tunnel.
+            return match res {
+                Some(r) => crate::forward::upgraded(r, down, &cluster.name),
+                None => local(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    Flag::UpstreamTimeout,
+                    "upstream request timeout\n",
+                ),
+            };
+        }
         let outcome = outcome(res.as_ref());
         cluster.record(ep, verdict(outcome));
         tried.push(ep.addr);
