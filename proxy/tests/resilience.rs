@@ -675,3 +675,79 @@ async fn header_operations_on_request_and_response() {
     assert_eq!(h.get("x-dest").map(String::as_str), Some("d"));
     assert!(!h.contains_key("x-remove"));
 }
+
+#[tokio::test]
+async fn cors_preflights_are_answered_and_allowed_origins_echoed() {
+    let (s, seen) = server("api").await;
+    let mut r = plain_route(to("up"));
+    r.cors = Some(mesh_api::proxy::CorsPolicy {
+        allow_origins: vec![StringMatch {
+            exact: Some("https://shop.example".into()),
+            ..StringMatch::default()
+        }],
+        allow_methods: vec!["GET".into(), "PUT".into()],
+        allow_credentials: true,
+        ..Default::default()
+    });
+    let c = client(
+        vec![(cluster("up", 9080, Protocol::Http), vec![s.inbound])],
+        r,
+    )
+    .await;
+    let mut h = H1::connect(c.outbound).await;
+    let pre = [
+        ("origin", "https://shop.example"),
+        ("access-control-request-method", "PUT"),
+    ];
+    let reply = h.request("OPTIONS", "http://svc:9080/cart", &pre).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let get = |k: &str| {
+        reply
+            .headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        get("access-control-allow-origin").as_deref(),
+        Some("https://shop.example")
+    );
+    assert_eq!(
+        get("access-control-allow-methods").as_deref(),
+        Some("GET,PUT")
+    );
+    assert_eq!(
+        seen.count("/cart").await,
+        0,
+        "the preflight never reached the app"
+    );
+    // A preflight from another origin goes to the app (unmatchedPreflights: FORWARD).
+    let other = [
+        ("origin", "https://evil.example"),
+        ("access-control-request-method", "PUT"),
+    ];
+    let reply = h.request("OPTIONS", "http://svc:9080/cart", &other).await;
+    assert!(reply.headers.get("access-control-allow-origin").is_none());
+    assert_eq!(seen.count("/cart").await, 1);
+    // An actual request from the allowed origin gets the origin back.
+    let reply = h
+        .get(
+            "http://svc:9080/cart",
+            &[("origin", "https://shop.example")],
+        )
+        .await;
+    assert_eq!(
+        reply
+            .headers
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://shop.example"[..])
+    );
+    assert_eq!(
+        reply
+            .headers
+            .get("access-control-allow-credentials")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+}

@@ -131,6 +131,28 @@ impl HeaderChanges {
     }
 }
 
+/// Cross-origin resource sharing (`corsPolicy`): preflights from allowed origins
+/// are answered by the proxy; answers to allowed origins get the CORS headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorsPolicy {
+    pub allow_origins: Vec<crate::common::StringMatch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_methods: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_headers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose_headers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Duration>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_credentials: bool,
+    /// Answer preflights from other origins without CORS headers instead of
+    /// forwarding them (`unmatchedPreflights: IGNORE`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_unmatched_preflights: bool,
+}
+
 /// Limits on what a cluster may have in flight (DestinationRule
 /// `connectionPool`); what overflows is answered 503 with flag `UO` at once.
 /// `None` is unlimited (Istio's default).

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::policy::{Fault, HeaderOps, Mirror, RetryPolicy};
+use super::policy::{CorsPolicy, Fault, HeaderOps, Mirror, RetryPolicy};
 use crate::common::{Duration, StringMatch};
 
 /// Every virtual host this proxy routes for, and every TCP service.
@@ -78,6 +78,9 @@ pub struct Route {
     /// Header changes of the rule (`headers`), for every destination.
     #[serde(default, skip_serializing_if = "HeaderOps::is_empty")]
     pub headers: HeaderOps,
+    /// Cross-origin resource sharing (`corsPolicy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<CorsPolicy>,
     /// Where the rule came from (`VirtualService default/reviews`), for debugging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,

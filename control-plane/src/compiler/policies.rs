@@ -121,6 +121,36 @@ pub fn header_ops(h: Option<&Headers>) -> HeaderOps {
     }
 }
 
+/// The rule's `corsPolicy`; deprecated `allowOrigin` strings are exact origins
+/// (`*` any origin).
+pub fn cors(c: &mesh_api::networking::CorsPolicy) -> mesh_api::proxy::CorsPolicy {
+    use mesh_api::common::StringMatch;
+    let mut allow_origins = c.allow_origins.clone();
+    for o in &c.allow_origin {
+        allow_origins.push(if o == "*" {
+            StringMatch {
+                prefix: Some(String::new()),
+                ..StringMatch::default()
+            }
+        } else {
+            StringMatch {
+                exact: Some(o.clone()),
+                ..StringMatch::default()
+            }
+        });
+    }
+    mesh_api::proxy::CorsPolicy {
+        allow_origins,
+        allow_methods: c.allow_methods.clone(),
+        allow_headers: c.allow_headers.clone(),
+        expose_headers: c.expose_headers.clone(),
+        max_age: c.max_age,
+        allow_credentials: c.allow_credentials == Some(true),
+        ignore_unmatched_preflights: c.unmatched_preflights
+            == Some(mesh_api::networking::UnmatchedPreflights::Ignore),
+    }
+}
+
 /// The mirror share of the single `mirror` field.
 pub fn mirror_share(percentage: Option<&Percent>, percent: Option<u32>) -> f64 {
     match (percentage, percent) {

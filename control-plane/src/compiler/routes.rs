@@ -167,6 +167,7 @@ fn default_route(svc: &ServiceInfo, port: u16) -> Route {
         }),
         fault: None,
         headers: Default::default(),
+        cors: None,
         origin: None,
     }
 }
@@ -214,6 +215,7 @@ fn vs_routes(
                 .filter(|_| forwards)
                 .and_then(policies::fault),
             headers: policies::header_ops(rule.headers.as_ref()),
+            cors: rule.cors_policy.as_ref().map(policies::cors),
             origin: Some(format!("VirtualService {}/{}", vs.namespace, vs.name)),
         });
     }

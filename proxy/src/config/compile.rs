@@ -20,6 +20,7 @@ use regex::Regex;
 use super::matcher::{RequestView, RtMatch};
 use crate::balance::Picker;
 use crate::cluster::{EndpointState, Limits, RtCluster, RtEndpoint};
+use crate::policy::cors::RtCors;
 use crate::policy::fault::RtFault;
 use crate::policy::headers::RtHeaderOps;
 use crate::policy::retry::RtRetry;
@@ -63,6 +64,7 @@ pub(crate) struct RtRoute {
     pub action: RtAction,
     pub fault: Option<RtFault>,
     pub headers: RtHeaderOps,
+    pub cors: Option<RtCors>,
 }
 
 #[derive(Debug)]
@@ -442,6 +444,7 @@ fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {
                 let action = compile_action(&r.action, &at, &snap.clusters, &mut p);
                 let fault = r.fault.as_ref().map(|f| RtFault::compile(f, &at, &mut p));
                 let headers = RtHeaderOps::compile(&r.headers, &at, &mut p);
+                let cors = r.cors.as_ref().map(|c| RtCors::compile(c, &at, &mut p));
                 c.problems.extend(p.into_iter().map(|p| (R, p)));
                 RtRoute {
                     name: r.name.as_str().into(),
@@ -449,6 +452,7 @@ fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {
                     action,
                     fault,
                     headers,
+                    cors,
                 }
             })
             .collect();

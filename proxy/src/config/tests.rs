@@ -44,6 +44,7 @@ fn vhost(name: &str, domains: &[&str], port: u16, to: &str) -> VirtualHost {
             origin: None,
             fault: None,
             headers: Default::default(),
+            cors: None,
         }],
     }
 }

@@ -18,6 +18,7 @@ use crate::cluster::PickRequest;
 use crate::config::matcher::RequestView;
 use crate::config::{RtAction, RtVirtualHost, Snapshot, split_host_port};
 use crate::forward::{Answer, authority_of, connect_via, local, relay};
+use crate::policy::cors::Before;
 use crate::policy::fault::Injected;
 use crate::server::Shared;
 use crate::stats::Flag;
@@ -126,26 +127,45 @@ pub(crate) async fn handle(
             (r, Flag::None)
         }
         RtAction::Forward(f) => {
-            if let Some(fault) = &route.fault {
-                match fault.inject().await {
-                    Injected::Abort(answer) => return answer,
-                    Injected::Continue { delayed: true } => {
-                        let (r, flag) =
-                            forward::forward(shared, route, f, req, rewrite_len, peer).await;
-                        return (
-                            r,
-                            if flag == Flag::None {
-                                Flag::DelayInjected
-                            } else {
-                                flag
-                            },
-                        );
-                    }
-                    Injected::Continue { delayed: false } => {}
-                }
+            let cors_origin = match route
+                .cors
+                .as_ref()
+                .map(|c| c.before(req.method(), req.headers()))
+            {
+                Some(Before::Answer(a)) => return a,
+                Some(Before::Forward(origin)) => origin,
+                None => None,
+            };
+            let (mut resp, flag) =
+                forward_with_faults(shared, route, f, req, rewrite_len, peer).await;
+            if let (Some(c), Some(o)) = (&route.cors, cors_origin) {
+                c.after(o, resp.headers_mut());
             }
-            forward::forward(shared, route, f, req, rewrite_len, peer).await
+            (resp, flag)
         }
+    }
+}
+
+/// Fault injection, then forwarding.
+async fn forward_with_faults(
+    shared: &Shared,
+    route: &crate::config::RtRoute,
+    f: &crate::config::RtForward,
+    req: Request<Incoming>,
+    rewrite_len: usize,
+    peer: SocketAddr,
+) -> Answer {
+    let delayed = match &route.fault {
+        Some(fault) => match fault.inject().await {
+            Injected::Abort(answer) => return answer,
+            Injected::Continue { delayed } => delayed,
+        },
+        None => false,
+    };
+    let (r, flag) = forward::forward(shared, route, f, req, rewrite_len, peer).await;
+    match flag {
+        Flag::None if delayed => (r, Flag::DelayInjected),
+        _ => (r, flag),
     }
 }
 

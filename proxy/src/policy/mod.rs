@@ -1,6 +1,7 @@
-//! Per-route policies at run time: retries, fault injection, mirroring, header
+//! Per-route policies at run time: retries, fault injection, CORS, header
 //! operations.
 
+pub(crate) mod cors;
 pub(crate) mod fault;
 pub(crate) mod headers;
 pub(crate) mod retry;

@@ -211,6 +211,7 @@ pub fn route(name: &str, matches: Vec<RouteMatch>, action: RouteAction) -> Route
         origin: None,
         fault: None,
         headers: Default::default(),
+        cors: None,
     }
 }
 
@@ -251,7 +252,12 @@ impl H1 {
 
     /// Sends `uri` as written (absolute-form when it has a scheme).
     pub async fn get(&mut self, uri: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut b = Request::get(uri);
+        self.request("GET", uri, headers).await
+    }
+
+    /// Sends a bodiless request with `method`.
+    pub async fn request(&mut self, method: &str, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut b = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
