@@ -103,7 +103,14 @@ impl MeshIndex {
                 .for_service(&svc.fqdn, namespace, &proxy.labels);
             clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
             let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
-            routes::service_virtual_hosts(svc, vs, client, &self.services, &mut virtual_hosts);
+            routes::service_virtual_hosts(
+                svc,
+                vs,
+                client,
+                &self.services,
+                &self.virtual_services,
+                &mut virtual_hosts,
+            );
             tcp::service_tcp(svc, vs, client, &self.services, &mut tcp_services);
         }
         clusters.sort_by(|a, b| a.name.cmp(&b.name));

@@ -91,6 +91,13 @@ impl VsIndex {
         }
     }
 
+    /// A delegate VirtualService (one without hosts) by name and namespace.
+    pub fn delegate(&self, name: &str, namespace: &str) -> Option<&VsEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.name == name && e.namespace == namespace && e.spec.hosts.is_empty())
+    }
+
     /// The VirtualService that routes `fqdn` for a proxy in namespace `ns`, if any.
     pub fn for_service(&self, fqdn: &str, ns: &str) -> Option<&VsEntry> {
         self.by_service
@@ -107,6 +114,7 @@ pub fn service_virtual_hosts(
     vs: Option<&VsEntry>,
     client: Client<'_>,
     services: &BTreeMap<String, ServiceInfo>,
+    index: &VsIndex,
     out: &mut Vec<VirtualHost>,
 ) {
     let vs = vs.filter(|v| !v.spec.http.is_empty());
@@ -116,7 +124,7 @@ pub fn service_virtual_hosts(
         }
         let routes = match vs {
             None => vec![default_route(svc, port)],
-            Some(vs) => vs_routes(vs, port, client, services),
+            Some(vs) => vs_routes(vs, port, client, services, index),
         };
         out.push(VirtualHost {
             name: format!("{}:{port}", svc.fqdn),
@@ -178,13 +186,10 @@ fn vs_routes(
     port: u16,
     client: Client<'_>,
     services: &BTreeMap<String, ServiceInfo>,
+    index: &VsIndex,
 ) -> Vec<Route> {
     let mut routes = Vec::new();
     for (i, rule) in vs.spec.http.iter().enumerate() {
-        // Delegation is not supported yet: the rule is skipped.
-        if rule.delegate.is_some() {
-            continue;
-        }
         let matches: Vec<RouteMatch> = rule
             .matches
             .iter()
@@ -194,32 +199,119 @@ fn vs_routes(
         if !rule.matches.is_empty() && matches.is_empty() {
             continue;
         }
-        let Some(action) = route_action(rule, vs, port, services) else {
-            continue;
-        };
         let name = if rule.name.is_empty() {
             format!("{}-{i}", vs.name)
         } else {
             rule.name.clone()
         };
-        let forwards = matches!(action, RouteAction::Forward(_));
-        routes.push(Route {
-            name,
-            matches,
-            action,
-            // Faults and headers act on forwarded requests only, as in Envoy,
-            // where they belong to the route's upstream path.
-            fault: rule
-                .fault
-                .as_ref()
-                .filter(|_| forwards)
-                .and_then(policies::fault),
-            headers: policies::header_ops(rule.headers.as_ref()),
-            cors: rule.cors_policy.as_ref().map(policies::cors),
-            origin: Some(format!("VirtualService {}/{}", vs.namespace, vs.name)),
-        });
+        let origin = format!("VirtualService {}/{}", vs.namespace, vs.name);
+        let Some(d) = &rule.delegate else {
+            push_rule(rule, matches, vs, name, origin, port, services, &mut routes);
+            continue;
+        };
+        // A delegate's rules take the root rule's place, each matching only
+        // what both the root rule and its own match select.
+        let ns = if d.namespace.is_empty() {
+            &vs.namespace
+        } else {
+            &d.namespace
+        };
+        let Some(delegate) = index.delegate(&d.name, ns) else {
+            continue;
+        };
+        for (j, drule) in delegate.spec.http.iter().enumerate() {
+            let own: Vec<RouteMatch> = drule
+                .matches
+                .iter()
+                .filter(|m| match_applies(m, port, client))
+                .map(route_match)
+                .collect();
+            if !drule.matches.is_empty() && own.is_empty() {
+                continue;
+            }
+            let merged = merge_matches(&matches, &own);
+            let dname = if drule.name.is_empty() {
+                format!("{}-{j}", delegate.name)
+            } else {
+                drule.name.clone()
+            };
+            let dorigin = format!(
+                "{origin} -> VirtualService {}/{}",
+                delegate.namespace, delegate.name
+            );
+            push_rule(
+                drule,
+                merged,
+                delegate,
+                format!("{name}/{dname}"),
+                dorigin,
+                port,
+                services,
+                &mut routes,
+            );
+        }
     }
     routes
+}
+
+/// Every pair of a root match and a delegate match, ANDed (the delegate's
+/// conditions refine the root's); either side empty means "everything".
+fn merge_matches(root: &[RouteMatch], own: &[RouteMatch]) -> Vec<RouteMatch> {
+    match (root.is_empty(), own.is_empty()) {
+        (true, _) => own.to_vec(),
+        (false, true) => root.to_vec(),
+        (false, false) => root
+            .iter()
+            .flat_map(|r| {
+                own.iter().map(move |o| {
+                    let mut m = r.clone();
+                    m.uri = o.uri.clone().or(m.uri);
+                    m.method = o.method.clone().or(m.method);
+                    m.authority = o.authority.clone().or(m.authority);
+                    m.scheme = o.scheme.clone().or(m.scheme);
+                    m.headers.extend(o.headers.clone());
+                    m.without_headers.extend(o.without_headers.clone());
+                    m.query_params.extend(o.query_params.clone());
+                    m.ignore_uri_case |= o.ignore_uri_case;
+                    m
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Adds one rule's route: its action (destinations resolved relative to `vs`)
+/// and policies.
+#[allow(clippy::too_many_arguments)]
+fn push_rule(
+    rule: &HttpRoute,
+    matches: Vec<RouteMatch>,
+    vs: &VsEntry,
+    name: String,
+    origin: String,
+    port: u16,
+    services: &BTreeMap<String, ServiceInfo>,
+    routes: &mut Vec<Route>,
+) {
+    let Some(action) = route_action(rule, vs, port, services) else {
+        return;
+    };
+    let forwards = matches!(action, RouteAction::Forward(_));
+    routes.push(Route {
+        name,
+        matches,
+        action,
+        // Faults act on forwarded requests only, as in Envoy, where they
+        // belong to the route's upstream path.
+        fault: rule
+            .fault
+            .as_ref()
+            .filter(|_| forwards)
+            .and_then(policies::fault),
+        headers: policies::header_ops(rule.headers.as_ref()),
+        cors: rule.cors_policy.as_ref().map(policies::cors),
+        origin: Some(origin),
+    });
 }
 
 /// Whether a match can select requests of `client` arriving for `port`.

@@ -170,3 +170,70 @@ fn default_routes_carry_istios_default_retries() {
         (2, &[503][..])
     );
 }
+
+const DELEGATE: &str = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - name: api
+    match: [{uri: {prefix: /api}}]
+    delegate: {name: reviews-api}
+  - name: rest
+    route: [{destination: {host: reviews, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-api}
+spec:
+  http:
+  - name: jason
+    match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - name: others
+    route: [{destination: {host: reviews, subset: v3}}]
+"#;
+
+#[test]
+fn delegate_rules_take_the_root_rules_place() {
+    let ws = bookinfo();
+    let cfg = run(&resources(DELEGATE), &ws, &ws[0]);
+    let vh = vhost(&cfg, "reviews.default.svc.cluster.local:9080");
+    let names: Vec<&str> = vh.routes.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["api/jason", "api/others", "rest"]);
+    let jason = &vh.routes[0];
+    assert_eq!(jason.matches.len(), 1);
+    let m = &jason.matches[0];
+    assert_eq!(
+        m.uri.as_ref().and_then(|u| u.prefix.as_deref()),
+        Some("/api")
+    );
+    assert_eq!(
+        m.headers.get("end-user").and_then(|h| h.exact.as_deref()),
+        Some("jason")
+    );
+    let to = |i: usize| match &vh.routes[i].action {
+        RouteAction::Forward(f) => f.clusters[0].cluster.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(to(0), "outbound|9080|v2|reviews.default.svc.cluster.local");
+    assert_eq!(to(1), "outbound|9080|v3|reviews.default.svc.cluster.local");
+    assert_eq!(
+        vh.routes[1].matches[0]
+            .uri
+            .as_ref()
+            .and_then(|u| u.prefix.as_deref()),
+        Some("/api"),
+        "a delegate rule without match keeps the root's"
+    );
+    assert!(
+        vh.routes[0]
+            .origin
+            .as_deref()
+            .is_some_and(|o| o.contains("reviews-api")),
+        "{:?}",
+        vh.routes[0].origin
+    );
+}
