@@ -102,12 +102,23 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                     c.port.to_string(),
                     c.subset.clone().unwrap_or_else(|| "-".into()),
                     format!("{:?}", c.protocol).to_uppercase(),
-                    format!("{:?}", c.lb_policy),
+                    match &c.hash {
+                        Some(h) => format!("HASH {}", hash(h)),
+                        None => format!("{:?}", c.lb_policy),
+                    },
+                    cluster_policies(c),
                 ]
             })
             .collect();
         out.table(
-            &["service fqdn", "port", "subset", "protocol", "lb policy"],
+            &[
+                "service fqdn",
+                "port",
+                "subset",
+                "protocol",
+                "lb policy",
+                "policies",
+            ],
             &rows,
         )?;
     }
@@ -142,6 +153,7 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                         format!("{} match(es)", r.matches.len())
                     },
                     action(&r.action),
+                    route_policies(r),
                     r.origin.clone().unwrap_or_else(|| "-".into()),
                 ]);
             }
@@ -153,6 +165,28 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                     "-".into(),
                     "404 (no route)".into(),
                     "-".into(),
+                    "-".into(),
+                ]);
+            }
+        }
+        for ts in &config.routes.tcp_services {
+            for r in &ts.routes {
+                let forward = mesh_api::proxy::Forward {
+                    clusters: r.clusters.clone(),
+                    ..Default::default()
+                };
+                rows.push(vec![
+                    format!("{} (tcp)", ts.name),
+                    domains(&ts.domains),
+                    r.name.clone(),
+                    if r.sni_hosts.is_empty() {
+                        "*".into()
+                    } else {
+                        format!("sni {}", r.sni_hosts.join(","))
+                    },
+                    action(&RouteAction::Forward(forward)),
+                    "-".into(),
+                    r.origin.clone().unwrap_or_else(|| "-".into()),
                 ]);
             }
         }
@@ -163,6 +197,7 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                 "route",
                 "match",
                 "action",
+                "policies",
                 "from",
             ],
             &rows,
@@ -210,5 +245,81 @@ fn action(a: &RouteAction) -> String {
         }
         RouteAction::DirectResponse { status, .. } => format!("respond {status}"),
         RouteAction::Redirect { status, .. } => format!("redirect {status}"),
+    }
+}
+
+/// A route's policies in a few words: `timeout 1s, retry 2 (5xx), fault abort 500 10%`.
+fn route_policies(r: &mesh_api::proxy::Route) -> String {
+    let mut out = Vec::new();
+    if let RouteAction::Forward(f) = &r.action {
+        if let Some(t) = &f.timeout {
+            out.push(format!("timeout {t}"));
+        }
+        if let Some(rt) = &f.retry {
+            out.push(format!("retry {} ({})", rt.attempts, rt.retry_on.join(",")));
+        }
+        for m in &f.mirrors {
+            out.push(format!("mirror {}%", m.percent));
+        }
+    }
+    if let Some(fault) = &r.fault {
+        if let Some(d) = &fault.delay {
+            out.push(format!("fault delay {} {}%", d.delay, d.percent));
+        }
+        if let Some(a) = &fault.abort {
+            match (a.http_status, a.grpc_status) {
+                (_, Some(g)) => out.push(format!("fault abort grpc {g} {}%", a.percent)),
+                (Some(h), None) => out.push(format!("fault abort {h} {}%", a.percent)),
+                (None, None) => {}
+            }
+        }
+    }
+    if !r.headers.is_empty() {
+        out.push("headers".into());
+    }
+    if r.cors.is_some() {
+        out.push("cors".into());
+    }
+    if out.is_empty() {
+        "-".into()
+    } else {
+        out.join(", ")
+    }
+}
+
+fn hash(h: &mesh_api::proxy::HashPolicy) -> String {
+    use mesh_api::proxy::HashPolicy;
+    match h {
+        HashPolicy::Header(n) => format!("header {n}"),
+        HashPolicy::Cookie { name, .. } => format!("cookie {name}"),
+        HashPolicy::SourceIp => "source ip".into(),
+        HashPolicy::QueryParameter(n) => format!("query {n}"),
+    }
+}
+
+/// A cluster's limits and outlier detection in a few words.
+fn cluster_policies(c: &mesh_api::proxy::Cluster) -> String {
+    let mut out = Vec::new();
+    let l = &c.limits;
+    for (what, v) in [
+        ("maxConnections", l.max_connections),
+        ("maxPending", l.max_pending_requests),
+        ("maxRequests", l.max_requests),
+        ("maxRetries", l.max_retries),
+    ] {
+        if let Some(v) = v {
+            out.push(format!("{what} {v}"));
+        }
+    }
+    if let Some(o) = &c.outlier {
+        out.push(format!(
+            "outlier {}x5xx/{}, eject {}",
+            o.consecutive_5xx, o.interval, o.base_ejection_time
+        ));
+    }
+    if out.is_empty() {
+        "-".into()
+    } else {
+        out.join(", ")
     }
 }
