@@ -111,7 +111,15 @@ pub enum Command {
     ProxyStatus(ProxyStatusArgs),
     ProxyConfig(ProxyConfigArgs),
     /// The mesh's certificate authority: roots and workload certificates
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        long_about = "\
+The mesh's certificate authority: the root (generated at install, or your own
+with `meshctl install --set ca.cert=... --set ca.key=... --set ca.chain=...`)
+and the workload certificates it signs for each sidecar.
+
+Rotating the root (`meshctl ca rotate`) is not available yet."
+    )]
     Ca(CaCommand),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),

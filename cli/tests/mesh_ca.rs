@@ -36,7 +36,15 @@ struct Mesh {
 impl Mesh {
     fn run(&mut self, service: &str, namespace: &str, sa: Option<&str>) {
         let mut c = meshctl(self.home.path());
-        c.args(["run", "-n", namespace, "--service", service, "--port", "9080"]);
+        c.args([
+            "run",
+            "-n",
+            namespace,
+            "--service",
+            service,
+            "--port",
+            "9080",
+        ]);
         if let Some(sa) = sa {
             c.args(["--service-account", sa]);
         }
@@ -51,7 +59,9 @@ impl Mesh {
 
     fn stop_runs(&mut self) {
         for c in &mut self.runs {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
         }
         for c in &mut self.runs {
             let _ = c.wait();
@@ -95,7 +105,10 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
             "ca.workloadCertTtl=2m",
         ],
     );
-    assert!(installed.contains("self-signed root, trust domain example.org"), "{installed}");
+    assert!(
+        installed.contains("self-signed root, trust domain example.org"),
+        "{installed}"
+    );
     mesh.run("reviews", "shop", Some("bookinfo-reviews"));
     mesh.run("ratings", "shop", None);
 
@@ -118,7 +131,10 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
         let secret = json(&home, &["proxy-config", "secret", id, "-o", "json"]);
         assert_eq!(secret["state"], "ACTIVE");
         let leaf = &secret["certChain"][0];
-        assert_eq!(leaf["issuer"], root_subject, "{id}: issued by the mesh root");
+        assert_eq!(
+            leaf["issuer"], root_subject,
+            "{id}: issued by the mesh root"
+        );
         assert_eq!(secret["trustBundle"][0]["fingerprintSha256"], root_fp);
         let recorded = ca["proxies"]
             .as_array()
@@ -126,8 +142,12 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
             .iter()
             .find(|p| p["proxyId"] == id)
             .expect("the CA recorded it");
-        assert_eq!(recorded["serial"], leaf["serial"], "{id}: the CA's record is what it runs");
-        let lifetime = leaf["notAfterUnix"].as_i64().expect("n") - leaf["notBeforeUnix"].as_i64().expect("n");
+        assert_eq!(
+            recorded["serial"], leaf["serial"],
+            "{id}: the CA's record is what it runs"
+        );
+        let lifetime =
+            leaf["notAfterUnix"].as_i64().expect("n") - leaf["notBeforeUnix"].as_i64().expect("n");
         assert_eq!(lifetime, 120 + 60, "2m, backdated 1m for clock skew");
         seen.push(leaf["spiffeId"].as_str().expect("spiffe").to_owned());
     }
@@ -142,7 +162,10 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
 
     // The table output names the identities too.
     let table = ok(&home, &["ca", "status"]);
-    assert!(table.contains("spiffe://example.org/ns/shop/sa/bookinfo-reviews"), "{table}");
+    assert!(
+        table.contains("spiffe://example.org/ns/shop/sa/bookinfo-reviews"),
+        "{table}"
+    );
 
     // Nothing secret anywhere a user or a log collector can read.
     let tokens: Vec<String> = std::fs::read_dir(home.join("tokens"))
@@ -182,4 +205,61 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
     mesh.stop_runs();
     let left = std::fs::read_dir(home.join("tokens")).expect("dir").count();
     assert_eq!(left, 0, "each run removes its token when it ends");
+}
+
+#[test]
+fn a_plugged_in_ca_is_checked_and_then_used() {
+    let home = tempfile::tempdir().expect("tmp");
+    let mut mesh = Mesh {
+        home: tempfile::tempdir().expect("tmp"),
+        runs: Vec::new(),
+    };
+    // Unreadable files: invalid data, nothing installed.
+    let out = meshctl(mesh.home.path())
+        .args(["install", "-y", "--set", "ca.cert=/nonexistent/ca-cert.pem"])
+        .args(["--set", "ca.key=/nonexistent/ca-key.pem"])
+        .output()
+        .expect("install");
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--set ca.cert=/nonexistent/ca-cert.pem: cannot read it"),
+        "{err}"
+    );
+    assert!(!mesh.home.path().join("control-plane.pid").exists());
+    // A cert without its key: usage.
+    let out = meshctl(mesh.home.path())
+        .args(["install", "-y", "--set", "ca.cert=x.pem"])
+        .output()
+        .expect("install");
+    assert_eq!(out.status.code(), Some(64));
+
+    // A real CA made elsewhere.
+    let theirs = mesh_control_plane::ca::CaFiles::generate("corp.example").expect("ca");
+    theirs.save(home.path()).expect("save");
+    let cert = home.path().join("ca/ca-cert.pem");
+    let key = home.path().join("ca/ca-key.pem");
+    ok(
+        mesh.home.path(),
+        &[
+            "install",
+            "-y",
+            "--set",
+            &format!("ca.cert={}", cert.display()),
+            "--set",
+            &format!("ca.key={}", key.display()),
+        ],
+    );
+    let status = json(mesh.home.path(), &["ca", "status", "-o", "json"]);
+    assert_eq!(status["source"], "plugged-in");
+    assert_eq!(
+        status["roots"][0]["subject"],
+        "O=meshctl, CN=meshctl root CA corp.example"
+    );
+    mesh.run("reviews", "default", None);
+    wait_until("the sidecar's certificate", || {
+        json(mesh.home.path(), &["ca", "status", "-o", "json"])["proxies"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    });
 }

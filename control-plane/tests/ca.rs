@@ -70,7 +70,11 @@ async fn only_the_right_token_gets_a_certificate_and_only_its_own_identity() {
         leaf.spiffe_id.as_deref(),
         Some("spiffe://example.org/ns/shop/sa/cart")
     );
-    assert_eq!(leaf.not_after_unix - leaf.not_before_unix, 300 + 60, "5m + 1m backdate");
+    assert_eq!(
+        leaf.not_after_unix - leaf.not_before_unix,
+        300 + 60,
+        "5m + 1m backdate"
+    );
     let root = &CertInfo::from_pem(&ok.trust_bundle_pem[0]).expect("root")[0];
     assert_eq!(leaf.issuer, root.subject);
 
@@ -78,7 +82,11 @@ async fn only_the_right_token_gets_a_certificate_and_only_its_own_identity() {
         ("cart-v1-1.shop", "", "no bootstrap token"),
         ("cart-v1-1.shop", "0123", "does not match"),
         ("pay-v1-2.shop", cart_token.as_str(), "does not match"),
-        ("ghost-v1-3.shop", cart_token.as_str(), "no bootstrap token was issued"),
+        (
+            "ghost-v1-3.shop",
+            cart_token.as_str(),
+            "no bootstrap token was issued",
+        ),
     ] {
         let status = client
             .create_certificate(ask(id, token))
@@ -96,8 +104,14 @@ async fn only_the_right_token_gets_a_certificate_and_only_its_own_identity() {
     assert_eq!(ca.proxies.len(), 1);
     assert_eq!(ca.proxies[0].serial, leaf.serial);
     let metrics = metrics_text(&admin).await;
-    assert!(metrics.contains("citadel_server_success_cert_issuance_count 1"), "{metrics}");
-    assert!(metrics.contains("citadel_server_authentication_failure_count 4"), "{metrics}");
+    assert!(
+        metrics.contains("citadel_server_success_cert_issuance_count 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("citadel_server_authentication_failure_count 4"),
+        "{metrics}"
+    );
     assert!(metrics.contains("citadel_server_csr_count 5"), "{metrics}");
 }
 
@@ -106,7 +120,11 @@ async fn metrics_text(admin: &AdminClient) -> String {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Empty<bytes::Bytes>>();
     let resp = client
-        .get(format!("http://{}/metrics", admin.addr()).parse().expect("uri"))
+        .get(
+            format!("http://{}/metrics", admin.addr())
+                .parse()
+                .expect("uri"),
+        )
         .await
         .expect("metrics");
     let body = resp.into_body().collect().await.expect("body").to_bytes();

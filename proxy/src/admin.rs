@@ -43,7 +43,7 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
         (&Method::GET, "/ready") => {
             let mut missing = shared.config.missing();
             if !shared.identity.is_ready() {
-                missing.push("a workload certificate".into());
+                missing.push("a workload certificate");
             }
             if missing.is_empty() {
                 text(StatusCode::OK, "ready\n")

@@ -42,11 +42,23 @@ pub fn run(cmd: &CaCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
         status.csrs_signed
     ))?;
     let mut rows: Vec<Vec<String>> = status.roots.iter().map(|c| cert_row("root", c)).collect();
-    if !status.roots.iter().any(|r| r.pem == status.signing_cert.pem) {
+    if !status
+        .roots
+        .iter()
+        .any(|r| r.pem == status.signing_cert.pem)
+    {
         rows.push(cert_row("signing CA", &status.signing_cert));
     }
-    rows.extend(status.intermediates.iter().map(|c| cert_row("intermediate", c)));
-    out.table(&["role", "subject", "sha-256", "not after", "expires in"], &rows)?;
+    rows.extend(
+        status
+            .intermediates
+            .iter()
+            .map(|c| cert_row("intermediate", c)),
+    );
+    out.table(
+        &["role", "subject", "sha-256", "not after", "expires in"],
+        &rows,
+    )?;
     let proxies: Vec<Vec<String>> = status
         .proxies
         .iter()

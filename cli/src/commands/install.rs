@@ -78,7 +78,9 @@ pub fn plugged_ca(sets: &[String]) -> Result<Option<ca::PluggedCa>, String> {
     match (get("ca.cert"), get("ca.key"), get("ca.chain")) {
         (None, None, None) => Ok(None),
         (Some(cert), Some(key), chain) => Ok(Some(ca::PluggedCa { cert, key, chain })),
-        (None, _, _) => Err("--set ca.key/ca.chain need --set ca.cert=FILE (the CA certificate)".into()),
+        (None, _, _) => {
+            Err("--set ca.key/ca.chain need --set ca.cert=FILE (the CA certificate)".into())
+        }
         (Some(_), None, _) => Err("--set ca.cert needs --set ca.key=FILE (its private key)".into()),
     }
 }
@@ -140,7 +142,8 @@ impl InstallSettings {
                     }
                 }
                 "trustDomain" => {
-                    ca::validate_trust_domain(v).map_err(|e| format!("--set trustDomain={v}: {e}"))?;
+                    ca::validate_trust_domain(v)
+                        .map_err(|e| format!("--set trustDomain={v}: {e}"))?;
                     s.trust_domain = v.into();
                 }
                 "ca.workloadCertTtl" => {

@@ -52,10 +52,12 @@ pub async fn secrets(w: &Workload) -> anyhow::Result<SecretDump> {
         .admin_address
         .parse()
         .with_context(|| format!("admin address of {}", w.proxy_id))?;
-    AdminClient::new(addr)
-        .get("/certs")
-        .await
-        .with_context(|| format!("read the certificates of {} from its admin endpoint", w.proxy_id))
+    AdminClient::new(addr).get("/certs").await.with_context(|| {
+        format!(
+            "read the certificates of {} from its admin endpoint",
+            w.proxy_id
+        )
+    })
 }
 
 fn show_secret(d: &SecretDump, out: &Output) -> anyhow::Result<()> {
@@ -67,10 +69,14 @@ fn show_secret(d: &SecretDump, out: &Output) -> anyhow::Result<()> {
         "default".into(),
         "Cert Chain".into(),
         d.state.clone(),
-        leaf.and_then(|c| c.spiffe_id.clone()).unwrap_or_else(|| "-".into()),
+        leaf.and_then(|c| c.spiffe_id.clone())
+            .unwrap_or_else(|| "-".into()),
         leaf.map_or_else(|| "-".into(), |c| c.serial.clone()),
         leaf.map_or_else(|| "-".into(), |c| date(c.not_before_unix)),
-        leaf.map_or_else(|| "-".into(), |c| format!("{} ({})", date(c.not_after_unix), until(c.not_after_unix))),
+        leaf.map_or_else(
+            || "-".into(),
+            |c| format!("{} ({})", date(c.not_after_unix), until(c.not_after_unix)),
+        ),
     ]];
     for c in d.cert_chain.iter().skip(1) {
         rows.push(vec![
@@ -95,7 +101,15 @@ fn show_secret(d: &SecretDump, out: &Output) -> anyhow::Result<()> {
         ]);
     }
     out.table(
-        &["resource name", "type", "status", "identity / subject", "serial", "not before", "not after"],
+        &[
+            "resource name",
+            "type",
+            "status",
+            "identity / subject",
+            "serial",
+            "not before",
+            "not after",
+        ],
         &rows,
     )?;
     if let Some(at) = d.renew_at_unix {

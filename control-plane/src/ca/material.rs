@@ -161,7 +161,10 @@ impl CaFiles {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::OrganizationName, "meshctl");
-        dn.push(DnType::CommonName, format!("meshctl root CA {trust_domain}"));
+        dn.push(
+            DnType::CommonName,
+            format!("meshctl root CA {trust_domain}"),
+        );
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
@@ -197,11 +200,7 @@ impl CaFiles {
         };
         let cert = read(&p.cert, "ca.cert")?;
         let key = read(&p.key, "ca.key")?;
-        let chain = p
-            .chain
-            .as_ref()
-            .map(|c| read(c, "ca.chain"))
-            .transpose()?;
+        let chain = p.chain.as_ref().map(|c| read(c, "ca.chain")).transpose()?;
         let labels = Labels {
             cert: format!("--set ca.cert={}", p.cert.display()),
             key: format!("--set ca.key={}", p.key.display()),
@@ -211,13 +210,7 @@ impl CaFiles {
                 .map(|c| format!("--set ca.chain={}", c.display()))
                 .unwrap_or_else(|| "--set ca.chain".into()),
         };
-        Self::check(
-            CaSource::PluggedIn,
-            &cert,
-            &key,
-            chain.as_deref(),
-            &labels,
-        )
+        Self::check(CaSource::PluggedIn, &cert, &key, chain.as_deref(), &labels)
     }
 
     /// Check PEM material: the key matches the certificate, which is a CA valid

@@ -10,9 +10,9 @@
 //! names the CSR asks for are ignored: only its public key is used.
 
 pub mod material;
-pub mod tokens;
 #[cfg(test)]
 mod tests;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mesh_api::proxy::{CaStatus, CertInfo, IssuedCert};
-pub use tokens::TokenError;
 use rcgen::{
-    CertificateParams, CertificateSigningRequestParams, DistinguishedName,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    CertificateParams, CertificateSigningRequestParams, DistinguishedName, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
+pub use tokens::TokenError;
 
 pub use material::{CaFiles, CaSource, PluggedCa};
 
@@ -151,10 +151,12 @@ impl std::fmt::Debug for Ca {
 impl Ca {
     /// A CA from checked files (see [`CaFiles::load`]).
     pub fn new(files: CaFiles, settings: CaSettings) -> Result<Self, CaError> {
-        let issuer = Issuer::from_ca_cert_der(&files.cert_der.clone().into(), files.key)
-            .map_err(|e| CaError::Invalid {
-                what: "CA certificate".into(),
-                message: e.to_string(),
+        let issuer =
+            Issuer::from_ca_cert_der(&files.cert_der.clone().into(), files.key).map_err(|e| {
+                CaError::Invalid {
+                    what: "CA certificate".into(),
+                    message: e.to_string(),
+                }
             })?;
         Ok(Self {
             settings,
@@ -258,7 +260,7 @@ impl Ca {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(who.proxy_id.clone(), issued.clone());
         let mut chain_pem = vec![cert.pem()];
-        if self.source == CaSource::PluggedIn && self.signing_cert_der != self.roots_der[0] {
+        if !self.roots_der.contains(&self.signing_cert_der) {
             chain_pem.push(mesh_api::proxy::cert_pem(&self.signing_cert_der));
         }
         chain_pem.extend(

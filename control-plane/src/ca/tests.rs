@@ -19,17 +19,18 @@ fn who(ns: &str, sa: &str) -> WorkloadIdentity {
 
 /// A CSR that asks for names it should not get.
 fn csr(key: &KeyPair) -> String {
-    let params = CertificateParams::new(vec![
-        "evil.example.com".to_owned(),
-    ])
-    .expect("params");
+    let params = CertificateParams::new(vec!["evil.example.com".to_owned()]).expect("params");
     let mut params = params;
     params.subject_alt_names.push(SanType::URI(
         "spiffe://cluster.local/ns/kube-system/sa/admin"
             .try_into()
             .expect("uri"),
     ));
-    params.serialize_request(key).expect("csr").pem().expect("pem")
+    params
+        .serialize_request(key)
+        .expect("csr")
+        .pem()
+        .expect("pem")
 }
 
 fn ca(ttl: Duration) -> Ca {
@@ -83,13 +84,18 @@ fn signs_only_the_token_identity_whatever_the_csr_asks() {
         "the certificate is for the proxy's own key"
     );
     // Signed by the root in the bundle.
-    let root_der = certs_from_pem(&signed.bundle_pem[0]).expect("root").remove(0);
+    let root_der = certs_from_pem(&signed.bundle_pem[0])
+        .expect("root")
+        .remove(0);
     let (_, root) = x509_parser::parse_x509_certificate(&root_der).expect("root");
     cert.verify_signature(Some(root.public_key()))
         .expect("signed by the root");
     let eku = cert.extended_key_usage().expect("eku").expect("has eku");
     assert!(eku.value.server_auth && eku.value.client_auth);
-    assert_eq!(signed.issued.spiffe_id, "spiffe://cluster.local/ns/shop/sa/cart");
+    assert_eq!(
+        signed.issued.spiffe_id,
+        "spiffe://cluster.local/ns/shop/sa/cart"
+    );
     assert_eq!(ca.counts().1, 1);
 }
 
@@ -98,7 +104,11 @@ fn lifetime_is_the_configured_one_and_never_longer() {
     let ca = ca(Duration::from_secs(120));
     let key = KeyPair::generate().expect("key");
     let signed = ca
-        .sign(&csr(&key), &who("default", "default"), Duration::from_secs(3600))
+        .sign(
+            &csr(&key),
+            &who("default", "default"),
+            Duration::from_secs(3600),
+        )
         .expect("sign");
     let info = &parse_chain(&signed)[0];
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -106,7 +116,10 @@ fn lifetime_is_the_configured_one_and_never_longer() {
     assert!((115..=120).contains(&left), "{left}s left, want 2m");
     assert!(info.not_before_unix <= now - 59, "backdated for clock skew");
     assert_eq!(ca.granted_ttl(Duration::ZERO), Duration::from_secs(120));
-    assert_eq!(ca.granted_ttl(Duration::from_secs(90)), Duration::from_secs(90));
+    assert_eq!(
+        ca.granted_ttl(Duration::from_secs(90)),
+        Duration::from_secs(90)
+    );
     assert_eq!(ca.granted_ttl(Duration::from_secs(5)), MIN_WORKLOAD_TTL);
 }
 
@@ -114,8 +127,12 @@ fn lifetime_is_the_configured_one_and_never_longer() {
 fn serials_differ_and_the_latest_per_proxy_is_recorded() {
     let ca = ca(DEFAULT_WORKLOAD_TTL);
     let key = KeyPair::generate().expect("key");
-    let a = ca.sign(&csr(&key), &who("a", "x"), Duration::ZERO).expect("a");
-    let b = ca.sign(&csr(&key), &who("a", "x"), Duration::ZERO).expect("b");
+    let a = ca
+        .sign(&csr(&key), &who("a", "x"), Duration::ZERO)
+        .expect("a");
+    let b = ca
+        .sign(&csr(&key), &who("a", "x"), Duration::ZERO)
+        .expect("b");
     assert_ne!(a.issued.serial, b.issued.serial);
     let status = ca.status(&[who("a", "x").proxy_id]);
     assert_eq!(status.proxies.len(), 1);
@@ -130,7 +147,11 @@ fn serials_differ_and_the_latest_per_proxy_is_recorded() {
 fn a_csr_that_is_not_one_is_refused() {
     let ca = ca(DEFAULT_WORKLOAD_TTL);
     let err = ca
-        .sign("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", &who("a", "b"), Duration::ZERO)
+        .sign(
+            "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+            &who("a", "b"),
+            Duration::ZERO,
+        )
         .expect_err("garbage");
     assert!(matches!(err, CaError::Csr(_)), "{err}");
     // A CSR whose signature does not verify (another key's body).
@@ -157,7 +178,10 @@ fn pem_encoding_matches_rcgen() {
         .expect("p")
         .self_signed(&key)
         .expect("cert");
-    assert_eq!(mesh_api::proxy::cert_pem(cert.der()), cert.pem().replace("\r\n", "\n"));
+    assert_eq!(
+        mesh_api::proxy::cert_pem(cert.der()),
+        cert.pem().replace("\r\n", "\n")
+    );
     assert_eq!(
         certs_from_pem(&mesh_api::proxy::cert_pem(&files.cert_der)).expect("parse")[0],
         files.cert_der
@@ -169,7 +193,10 @@ fn kept_in_the_home_with_a_private_key_and_loaded_back() {
     let home = tempfile::tempdir().expect("tmp");
     let first = CaFiles::ensure(home.path(), "cluster.local").expect("generate");
     let again = CaFiles::ensure(home.path(), "cluster.local").expect("load");
-    assert_eq!(first.cert_der, again.cert_der, "a second install keeps the root");
+    assert_eq!(
+        first.cert_der, again.cert_der,
+        "a second install keeps the root"
+    );
     assert_eq!(again.source, CaSource::SelfSigned);
     let mode = |p: &str| {
         std::fs::metadata(home.path().join("ca").join(p))
@@ -180,7 +207,11 @@ fn kept_in_the_home_with_a_private_key_and_loaded_back() {
     };
     assert_eq!(mode("ca-key.pem"), 0o600);
     assert_eq!(
-        std::fs::metadata(home.path().join("ca")).expect("dir").permissions().mode() & 0o777,
+        std::fs::metadata(home.path().join("ca"))
+            .expect("dir")
+            .permissions()
+            .mode()
+            & 0o777,
         0o700
     );
 }
@@ -247,7 +278,9 @@ fn plugged_in_intermediate_signs_and_chains_to_the_root() {
     assert_eq!(files.roots_der.len(), 1);
     let ca = Ca::new(files, CaSettings::default()).expect("ca");
     let key = KeyPair::generate().expect("key");
-    let signed = ca.sign(&csr(&key), &who("a", "b"), Duration::ZERO).expect("sign");
+    let signed = ca
+        .sign(&csr(&key), &who("a", "b"), Duration::ZERO)
+        .expect("sign");
     let chain = parse_chain(&signed);
     assert_eq!(chain.len(), 2, "leaf + the intermediate");
     assert_eq!(chain[1].subject, "CN=Acme Mesh CA");
@@ -272,7 +305,10 @@ fn plugged_in_mistakes_are_explained() {
     let root = make_ca("Acme Root", None, true, false);
     let other = make_ca("Other", None, true, false);
     let m = message(check(&root, &other.key, None));
-    assert!(m.contains("--set ca.key=ca-key.pem") && m.contains("does not belong"), "{m}");
+    assert!(
+        m.contains("--set ca.key=ca-key.pem") && m.contains("does not belong"),
+        "{m}"
+    );
 
     let leaf = make_ca("Not a CA", Some(&root), false, false);
     let m = message(check(&leaf, &leaf.key, Some(&root.pem)));
@@ -284,7 +320,10 @@ fn plugged_in_mistakes_are_explained() {
 
     let inter = make_ca("Acme Mesh CA", Some(&root), true, false);
     let m = message(check(&inter, &inter.key, None));
-    assert!(m.contains("not a self-signed root") && m.contains("ca.chain"), "{m}");
+    assert!(
+        m.contains("not a self-signed root") && m.contains("ca.chain"),
+        "{m}"
+    );
 
     let m = message(check(&inter, &inter.key, Some(&other.pem)));
     assert!(m.contains("did not issue CN=Acme Mesh CA"), "{m}");
@@ -313,7 +352,10 @@ fn plugged_in_mistakes_are_explained() {
         key: "/nonexistent/ca-key.pem".into(),
         chain: None,
     }));
-    assert!(m.contains("--set ca.cert=/nonexistent/ca-cert.pem: cannot read it"), "{m}");
+    assert!(
+        m.contains("--set ca.cert=/nonexistent/ca-cert.pem: cannot read it"),
+        "{m}"
+    );
 }
 
 // ---- bootstrap tokens ----
@@ -330,12 +372,18 @@ fn a_token_proves_its_own_workload_only() {
         0o600
     );
     let id = tokens::verify(home.path(), "cart-v1-0001.shop", &token_a).expect("valid");
-    assert_eq!((id.namespace.as_str(), id.service_account.as_str()), ("shop", "cart"));
+    assert_eq!(
+        (id.namespace.as_str(), id.service_account.as_str()),
+        ("shop", "cart")
+    );
 
     // A's token presented as B: refused, so A cannot get B's identity.
     let e = tokens::verify(home.path(), "pay-v1-0002.shop", &token_a).expect_err("a as b");
     assert!(matches!(e, tokens::TokenError::Mismatch(_)), "{e}");
-    assert!(!e.to_string().contains(&token_a), "the error never shows the token");
+    assert!(
+        !e.to_string().contains(&token_a),
+        "the error never shows the token"
+    );
     let e = tokens::verify(home.path(), "cart-v1-0001.shop", "").expect_err("missing");
     assert!(matches!(e, tokens::TokenError::Missing));
     let e = tokens::verify(home.path(), "cart-v1-0001.shop", "00ff").expect_err("wrong");

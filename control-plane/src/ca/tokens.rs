@@ -22,7 +22,9 @@ pub const TOKENS_DIR: &str = "tokens";
 /// Why a caller was refused. The messages never contain the token.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("no bootstrap token presented: start the sidecar with `meshctl run` (it passes --token-file)")]
+    #[error(
+        "no bootstrap token presented: start the sidecar with `meshctl run` (it passes --token-file)"
+    )]
     Missing,
     #[error("no bootstrap token was issued for proxy {0:?}")]
     Unknown(String),

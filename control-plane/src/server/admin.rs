@@ -133,7 +133,7 @@ async fn handle(shared: Arc<Shared>, discovery_address: &str, req: Request<Incom
         (Method::GET, "/v1/proxy-status") => Ok(json(StatusCode::OK, &shared.status())),
         (Method::GET, "/v1/proxy-config") => proxy_config(shared, &req).await,
         (Method::GET, "/metrics") => Ok(metrics(&shared)),
-        (Method::GET, "/v1/ca") => ca_status(&shared),
+        (Method::GET, "/v1/ca") => Ok(ca_status(&shared)),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             format!("no such endpoint: {path}"),
@@ -304,12 +304,15 @@ async fn proxy_config(shared: Arc<Shared>, req: &Request<Incoming>) -> Result<Re
     }
 }
 
-fn ca_status(shared: &Shared) -> Result<Reply, Reply> {
-    let authority = shared
-        .authority()
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, "this control plane runs without a CA"))?;
+fn ca_status(shared: &Shared) -> Reply {
+    let Some(authority) = shared.authority() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this control plane runs without a CA",
+        );
+    };
     let connected: Vec<String> = shared.workloads().into_iter().map(|w| w.proxy_id).collect();
-    Ok(json(StatusCode::OK, &authority.ca().status(&connected)))
+    json(StatusCode::OK, &authority.ca().status(&connected))
 }
 
 /// Istio's Citadel counters: CSRs received, certificates issued, callers refused.
@@ -324,12 +327,13 @@ fn ca_metrics(shared: &Shared) -> String {
 }
 
 fn metrics(shared: &Shared) -> Reply {
-    let text = ca_metrics(shared) + &format!(
-        "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n# HELP meshctl_pushes_total Config pushes sent.\n# TYPE meshctl_pushes_total counter\nmeshctl_pushes_total {}\n",
-        shared.store.revision(),
-        shared.workloads().len(),
-        shared.push_count(),
-    );
+    let text = ca_metrics(shared)
+        + &format!(
+            "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n# HELP meshctl_pushes_total Config pushes sent.\n# TYPE meshctl_pushes_total counter\nmeshctl_pushes_total {}\n",
+            shared.store.revision(),
+            shared.workloads().len(),
+            shared.push_count(),
+        );
     let mut r = Response::new(Full::new(Bytes::from(text)));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

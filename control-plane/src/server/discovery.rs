@@ -6,9 +6,7 @@ use std::sync::Arc;
 use futures_util::Stream;
 use mesh_api::discovery::discovery_server::Discovery;
 use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{
-    CertificateRequest, CertificateResponse, Hello, ProxyMessage, Push,
-};
+use mesh_api::discovery::{CertificateRequest, CertificateResponse, Hello, ProxyMessage, Push};
 use mesh_api::proxy::Protocol;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};

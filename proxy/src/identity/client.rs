@@ -100,7 +100,12 @@ fn unix(t: SystemTime) -> i64 {
 async fn issue(opts: &IdentityOptions, signer: &dyn CertSigner) -> Result<Identity, String> {
     let token = tokio::fs::read_to_string(&opts.token_file)
         .await
-        .map_err(|e| format!("read the bootstrap token {}: {e}", opts.token_file.display()))?;
+        .map_err(|e| {
+            format!(
+                "read the bootstrap token {}: {e}",
+                opts.token_file.display()
+            )
+        })?;
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
         .map_err(|e| format!("generate a key pair: {e}"))?;
     let mut params = CertificateParams::default();

@@ -45,7 +45,10 @@ impl TestCa {
     pub fn sign_csr(&self, csr_pem: &str, spiffe: &str, ttl: Duration) -> String {
         let csr = CertificateSigningRequestParams::from_pem(csr_pem).expect("csr");
         Self::leaf_params(spiffe, ttl)
-            .signed_by(&csr.public_key, &Issuer::from_params(&self.params, &self.key))
+            .signed_by(
+                &csr.public_key,
+                &Issuer::from_params(&self.params, &self.key),
+            )
             .expect("sign")
             .pem()
     }

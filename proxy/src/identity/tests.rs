@@ -90,7 +90,11 @@ async fn renews_at_80_percent_of_the_lifetime() {
     let (handle, mut calls, _dir) = start(Duration::from_secs(100), vec![]);
     assert!(!handle.is_ready(), "waits for the first certificate");
     let (n, t0, token) = calls.recv().await.expect("first call");
-    assert_eq!((n, token.as_str()), (1, "s3cret"), "sends the token, trimmed");
+    assert_eq!(
+        (n, token.as_str()),
+        (1, "s3cret"),
+        "sends the token, trimmed"
+    );
     let first = next_serial(&handle, None).await;
     assert!(handle.is_ready());
     assert_eq!(handle.current().expect("cert").spiffe_id, ID);
@@ -140,7 +144,10 @@ async fn retries_with_backoff_and_keeps_the_current_certificate() {
     assert_eq!(dump.state, "ACTIVE");
     let renewed = next_serial(&handle, Some(&first)).await;
     assert_ne!(renewed, first);
-    assert!(handle.dump("x").last_error.is_none(), "cleared by the success");
+    assert!(
+        handle.dump("x").last_error.is_none(),
+        "cleared by the success"
+    );
 }
 
 #[test]
@@ -148,7 +155,11 @@ fn renew_delay_is_80_percent_of_what_is_left() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
     assert_eq!(renew_delay(1_000_100, now), Duration::from_secs(80));
     assert_eq!(renew_delay(1_086_400, now), Duration::from_secs(69_120));
-    assert_eq!(renew_delay(999_000, now), Duration::ZERO, "expired: at once");
+    assert_eq!(
+        renew_delay(999_000, now),
+        Duration::ZERO,
+        "expired: at once"
+    );
 }
 
 #[test]

@@ -7,9 +7,9 @@
 //! can be told apart. [`TlsConfigs`] keeps configs built from the current
 //! identity and rebuilds them when the certificate rotates.
 
-mod verifier;
 #[cfg(test)]
 mod tests;
+mod verifier;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -66,9 +66,10 @@ fn roots(id: &Identity) -> Result<RootCertStore, TlsError> {
 /// [`SERVER_ALPN`].
 pub fn server_config(id: &Identity) -> Result<ServerConfig, TlsError> {
     let provider = provider();
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(id)?), provider.clone())
-        .build()
-        .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(id)?), provider.clone())
+            .build()
+            .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(TlsError::Cert)?

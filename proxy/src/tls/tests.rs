@@ -22,7 +22,9 @@ struct Accepted {
     alpn: Option<Vec<u8>>,
 }
 
-async fn serve_once(config: Arc<rustls::ServerConfig>) -> (SocketAddr, JoinHandle<std::io::Result<Accepted>>) {
+async fn serve_once(
+    config: Arc<rustls::ServerConfig>,
+) -> (SocketAddr, JoinHandle<std::io::Result<Accepted>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
@@ -61,11 +63,21 @@ async fn the_expected_identity_passes_both_ways() {
     let ca = TestCa::new("Mesh Root");
     let server = ca.identity(SERVER);
     let (addr, accepted) = serve_once(Arc::new(server_config(&server).expect("server"))).await;
-    let answer = call(addr, client(&ca.identity(CLIENT), SERVER)).await.expect("handshake");
+    let answer = call(addr, client(&ca.identity(CLIENT), SERVER))
+        .await
+        .expect("handshake");
     assert_eq!(answer, "pong\n");
     let seen = accepted.await.expect("task").expect("server side");
-    assert_eq!(seen.peer.as_deref(), Some(CLIENT), "the server learns the client's identity");
-    assert_eq!(seen.alpn.as_deref(), Some(ALPN_ISTIO), "the mesh ALPN is negotiated");
+    assert_eq!(
+        seen.peer.as_deref(),
+        Some(CLIENT),
+        "the server learns the client's identity"
+    );
+    assert_eq!(
+        seen.alpn.as_deref(),
+        Some(ALPN_ISTIO),
+        "the mesh ALPN is negotiated"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +93,10 @@ async fn a_server_with_another_spiffe_id_is_refused() {
         msg.contains("sa/ratings") && msg.contains("sa/reviews"),
         "says what it got and wanted: {msg}"
     );
-    assert!(accepted.await.expect("task").is_err(), "server sees the alert");
+    assert!(
+        accepted.await.expect("task").is_err(),
+        "server sees the alert"
+    );
 }
 
 #[tokio::test]
@@ -89,21 +104,24 @@ async fn a_certificate_from_another_ca_is_refused_both_ways() {
     let mesh = TestCa::new("Mesh Root");
     let other = TestCa::new("Other Root");
     // A server from another CA, to a mesh client.
-    let (addr, accepted) =
-        serve_once(Arc::new(server_config(&other.identity(SERVER)).expect("server"))).await;
+    let (addr, accepted) = serve_once(Arc::new(
+        server_config(&other.identity(SERVER)).expect("server"),
+    ))
+    .await;
     let err = call(addr, client(&mesh.identity(CLIENT), SERVER))
         .await
         .expect_err("unknown issuer");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
     let _ = accepted.await;
     // A client from another CA, to a mesh server: the server refuses it.
-    let (addr, accepted) =
-        serve_once(Arc::new(server_config(&mesh.identity(SERVER)).expect("server"))).await;
+    let (addr, accepted) = serve_once(Arc::new(
+        server_config(&mesh.identity(SERVER)).expect("server"),
+    ))
+    .await;
     // It trusts the mesh root, so only the server's check is in play.
     let mut foreign = other.identity(CLIENT);
     foreign.trust_bundle = mesh.identity(SERVER).trust_bundle.clone();
-    let foreign_client =
-        client_config(&foreign, &[SERVER.into()], &[ALPN_ISTIO]).expect("client");
+    let foreign_client = client_config(&foreign, &[SERVER.into()], &[ALPN_ISTIO]).expect("client");
     let _ = call(addr, Arc::new(foreign_client)).await;
     let err = accepted.await.expect("task").expect_err("server refuses");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
@@ -142,7 +160,10 @@ async fn plaintext_and_certificate_less_clients_are_refused() {
         .with_no_client_auth();
     let _ = call(addr, Arc::new(anonymous)).await;
     let err = accepted.await.expect("task").expect_err("refused");
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -150,13 +171,19 @@ async fn configs_follow_the_rotating_identity() {
     let ca = TestCa::new("Mesh Root");
     let handle = crate::identity::IdentityHandle::new();
     let configs = TlsConfigs::new(handle.clone());
-    assert!(configs.server().expect("ok").is_none(), "nothing before the first cert");
+    assert!(
+        configs.server().expect("ok").is_none(),
+        "nothing before the first cert"
+    );
     handle.set(ca.identity(SERVER));
     let first = configs.server().expect("ok").expect("built");
     let again = configs.server().expect("ok").expect("built");
     assert!(Arc::ptr_eq(&first, &again), "built once per identity");
     let c1 = configs.client(SERVER).expect("ok").expect("client");
-    assert!(Arc::ptr_eq(&c1, &configs.client(SERVER).expect("ok").expect("client")));
+    assert!(Arc::ptr_eq(
+        &c1,
+        &configs.client(SERVER).expect("ok").expect("client")
+    ));
 
     handle.set(ca.identity(SERVER));
     let serial = handle.current().expect("cert").serial.clone();
