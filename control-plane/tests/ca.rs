@@ -130,3 +130,41 @@ async fn metrics_text(admin: &AdminClient) -> String {
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&body).into_owned()
 }
+
+#[tokio::test]
+async fn a_hello_must_match_the_identity_of_its_token() {
+    use mesh_api::discovery::proxy_message::Message;
+    use mesh_api::discovery::{Hello, ProxyMessage};
+    let home = tempfile::tempdir().expect("tmp");
+    let (state, _stop) = start(home.path()).await;
+    tokens::create(home.path(), "cart-v1-1.shop", "shop", "cart").expect("token");
+    let mut client = DiscoveryClient::connect(format!("http://{}", state.discovery_address))
+        .await
+        .expect("connect");
+    let hello = |sa: &str| {
+        let msg = ProxyMessage {
+            message: Some(Message::Hello(Hello {
+                proxy_id: "cart-v1-1.shop".into(),
+                service: "cart".into(),
+                namespace: "shop".into(),
+                service_account: sa.into(),
+                ..Default::default()
+            })),
+        };
+        futures_util::stream::iter([msg])
+    };
+    let refused = client
+        .stream(hello("admin"))
+        .await
+        .expect_err("another service account");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    assert!(
+        refused.message().contains("\"cart\""),
+        "{}",
+        refused.message()
+    );
+    client
+        .stream(hello("cart"))
+        .await
+        .expect("its own identity is welcome");
+}

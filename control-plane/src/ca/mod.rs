@@ -255,10 +255,17 @@ impl Ca {
             connected: false,
         };
         self.signed.fetch_add(1, Ordering::Relaxed);
-        self.issued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(who.proxy_id.clone(), issued.clone());
+        {
+            let mut issued_map = self
+                .issued
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Forget the certificates that have expired (their proxies are gone or
+            // renewed long ago), so the record stays the size of the mesh.
+            let now = now.unix_timestamp();
+            issued_map.retain(|_, c| c.not_after_unix > now);
+            issued_map.insert(who.proxy_id.clone(), issued.clone());
+        }
         let mut chain_pem = vec![cert.pem()];
         if !self.roots_der.contains(&self.signing_cert_der) {
             chain_pem.push(mesh_api::proxy::cert_pem(&self.signing_cert_der));
@@ -337,6 +344,12 @@ impl Authority {
     /// The CA.
     pub fn ca(&self) -> &Ca {
         &self.ca
+    }
+
+    /// The identity bound to `proxy_id`'s bootstrap token, if it has one (to check
+    /// that what a proxy says in its hello matches what its certificate will say).
+    pub fn bound_identity(&self, proxy_id: &str) -> Option<WorkloadIdentity> {
+        tokens::binding(&self.home, proxy_id)
     }
 
     /// Check the caller's token, then sign its CSR for the identity the token is

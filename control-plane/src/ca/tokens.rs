@@ -110,6 +110,18 @@ pub fn remove(home: &Path, proxy_id: &str) {
     }
 }
 
+/// The identity a token was created for, without checking any token.
+pub fn binding(home: &Path, proxy_id: &str) -> Option<WorkloadIdentity> {
+    check_id(proxy_id).ok()?;
+    let text = std::fs::read(home.join(TOKENS_DIR).join(format!("{proxy_id}.json"))).ok()?;
+    let b: Binding = serde_json::from_slice(&text).ok()?;
+    Some(WorkloadIdentity {
+        proxy_id: b.proxy_id,
+        namespace: b.namespace,
+        service_account: b.service_account,
+    })
+}
+
 /// The identity `token` proves for `proxy_id`, or why it proves nothing.
 pub fn verify(home: &Path, proxy_id: &str, token: &str) -> Result<WorkloadIdentity, TokenError> {
     if token.is_empty() {

@@ -107,6 +107,24 @@ impl Discovery for DiscoveryService {
             ));
         };
         let workload = Workload::try_from(&hello)?;
+        // A workload with a bootstrap token must introduce itself as the identity
+        // its certificate will carry, or peers would expect another one.
+        if let Some(bound) = self
+            .shared
+            .authority()
+            .and_then(|a| a.bound_identity(&workload.proxy_id))
+            && (bound.namespace != workload.namespace
+                || bound.service_account != workload.service_account)
+        {
+            return Err(Status::permission_denied(format!(
+                "proxy {} says it is namespace {:?}, service account {:?}, but its bootstrap token is for namespace {:?}, service account {:?}",
+                workload.proxy_id,
+                workload.namespace,
+                workload.service_account,
+                bound.namespace,
+                bound.service_account
+            )));
+        }
         let proxy_id = workload.proxy_id.clone();
         let (tx, mut rx) = mpsc::channel(QUEUE);
         let stream_id = self.shared.connect(workload, tx);
