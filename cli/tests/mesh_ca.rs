@@ -160,6 +160,13 @@ fn every_sidecar_gets_its_own_spiffe_identity_and_no_secret_leaks() {
         ]
     );
 
+    let check = ok(&home, &["check"]);
+    assert!(
+        check.contains("mesh CA: self-signed CA for example.org")
+            && check.contains("2 proxies with certificates"),
+        "{check}"
+    );
+
     // The table output names the identities too.
     let table = ok(&home, &["ca", "status"]);
     assert!(
