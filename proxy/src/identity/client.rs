@@ -146,14 +146,14 @@ pub async fn run(
                 let wait = renew_delay(identity.not_after_unix, now);
                 tracing::info!(spiffe_id = %identity.spiffe_id, serial = %identity.serial, not_after = identity.not_after_unix, renew_in_s = wait.as_secs(), "workload certificate issued");
                 handle.set(identity);
-                handle.set_progress(Some(unix(now + wait)), None);
+                handle.set_progress(now.checked_add(wait).map(unix), None);
                 backoff = opts.initial_backoff;
                 wait
             }
             Err(e) => {
                 let wait = backoff;
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, has_cert = handle.current().is_some(), "could not get a workload certificate; serving with the current one");
-                handle.set_progress(Some(unix(SystemTime::now() + wait)), Some(e));
+                handle.set_progress(SystemTime::now().checked_add(wait).map(unix), Some(e));
                 backoff = next_backoff(backoff, opts.max_backoff);
                 wait
             }
