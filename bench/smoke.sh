@@ -17,3 +17,5 @@ pin=()
 command -v taskset >/dev/null 2>&1 || pin=(--no-pin)
 
 cargo run --release --locked -p mesh-bench -- data-plane --smoke "${pin[@]}"
+# The CA's signing benchmark, a few CSRs: the harness works (no timings asserted).
+cargo run --release --locked -p mesh-bench -- ca --count 20

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
+            cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -249,6 +250,48 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;ca'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;ca;status'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;ca;help'= {
+            cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;ca;help;status'= {
+        }
+        &'meshctl;ca;help;help'= {
+        }
         &'meshctl;control-plane'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -271,6 +314,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --discovery-address 'Where proxies connect'
             cand --admin-address 'Where the CLI connects'
             cand --log-level 'Log level: error, warn, info, debug, trace'
+            cand --trust-domain 'The SPIFFE trust domain of workload identities'
+            cand --workload-cert-ttl 'Lifetime of the workload certificates the CA signs (1m to 90d)'
             cand -o 'Output format'
             cand --output 'Output format'
             cand -n 'The namespace to act in (resources without one are placed here)'
@@ -324,6 +369,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --inbound-address 'Inbound listener (where other sidecars connect)'
             cand --admin-address 'Admin listener (loopback only)'
             cand --log-level 'Log level: error, warn, info, debug, trace'
+            cand --token-file 'The bootstrap token''s file: with it the sidecar gets a workload certificate from the mesh CA (and is ready only once it has one)'
             cand -o 'Output format'
             cand --output 'Output format'
             cand -n 'The namespace to act in (resources without one are placed here)'
@@ -410,6 +456,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
+            cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -438,6 +485,11 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         &'meshctl;help;proxy-status'= {
         }
         &'meshctl;help;proxy-config'= {
+        }
+        &'meshctl;help;ca'= {
+            cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+        }
+        &'meshctl;help;ca;status'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'

@@ -49,6 +49,7 @@ complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "run" -d 'Run an app
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy-config" -d 'Show the config a sidecar is running, read from its own admin endpoint'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "ca" -d 'The mesh\'s certificate authority: roots and workload certificates'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "control-plane"
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy"
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -230,6 +231,38 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-config" -l home -d
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-config" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy-config" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -249,6 +282,8 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not _
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l discovery-address -d 'Where proxies connect' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l admin-address -d 'Where the CLI connects' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l log-level -d 'Log level: error, warn, info, debug, trace' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l trust-domain -d 'The SPIFFE trust domain of workload identities' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l workload-cert-ttl -d 'Lifetime of the workload certificates the CA signs (1m to 90d)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -292,6 +327,7 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_s
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l inbound-address -d 'Inbound listener (where other sidecars connect)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l admin-address -d 'Admin listener (loopback only)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l log-level -d 'Log level: error, warn, info, debug, trace' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -l token-file -d 'The bootstrap token\'s file: with it the sidecar gets a workload certificate from the mesh CA (and is ready only once it has one)' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand proxy; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -354,22 +390,24 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l home -d '
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "install" -d 'Start the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "uninstall" -d 'Stop the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "proxy-config" -d 'Show the config a sidecar is running, read from its own admin endpoint'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "control-plane"
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "proxy"
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "version" -d 'Print the version of meshctl'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "install" -d 'Start the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "uninstall" -d 'Stop the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-config" -d 'Show the config a sidecar is running, read from its own admin endpoint'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "ca" -d 'The mesh\'s certificate authority: roots and workload certificates'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "control-plane"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "version" -d 'Print the version of meshctl'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from control-plane" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from proxy" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'

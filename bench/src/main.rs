@@ -3,8 +3,10 @@
 //! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
 //! run`), a pair of Envoys and the project's own echo backend, drives each setup
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
-//! SVG plot. `mesh-bench echo` is the backend every setup hits.
+//! SVG plot. `mesh-bench echo` is the backend every setup hits. `mesh-bench ca`
+//! measures how fast the mesh CA signs workload certificates, in process.
 
+mod ca;
 mod dataplane;
 mod echo;
 mod envoy;
@@ -32,6 +34,16 @@ enum Command {
     DataPlane(DataPlaneArgs),
     /// The benchmark's HTTP backend: answers every request with a small fixed body
     Echo(EchoArgs),
+    /// How fast the mesh CA signs workload certificates (in process)
+    Ca(CaArgs),
+}
+
+/// Options of `mesh-bench ca`.
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    /// CSRs to sign
+    #[arg(long, default_value_t = 2000)]
+    pub count: usize,
 }
 
 /// Options of `mesh-bench data-plane`.
@@ -99,6 +111,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::DataPlane(a) => dataplane::run(a),
         Command::Echo(a) => echo::run(a),
+        Command::Ca(a) => ca::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -110,6 +110,17 @@ pub enum Command {
     Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
     ProxyConfig(ProxyConfigArgs),
+    /// The mesh's certificate authority: roots and workload certificates
+    #[command(
+        subcommand,
+        long_about = "\
+The mesh's certificate authority: the root (generated at install, or your own
+with `meshctl install --set ca.cert=... --set ca.key=... --set ca.chain=...`)
+and the workload certificates it signs for each sidecar.
+
+Rotating the root (`meshctl ca rotate`) is not available yet."
+    )]
+    Ca(CaCommand),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
     #[command(subcommand)]
@@ -133,6 +144,16 @@ Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next instal
   discoveryAddress   where proxies connect          [default: 127.0.0.1:0, a free port]
   adminAddress       where the CLI connects          [default: 127.0.0.1:0, a free port]
   logLevel           error, warn, info, debug, trace [default: info]
+  trustDomain        the SPIFFE trust domain of workload identities [default: cluster.local]
+  ca.workloadCertTtl lifetime of workload certificates, 1m to 90d   [default: 24h]
+  ca.cert, ca.key    your own CA (root or intermediate) instead of a generated root,
+  ca.chain           like Istio's plugged-in cacerts: the CA certificate, its PKCS#8
+                     key, and its issuers up to the root (ca.chain; omit it for a root).
+                     They are checked (key matches, CA:TRUE, valid now, chain signs
+                     up to a self-signed root) and copied into <home>/ca/.
+
+The mesh CA lives in <home>/ca/ (the key file readable by you only). Without
+ca.cert, the first install generates a self-signed root and later installs keep it.
 
 The addresses a first install gets are kept, so a reinstall (after a crash or an
 uninstall without --purge) listens where running sidecars expect it.
@@ -146,7 +167,9 @@ Profiles (--profile), presets that --set refines:
 Examples:
   meshctl install
   meshctl install --home /tmp/mesh -y
-  meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug"
+  meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug
+  meshctl install --set ca.workloadCertTtl=2m
+  meshctl install --set ca.cert=ca-cert.pem --set ca.key=ca-key.pem --set ca.chain=cert-chain.pem"
 )]
 pub struct InstallArgs {
     /// A preset of settings; --set overrides single values
@@ -287,6 +310,8 @@ Show what one sidecar runs, as it reports it (its admin /config_dump):
   clusters    the upstreams it can route to (service, port, subset, balancing)
   endpoints   each cluster's members (peer sidecars' inbound addresses)
   routes      virtual hosts, their domains and routes, in match order
+  secret      its workload certificate (chain, serial, validity, SPIFFE ID) and
+              trust bundle, from its admin /certs; never the private key
   all         everything, with each type's version and last rejection
 
 NAME is a proxy id, or a unique prefix of one (see `meshctl get workloads`).",
@@ -294,7 +319,8 @@ NAME is a proxy id, or a unique prefix of one (see `meshctl get workloads`).",
 Examples:
   meshctl proxy-config routes productpage
   meshctl proxy-config endpoints productpage -o json
-  meshctl proxy-config all reviews-v2 -o yaml"
+  meshctl proxy-config all reviews-v2 -o yaml
+  meshctl proxy-config secret reviews-v2"
 )]
 pub struct ProxyConfigArgs {
     /// What to show
@@ -310,7 +336,27 @@ pub enum ProxyConfigKind {
     Clusters,
     Endpoints,
     Routes,
+    Secret,
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Show the mesh CA: its roots, signing certificate and each proxy's certificate
+    #[command(
+        long_about = "\
+Show the mesh's certificate authority: the trust domain, where the CA came from
+(generated at install, or plugged in with --set ca.cert=...), its root(s) and
+intermediates with fingerprint and expiry, the workload certificate lifetime, and
+for each proxy the latest certificate it was issued (serial, SPIFFE ID, expiry).
+
+Rotating the root (`meshctl ca rotate`) is not available yet.",
+        after_help = "\
+Examples:
+  meshctl ca status
+  meshctl ca status -o json"
+    )]
+    Status,
 }
 
 /// Run an app in the mesh, with its own sidecar proxy
@@ -329,6 +375,11 @@ should listen on) and MESHCTL_* variables describing itself.
 
 The workload carries Istio's canonical labels app=SERVICE and version=VERSION,
 so DestinationRule subsets and policies written for Istio select it.
+
+The workload's identity is its service account: the sidecar gets a certificate
+for spiffe://<trust-domain>/ns/<namespace>/sa/<service-account> from the mesh
+CA, proving who it is with a bootstrap token meshctl creates for this run (a
+file readable by you only, under <home>/tokens/, removed when the run ends).
 
 Ctrl-C or SIGTERM stops both; when the app exits, the sidecar stops too and
 meshctl exits with the app's exit code.",
@@ -431,6 +482,10 @@ pub struct ProxyRunArgs {
     /// Log level: error, warn, info, debug, trace
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
+    /// The bootstrap token's file: with it the sidecar gets a workload
+    /// certificate from the mesh CA (and is ready only once it has one)
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// A small HTTP service for demos and tests (bookinfo-like roles)
@@ -467,6 +522,12 @@ pub struct ControlPlaneRunArgs {
     /// Log level: error, warn, info, debug, trace
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
+    /// The SPIFFE trust domain of workload identities
+    #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
+    pub trust_domain: String,
+    /// Lifetime of the workload certificates the CA signs (1m to 90d)
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub workload_cert_ttl: String,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

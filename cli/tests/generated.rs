@@ -74,6 +74,7 @@ fn no_command_is_a_placeholder() {
             "demo",
             "proxy-status",
             "proxy-config",
+            "ca",
             "control-plane",
             "proxy",
             "sample-app",

@@ -9,6 +9,7 @@
 //! Not for data-path code: the proxy crate never depends on this one.
 
 pub mod api;
+pub mod ca;
 pub mod client;
 pub mod compiler;
 pub mod registry;

@@ -16,6 +16,7 @@ async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Send
         home: home.to_owned(),
         discovery: "127.0.0.1:0".parse().expect("addr"),
         admin: "127.0.0.1:0".parse().expect("addr"),
+        ca: Default::default(),
     };
     tokio::spawn(server::run(opts, async move {
         let _ = stopped.await;

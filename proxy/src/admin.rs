@@ -1,5 +1,5 @@
-//! The admin listener (loopback only): config dump, readiness, clusters, stats and
-//! log level.
+//! The admin listener (loopback only): config dump, certificates (public parts
+//! only), readiness, clusters, stats and log level.
 
 use std::fmt::Write;
 
@@ -35,8 +35,16 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
             let body = serde_json::to_string_pretty(&doc).unwrap_or_default();
             reply(StatusCode::OK, "application/json", body + "\n")
         }
+        (&Method::GET, "/certs") => {
+            let body = serde_json::to_string_pretty(&shared.identity.dump(&shared.proxy_id))
+                .unwrap_or_default();
+            reply(StatusCode::OK, "application/json", body + "\n")
+        }
         (&Method::GET, "/ready") => {
-            let missing = shared.config.missing();
+            let mut missing = shared.config.missing();
+            if !shared.identity.is_ready() {
+                missing.push("a workload certificate");
+            }
             if missing.is_empty() {
                 text(StatusCode::OK, "ready\n")
             } else {
@@ -80,11 +88,11 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
         (_, "/logging") => logging(shared, req),
         (&Method::GET, "/") => text(
             StatusCode::OK,
-            "/config_dump\n/ready\n/clusters\n/stats/prometheus\n/logging\n",
+            "/config_dump\n/certs\n/ready\n/clusters\n/stats/prometheus\n/logging\n",
         ),
         _ => text(
             StatusCode::NOT_FOUND,
-            "unknown admin path: try /config_dump, /ready, /clusters, /stats/prometheus or /logging\n",
+            "unknown admin path: try /config_dump, /certs, /ready, /clusters, /stats/prometheus or /logging\n",
         ),
     }
 }

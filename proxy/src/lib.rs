@@ -4,10 +4,14 @@
 //! by authority and request to a cluster endpoint, which is a peer sidecar's
 //! inbound listener), **inbound** (forwards peers' traffic to the app on loopback)
 //! and **admin** (loopback only: `/config_dump`, `/ready`, `/clusters`,
-//! `/stats/prometheus`, `/logging`). What it routes comes from the control plane
+//! `/stats/prometheus`, `/logging`, `/certs`). What it routes comes from the control plane
 //! as four discovery types applied to its [`ConfigStore`]; each accepted push is
 //! compiled and swapped in atomically, a rejected one is returned as an error for
 //! the caller to NACK.
+//!
+//! Its workload identity (a SPIFFE certificate from the control plane's CA, for
+//! a key it generated itself) is kept current by [`identity`]; [`tls`] builds the
+//! rustls configs for mutual TLS from it.
 //!
 //! Locally failed requests carry Envoy's response flag in the
 //! [`FLAGS_HEADER`] response header: `NR` (no route, 404), `NC` (unknown cluster,
@@ -24,12 +28,14 @@ mod config;
 pub mod discovery;
 mod error;
 mod forward;
+pub mod identity;
 mod inbound;
 mod outbound;
 mod policy;
 mod server;
 mod sni;
 mod stats;
+pub mod tls;
 mod upstream;
 
 pub use body::ProxyBody;

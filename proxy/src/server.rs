@@ -18,6 +18,7 @@ use crate::body::ProxyBody;
 use crate::config::ConfigStore;
 use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
+use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
@@ -45,6 +46,8 @@ pub struct ProxyOptions {
     pub admin: SocketAddr,
     /// Log level control for `/logging`; without it `/logging` answers 501.
     pub log_control: Option<Arc<dyn LogControl>>,
+    /// The workload identity; disabled by default (no certificate, none awaited).
+    pub identity: IdentityHandle,
 }
 
 impl std::fmt::Debug for ProxyOptions {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for ProxyOptions {
             .field("inbound", &self.inbound)
             .field("admin", &self.admin)
             .field("log_control", &self.log_control.is_some())
+            .field("identity", &self.identity.is_enabled())
             .finish()
     }
 }
@@ -69,6 +73,7 @@ impl ProxyOptions {
             inbound: any,
             admin: any,
             log_control: None,
+            identity: IdentityHandle::disabled(),
         }
     }
 }
@@ -80,6 +85,7 @@ pub(crate) struct Shared {
     pub stats: Stats,
     pub proxy_id: String,
     pub log: Option<Arc<dyn LogControl>>,
+    pub identity: IdentityHandle,
 }
 
 impl std::fmt::Debug for Shared {
@@ -145,6 +151,7 @@ impl Proxy {
                 stats: Stats::default(),
                 proxy_id: self.opts.proxy_id,
                 log: self.opts.log_control,
+                identity: self.opts.identity,
             }),
             listeners: [outbound, inbound, admin],
             addrs: [o, i, a],
@@ -179,6 +186,11 @@ impl BoundProxy {
     /// The config store to apply pushes to.
     pub fn config(&self) -> ConfigStore {
         self.shared.config.clone()
+    }
+
+    /// The workload identity (for the certificate client and the TLS configs).
+    pub fn identity(&self) -> IdentityHandle {
+        self.shared.identity.clone()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight

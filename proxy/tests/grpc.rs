@@ -78,6 +78,13 @@ impl Discovery for Echo {
             );
         Ok(Response::new(Box::pin(out)))
     }
+
+    async fn create_certificate(
+        &self,
+        _: Request<mesh_api::discovery::CertificateRequest>,
+    ) -> Result<Response<mesh_api::discovery::CertificateResponse>, Status> {
+        Err(Status::unimplemented("this test service signs nothing"))
+    }
 }
 
 async fn grpc_app() -> (SocketAddr, Arc<AtomicUsize>) {

@@ -14,6 +14,7 @@
 
 mod policy;
 mod route;
+mod secret;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,10 @@ use serde::{Deserialize, Serialize};
 
 pub use policy::*;
 pub use route::*;
+pub use secret::{
+    CaStatus, CertInfo, CertParseError, IssuedCert, SecretDump, cert_pem, certs_from_pem, hex,
+    spiffe_ids,
+};
 
 /// The discovery type names, in the order the control plane pushes them on a new
 /// stream (clusters before endpoints before routes, so nothing routes to a cluster

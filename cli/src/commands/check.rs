@@ -1,5 +1,6 @@
 //! `meshctl check`: verify the installation, each check with how to fix it.
 
+use mesh_api::proxy::CaStatus;
 use mesh_control_plane::api::Info;
 use mesh_control_plane::server::{ProxyStatus, SyncStatus};
 use serde::Serialize;
@@ -26,6 +27,61 @@ fn result(name: &str, ok: bool, detail: String, fix: Option<String>) -> CheckRes
         detail,
         fix: if ok { None } else { fix },
     }
+}
+
+/// The CA's certificates last a while yet, and every connected proxy has a
+/// current workload certificate.
+fn ca_check(status: Result<CaStatus, mesh_control_plane::client::ClientError>) -> CheckResult {
+    let status = match status {
+        Ok(s) => s,
+        Err(e) => {
+            return result(
+                "mesh CA",
+                false,
+                e.to_string(),
+                Some("reinstall: `meshctl uninstall && meshctl install`".into()),
+            );
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let ends = status
+        .roots
+        .iter()
+        .chain(&status.intermediates)
+        .chain(std::iter::once(&status.signing_cert))
+        .map(|c| c.not_after_unix)
+        .min()
+        .unwrap_or(0);
+    let expired: Vec<&str> = status
+        .proxies
+        .iter()
+        .filter(|p| p.connected && p.not_after_unix <= now)
+        .map(|p| p.proxy_id.as_str())
+        .collect();
+    let soon = ends - now < 30 * 86400;
+    let detail = if !expired.is_empty() {
+        format!("expired workload certificates: {}", expired.join(", "))
+    } else {
+        format!(
+            "{} CA for {}, valid {}; {} proxies with certificates",
+            status.source,
+            status.trust_domain,
+            mesh::until(ends),
+            status.proxies.iter().filter(|p| p.connected).count()
+        )
+    };
+    result(
+        "mesh CA",
+        !soon && expired.is_empty(),
+        detail,
+        Some(if soon {
+            "the CA certificate expires within 30 days: install a new one with `meshctl uninstall && meshctl install --set ca.cert=... --set ca.key=...`".into()
+        } else {
+            "see the sidecars' logs (<home>/proxies/) and `meshctl proxy-config secret NAME`".into()
+        }),
+    )
 }
 
 pub fn run(_args: &CheckArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
@@ -95,6 +151,7 @@ pub fn run(_args: &CheckArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()
                     },
                     Some("see `meshctl proxy-status` for each proxy's state and errors".into()),
                 ));
+                checks.push(ca_check(rt.block_on(admin.get::<CaStatus>("/v1/ca"))));
             }
             Err(e) => checks.push(result(
                 "control plane API",

@@ -1,6 +1,7 @@
 //! `meshctl control-plane run`: the control plane in the foreground.
 
 use anyhow::Context;
+use mesh_control_plane::ca::CaSettings;
 use mesh_control_plane::server::{self, ServerOptions};
 
 use crate::cli::{ControlPlaneCommand, GlobalArgs};
@@ -9,10 +10,18 @@ use crate::commands::{mesh, signals};
 pub fn run(cmd: &ControlPlaneCommand, g: &GlobalArgs) -> anyhow::Result<()> {
     let ControlPlaneCommand::Run(args) = cmd;
     crate::logging::init(&args.log_level)?;
+    mesh_control_plane::ca::validate_trust_domain(&args.trust_domain)
+        .map_err(|e| anyhow::anyhow!("--trust-domain {}: {e}", args.trust_domain))?;
+    let workload_ttl = crate::commands::install::parse_ttl(&args.workload_cert_ttl)
+        .map_err(|e| anyhow::anyhow!("--workload-cert-ttl {e}"))?;
     let opts = ServerOptions {
         home: mesh::home(g),
         discovery: args.discovery_address,
         admin: args.admin_address,
+        ca: CaSettings {
+            trust_domain: args.trust_domain.clone(),
+            workload_ttl,
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

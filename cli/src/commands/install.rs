@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use mesh_control_plane::ca;
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{STATE_FILE, StateFile};
 
@@ -29,6 +30,18 @@ pub struct InstallSettings {
     pub discovery_address: String,
     pub admin_address: String,
     pub log_level: String,
+    #[serde(default = "default_trust_domain")]
+    pub trust_domain: String,
+    #[serde(default = "default_workload_cert_ttl")]
+    pub workload_cert_ttl: String,
+}
+
+fn default_trust_domain() -> String {
+    ca::DEFAULT_TRUST_DOMAIN.into()
+}
+
+fn default_workload_cert_ttl() -> String {
+    "24h".into()
 }
 
 impl Default for InstallSettings {
@@ -37,7 +50,38 @@ impl Default for InstallSettings {
             discovery_address: "127.0.0.1:0".into(),
             admin_address: "127.0.0.1:0".into(),
             log_level: "info".into(),
+            trust_domain: default_trust_domain(),
+            workload_cert_ttl: default_workload_cert_ttl(),
         }
+    }
+}
+
+/// A workload certificate lifetime as `--set ca.workloadCertTtl` takes it (`2m`, `24h`).
+pub fn parse_ttl(v: &str) -> Result<std::time::Duration, String> {
+    let d: mesh_api::common::Duration = v
+        .parse()
+        .map_err(|_| format!("{v}: not a duration: write it like 90s, 2m, 12h"))?;
+    let d = d.as_std();
+    ca::validate_workload_ttl(d).map_err(|e| format!("{v}: {e}"))?;
+    Ok(d)
+}
+
+/// The plugged-in CA of `--set ca.cert=... ca.key=... ca.chain=...`, if any.
+pub fn plugged_ca(sets: &[String]) -> Result<Option<ca::PluggedCa>, String> {
+    let get = |key: &str| {
+        sets.iter()
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| std::path::PathBuf::from(v))
+            .next_back()
+    };
+    match (get("ca.cert"), get("ca.key"), get("ca.chain")) {
+        (None, None, None) => Ok(None),
+        (Some(cert), Some(key), chain) => Ok(Some(ca::PluggedCa { cert, key, chain })),
+        (None, _, _) => {
+            Err("--set ca.key/ca.chain need --set ca.cert=FILE (the CA certificate)".into())
+        }
+        (Some(_), None, _) => Err("--set ca.cert needs --set ca.key=FILE (its private key)".into()),
     }
 }
 
@@ -50,6 +94,7 @@ impl InstallSettings {
                 discovery_address: "127.0.0.1:15010".into(),
                 admin_address: "127.0.0.1:15014".into(),
                 log_level: "debug".into(),
+                ..Self::default()
             },
             InstallProfile::Minimal => Self {
                 log_level: "warn".into(),
@@ -96,6 +141,17 @@ impl InstallSettings {
                         s.admin_address = v.into();
                     }
                 }
+                "trustDomain" => {
+                    ca::validate_trust_domain(v)
+                        .map_err(|e| format!("--set trustDomain={v}: {e}"))?;
+                    s.trust_domain = v.into();
+                }
+                "ca.workloadCertTtl" => {
+                    parse_ttl(v).map_err(|e| format!("--set ca.workloadCertTtl={e}"))?;
+                    s.workload_cert_ttl = v.into();
+                }
+                // Files, not settings: read by `plugged_ca` and kept in the home.
+                "ca.cert" | "ca.key" | "ca.chain" => {}
                 "logLevel" => {
                     if !["error", "warn", "info", "debug", "trace"].contains(&v) {
                         return Err(format!(
@@ -106,7 +162,7 @@ impl InstallSettings {
                 }
                 _ => {
                     return Err(format!(
-                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel"
+                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain"
                     ));
                 }
             }
@@ -134,14 +190,32 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         Some(p) => InstallSettings::profile(p),
         None => InstallSettings::saved(&home),
     };
-    let settings = match InstallSettings::from_sets(base, &args.set) {
+    let (settings, plugged) = match InstallSettings::from_sets(base, &args.set)
+        .and_then(|s| Ok((s, plugged_ca(&args.set)?)))
+    {
         Ok(s) => s,
         Err(e) => {
             out.error(&e);
             return Err(exit::Exit::with(exit::USAGE));
         }
     };
+    // Check a plugged-in CA before anything starts or changes.
+    let plugged = match plugged.as_ref().map(ca::CaFiles::import).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            out.error(&e.to_string());
+            return Err(exit::Exit::with(exit::DATA));
+        }
+    };
     if let Some(state) = mesh::running(&home) {
+        if plugged.is_some() {
+            out.error(&format!(
+                "the control plane is running in {} (pid {}); run `meshctl uninstall` first to change its CA",
+                home.display(),
+                state.pid
+            ));
+            return Err(exit::Exit::with(exit::FAILURE));
+        }
         out.line(&format!(
             "{} the control plane is already running in {} (pid {}): admin {}, discovery {}; nothing to do",
             out.paint(output::OK, "installed:"),
@@ -160,6 +234,13 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         return Err(exit::Exit::with(exit::FAILURE));
     }
     std::fs::create_dir_all(&home).with_context(|| format!("create {}", home.display()))?;
+    let ca_files = match plugged {
+        Some(p) => {
+            p.save(&home)?;
+            p
+        }
+        None => ca::CaFiles::ensure(&home, &settings.trust_domain)?,
+    };
     let _ = std::fs::remove_file(home.join(STATE_FILE));
     let log_path = home.join(LOG_FILE);
     let log = std::fs::OpenOptions::new()
@@ -176,6 +257,8 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .args(["--discovery-address", &settings.discovery_address])
         .args(["--admin-address", &settings.admin_address])
         .args(["--log-level", &settings.log_level])
+        .args(["--trust-domain", &settings.trust_domain])
+        .args(["--workload-cert-ttl", &settings.workload_cert_ttl])
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("log file")?)
         .stderr(log)
@@ -222,7 +305,7 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
     InstallSettings {
         discovery_address: state.discovery_address.clone(),
         admin_address: state.admin_address.clone(),
-        log_level: settings.log_level.clone(),
+        ..settings.clone()
     }
     .save(&home)?;
     out.line(&format!(
@@ -241,6 +324,13 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
     out.line(&format!(
         "  home       {}   store, state, {LOG_FILE}",
         home.display()
+    ))?;
+    out.line(&format!(
+        "  ca         {} root, trust domain {}, workload certificates for {} ({})",
+        ca_files.source.as_str(),
+        settings.trust_domain,
+        settings.workload_cert_ttl,
+        home.join("ca").display()
     ))?;
     out.line("next: meshctl run --service NAME --port PORT -- COMMAND, then meshctl proxy-status")?;
     Ok(())

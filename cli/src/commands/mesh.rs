@@ -102,3 +102,33 @@ pub fn age(since_unix: u64) -> String {
         _ => format!("{}d", s / 86400),
     }
 }
+
+/// A Unix time as RFC 3339 UTC (`2026-11-25T22:40:00Z`).
+pub fn date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// How long until `unix`: `23h`, `4m`, or `expired 3m ago`.
+pub fn until(unix: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let short = |s: i64| match s {
+        ..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    };
+    if unix >= now {
+        short(unix - now)
+    } else {
+        format!("expired {} ago", short(now - unix))
+    }
+}

@@ -2,6 +2,7 @@
 //! the result to the output module.
 
 pub mod apply;
+pub mod ca;
 pub mod check;
 pub mod completion;
 pub mod control_plane;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
         Command::ProxyConfig(args) => proxy_config::run(args, g, out),
+        Command::Ca(cmd) => ca::run(cmd, g, out),
         Command::Proxy(cmd) => proxy::run(cmd, g),
         Command::SampleApp(args) => sample_app::run(args),
         Command::ControlPlane(cmd) => control_plane::run(cmd, g),

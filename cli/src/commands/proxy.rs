@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use mesh_api::discovery::{Hello, ServicePort};
 use mesh_proxy::discovery::{self, DiscoveryOptions};
+use mesh_proxy::identity::{self, GrpcSigner, IdentityHandle, IdentityOptions};
 use mesh_proxy::{Proxy, ProxyOptions};
 
 use crate::cli::{GlobalArgs, ProxyCommand, ProxyRunArgs};
@@ -92,12 +93,18 @@ async fn serve(
     ports: Vec<ServicePort>,
     log_control: Arc<dyn mesh_proxy::LogControl>,
 ) -> anyhow::Result<()> {
+    let identity = if args.token_file.is_some() {
+        IdentityHandle::new()
+    } else {
+        IdentityHandle::disabled()
+    };
     let proxy = Proxy::new(ProxyOptions {
         proxy_id: proxy_id.clone(),
         outbound: args.outbound_address,
         inbound: args.inbound_address,
         admin: args.admin_address,
         log_control: Some(log_control),
+        identity: identity.clone(),
     });
     let bound = proxy.bind().await.context("bind the sidecar's listeners")?;
     let addresses = SidecarAddresses {
@@ -129,6 +136,16 @@ async fn serve(
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    let certs = args.token_file.clone().map(|token_file| {
+        tokio::spawn(identity::run_client(
+            IdentityOptions::new(proxy_id.clone(), token_file),
+            Arc::new(GrpcSigner {
+                address: discovery_address.clone(),
+            }),
+            identity,
+            stopped(stop_rx.clone()),
+        ))
+    });
     let sink: Arc<dyn discovery::ConfigSink> = Arc::new(bound.config());
     let client = tokio::spawn(discovery::run(
         DiscoveryOptions::new(discovery_address, hello),
@@ -140,6 +157,9 @@ async fn serve(
     tracing::info!(proxy = %proxy_id, "stopping");
     let _ = stop_tx.send(true);
     let _ = client.await;
+    if let Some(c) = certs {
+        let _ = c.await;
+    }
     serving.await.context("proxy task")?.context("proxy")?;
     Ok(())
 }

@@ -2,12 +2,12 @@
 //! and the proxy lookup `proxy-status NAME` shares.
 
 use anyhow::{Context, bail};
-use mesh_api::proxy::{ProxyConfig, RouteAction};
+use mesh_api::proxy::{ProxyConfig, RouteAction, SecretDump};
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::registry::Workload;
 
 use crate::cli::{GlobalArgs, ProxyConfigArgs, ProxyConfigKind};
-use crate::commands::mesh;
+use crate::commands::mesh::{self, date, until};
 use crate::output::Output;
 
 /// The connected workload whose proxy id is `name`, or starts with it (uniquely).
@@ -46,9 +46,94 @@ pub async fn config_dump(w: &Workload) -> anyhow::Result<serde_json::Value> {
         .with_context(|| format!("read the config of {} from its admin endpoint", w.proxy_id))
 }
 
+/// The proxy's own `/certs`: its workload certificate and trust bundle (no key).
+pub async fn secrets(w: &Workload) -> anyhow::Result<SecretDump> {
+    let addr = w
+        .admin_address
+        .parse()
+        .with_context(|| format!("admin address of {}", w.proxy_id))?;
+    AdminClient::new(addr).get("/certs").await.with_context(|| {
+        format!(
+            "read the certificates of {} from its admin endpoint",
+            w.proxy_id
+        )
+    })
+}
+
+fn show_secret(d: &SecretDump, out: &Output) -> anyhow::Result<()> {
+    if out.is_data() {
+        return Ok(out.data(d)?);
+    }
+    let leaf = d.cert_chain.first();
+    let mut rows = vec![vec![
+        "default".into(),
+        "Cert Chain".into(),
+        d.state.clone(),
+        leaf.and_then(|c| c.spiffe_id.clone())
+            .unwrap_or_else(|| "-".into()),
+        leaf.map_or_else(|| "-".into(), |c| c.serial.clone()),
+        leaf.map_or_else(|| "-".into(), |c| date(c.not_before_unix)),
+        leaf.map_or_else(
+            || "-".into(),
+            |c| format!("{} ({})", date(c.not_after_unix), until(c.not_after_unix)),
+        ),
+    ]];
+    for c in d.cert_chain.iter().skip(1) {
+        rows.push(vec![
+            "default".into(),
+            "Intermediate".into(),
+            d.state.clone(),
+            c.subject.clone(),
+            c.serial.clone(),
+            date(c.not_before_unix),
+            format!("{} ({})", date(c.not_after_unix), until(c.not_after_unix)),
+        ]);
+    }
+    for c in &d.trust_bundle {
+        rows.push(vec![
+            "ROOTCA".into(),
+            "CA".into(),
+            d.state.clone(),
+            c.subject.clone(),
+            c.serial.clone(),
+            date(c.not_before_unix),
+            format!("{} ({})", date(c.not_after_unix), until(c.not_after_unix)),
+        ]);
+    }
+    out.table(
+        &[
+            "resource name",
+            "type",
+            "status",
+            "identity / subject",
+            "serial",
+            "not before",
+            "not after",
+        ],
+        &rows,
+    )?;
+    if let Some(at) = d.renew_at_unix {
+        out.line(&format!("next renewal: {} (in {})", date(at), until(at)))?;
+    }
+    if let Some(e) = &d.last_error {
+        out.line(&format!("last request to the CA failed: {e}"))?;
+    }
+    if d.state == "DISABLED" {
+        out.line("this proxy runs without a workload identity (started without --token-file)")?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let admin = mesh::admin(&mesh::home(g))?;
     let rt = mesh::runtime()?;
+    if args.what == ProxyConfigKind::Secret {
+        let dump = rt.block_on(async {
+            let w = find_proxy(&admin, &args.name).await?;
+            secrets(&w).await
+        })?;
+        return show_secret(&dump, out);
+    }
     let (w, dump) = rt.block_on(async {
         let w = find_proxy(&admin, &args.name).await?;
         let dump = config_dump(&w).await?;
@@ -62,7 +147,7 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
             ProxyConfigKind::Clusters => serde_json::to_value(&config.clusters)?,
             ProxyConfigKind::Endpoints => serde_json::to_value(&config.endpoints)?,
             ProxyConfigKind::Routes => serde_json::to_value(&config.routes)?,
-            ProxyConfigKind::All => dump,
+            ProxyConfigKind::All | ProxyConfigKind::Secret => dump,
         };
         return Ok(out.data(&section)?);
     }

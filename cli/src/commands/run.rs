@@ -13,6 +13,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use mesh_control_plane::ca::tokens;
 use mesh_control_plane::client::AdminClient;
 use serde::Deserialize;
 
@@ -39,6 +40,19 @@ pub fn proxy_id(service: &str, version: &str, namespace: &str) -> String {
         .unwrap_or(0);
     let salt = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
     format!("{service}-{version}-{salt:04x}.{namespace}")
+}
+
+/// Removes the workload's bootstrap token when the run ends, however it ends.
+struct WorkloadToken {
+    path: std::path::PathBuf,
+    home: std::path::PathBuf,
+    proxy_id: String,
+}
+
+impl Drop for WorkloadToken {
+    fn drop(&mut self) {
+        tokens::remove(&self.home, &self.proxy_id);
+    }
 }
 
 /// SIGINT and SIGTERM, caught from the very start: a signal while the sidecar is
@@ -91,6 +105,14 @@ pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("create {}", log_path.display()))?;
     let exe = std::env::current_exe().context("find the meshctl binary")?;
+    // The workload's bootstrap token: bound to its namespace and service account,
+    // readable by this user only, removed when this run ends.
+    let token = WorkloadToken {
+        path: tokens::create(&home, &id, &namespace, &args.service_account)
+            .context("create the workload's bootstrap token")?,
+        home: home.clone(),
+        proxy_id: id.clone(),
+    };
 
     let mut sidecar = std::process::Command::new(&exe);
     sidecar
@@ -103,6 +125,8 @@ pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
             "--proxy-id",
             &id,
         ])
+        .arg("--token-file")
+        .arg(&token.path)
         .args(["--label", &format!("app={}", args.service)])
         .args(["--label", &format!("version={}", args.version)])
         .args(args.labels.iter().flat_map(|l| ["--label", l.as_str()]))
@@ -201,7 +225,7 @@ fn wait_ready(
         if Instant::now() > deadline {
             terminate(sidecar);
             bail!(
-                "the sidecar got no config from the control plane within {}s; see {} and `meshctl check`",
+                "the sidecar did not get its config and workload certificate from the control plane within {}s; see {} and `meshctl check`",
                 timeout.as_secs(),
                 log.display()
             );

@@ -133,6 +133,7 @@ async fn handle(shared: Arc<Shared>, discovery_address: &str, req: Request<Incom
         (Method::GET, "/v1/proxy-status") => Ok(json(StatusCode::OK, &shared.status())),
         (Method::GET, "/v1/proxy-config") => proxy_config(shared, &req).await,
         (Method::GET, "/metrics") => Ok(metrics(&shared)),
+        (Method::GET, "/v1/ca") => Ok(ca_status(&shared)),
         _ => Err(error(
             StatusCode::NOT_FOUND,
             format!("no such endpoint: {path}"),
@@ -303,13 +304,36 @@ async fn proxy_config(shared: Arc<Shared>, req: &Request<Incoming>) -> Result<Re
     }
 }
 
+fn ca_status(shared: &Shared) -> Reply {
+    let Some(authority) = shared.authority() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this control plane runs without a CA",
+        );
+    };
+    let connected: Vec<String> = shared.workloads().into_iter().map(|w| w.proxy_id).collect();
+    json(StatusCode::OK, &authority.ca().status(&connected))
+}
+
+/// Istio's Citadel counters: CSRs received, certificates issued, callers refused.
+fn ca_metrics(shared: &Shared) -> String {
+    let Some(authority) = shared.authority() else {
+        return String::new();
+    };
+    let (csrs, signed, refused) = authority.ca().counts();
+    format!(
+        "# HELP citadel_server_csr_count CSRs received by the mesh CA.\n# TYPE citadel_server_csr_count counter\ncitadel_server_csr_count {csrs}\n# HELP citadel_server_success_cert_issuance_count Workload certificates the mesh CA signed.\n# TYPE citadel_server_success_cert_issuance_count counter\ncitadel_server_success_cert_issuance_count {signed}\n# HELP citadel_server_authentication_failure_count CSRs refused because the bootstrap token was missing or wrong.\n# TYPE citadel_server_authentication_failure_count counter\ncitadel_server_authentication_failure_count {refused}\n"
+    )
+}
+
 fn metrics(shared: &Shared) -> Reply {
-    let text = format!(
-        "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n# HELP meshctl_pushes_total Config pushes sent.\n# TYPE meshctl_pushes_total counter\nmeshctl_pushes_total {}\n",
-        shared.store.revision(),
-        shared.workloads().len(),
-        shared.push_count(),
-    );
+    let text = ca_metrics(shared)
+        + &format!(
+            "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n# HELP meshctl_pushes_total Config pushes sent.\n# TYPE meshctl_pushes_total counter\nmeshctl_pushes_total {}\n",
+            shared.store.revision(),
+            shared.workloads().len(),
+            shared.push_count(),
+        );
     let mut r = Response::new(Full::new(Bytes::from(text)));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use futures_util::Stream;
 use mesh_api::discovery::discovery_server::Discovery;
 use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{Hello, ProxyMessage, Push};
+use mesh_api::discovery::{CertificateRequest, CertificateResponse, Hello, ProxyMessage, Push};
 use mesh_api::proxy::Protocol;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::state::Shared;
+use crate::ca::CaError;
 use crate::registry::{Workload, WorkloadPort};
 
 /// How many pushes may wait for a slow proxy before the push loop backs off.
@@ -106,6 +107,24 @@ impl Discovery for DiscoveryService {
             ));
         };
         let workload = Workload::try_from(&hello)?;
+        // A workload with a bootstrap token must introduce itself as the identity
+        // its certificate will carry, or peers would expect another one.
+        if let Some(bound) = self
+            .shared
+            .authority()
+            .and_then(|a| a.bound_identity(&workload.proxy_id))
+            && (bound.namespace != workload.namespace
+                || bound.service_account != workload.service_account)
+        {
+            return Err(Status::permission_denied(format!(
+                "proxy {} says it is namespace {:?}, service account {:?}, but its bootstrap token is for namespace {:?}, service account {:?}",
+                workload.proxy_id,
+                workload.namespace,
+                workload.service_account,
+                bound.namespace,
+                bound.service_account
+            )));
+        }
         let proxy_id = workload.proxy_id.clone();
         let (tx, mut rx) = mpsc::channel(QUEUE);
         let stream_id = self.shared.connect(workload, tx);
@@ -135,5 +154,48 @@ impl Discovery for DiscoveryService {
         });
         let out = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
         Ok(Response::new(Box::pin(out)))
+    }
+
+    async fn create_certificate(
+        &self,
+        request: Request<CertificateRequest>,
+    ) -> Result<Response<CertificateResponse>, Status> {
+        let Some(authority) = self.shared.authority() else {
+            return Err(Status::unavailable("this control plane runs without a CA"));
+        };
+        let req = request.into_inner();
+        let proxy_id = req.proxy_id.clone();
+        // The token stays inside this closure: it is never logged or echoed.
+        let signed = tokio::task::spawn_blocking(move || {
+            authority.create_certificate(
+                &req.proxy_id,
+                &req.token,
+                &req.csr_pem,
+                std::time::Duration::from_secs(req.ttl_seconds),
+            )
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+        match signed {
+            Ok(s) => {
+                tracing::info!(proxy = %proxy_id, spiffe_id = %s.issued.spiffe_id, serial = %s.issued.serial, not_after = s.issued.not_after_unix, "signed a workload certificate");
+                Ok(Response::new(CertificateResponse {
+                    cert_chain_pem: s.chain_pem,
+                    trust_bundle_pem: s.bundle_pem,
+                }))
+            }
+            Err(CaError::Token(e)) => {
+                tracing::warn!(proxy = %proxy_id, error = %e, "refused a certificate request");
+                Err(Status::unauthenticated(e.to_string()))
+            }
+            Err(e @ CaError::Csr(_)) => {
+                tracing::warn!(proxy = %proxy_id, error = %e, "refused a certificate request");
+                Err(Status::invalid_argument(e.to_string()))
+            }
+            Err(e) => {
+                tracing::error!(proxy = %proxy_id, error = %e, "could not sign a certificate");
+                Err(Status::internal(e.to_string()))
+            }
+        }
     }
 }

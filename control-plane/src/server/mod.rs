@@ -18,6 +18,7 @@ pub use admin::prepare;
 pub use discovery::DiscoveryService;
 pub use state::{ProxyStatus, Shared, SyncStatus, TypeStatus};
 
+use crate::ca::{Authority, Ca, CaFiles, CaSettings};
 use crate::store::{Store, StoreError};
 
 /// The file in the mesh home that says where a running control plane listens.
@@ -43,6 +44,8 @@ pub enum ServerError {
     },
     #[error("discovery server: {0}")]
     Grpc(#[from] tonic::transport::Error),
+    #[error("the mesh CA: {0}")]
+    Ca(#[from] crate::ca::CaError),
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +53,8 @@ pub struct ServerOptions {
     pub home: PathBuf,
     pub discovery: SocketAddr,
     pub admin: SocketAddr,
+    /// How the CA signs (its key and certificates are in `home/ca/`, created if missing).
+    pub ca: CaSettings,
 }
 
 /// Written after the listeners are bound, removed on a clean exit.
@@ -91,6 +96,9 @@ pub async fn run(
     })?;
     let store = Arc::new(Store::open(&opts.home.join(STORE_FILE))?);
     let shared = Shared::new(store);
+    let ca_files = CaFiles::ensure(&opts.home, &opts.ca.trust_domain)?;
+    let ca = Ca::new(ca_files, opts.ca.clone())?;
+    shared.set_authority(Arc::new(Authority::new(ca, opts.home.clone())));
     let discovery =
         TcpListener::bind(opts.discovery)
             .await
@@ -123,7 +131,7 @@ pub async fn run(
         version: env!("CARGO_PKG_VERSION").into(),
         started_unix: crate::unix_now(),
     };
-    tracing::info!(discovery = %discovery_addr, admin = %admin_addr, revision = shared.store.revision(), "control plane ready");
+    tracing::info!(discovery = %discovery_addr, admin = %admin_addr, revision = shared.store.revision(), trust_domain = %opts.ca.trust_domain, workload_cert_ttl_s = opts.ca.workload_ttl.as_secs(), "control plane ready");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -105,6 +105,8 @@ pub struct Shared {
     conns: Mutex<HashMap<String, Conn>>,
     next_id: std::sync::atomic::AtomicU64,
     pushes: std::sync::atomic::AtomicU64,
+    /// The CA, once the server has loaded it (tests may run without one).
+    authority: std::sync::OnceLock<Arc<crate::ca::Authority>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -128,7 +130,18 @@ impl Shared {
             conns: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
             pushes: std::sync::atomic::AtomicU64::new(0),
+            authority: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Give the server its CA (once).
+    pub fn set_authority(&self, authority: Arc<crate::ca::Authority>) {
+        let _ = self.authority.set(authority);
+    }
+
+    /// The CA, if this server has one.
+    pub fn authority(&self) -> Option<Arc<crate::ca::Authority>> {
+        self.authority.get().cloned()
     }
 
     /// A proxy opened a stream and said who it is. Returns the stream's id. A
