@@ -2,6 +2,7 @@
 //! hop-by-hop header removal, upstream request preparation and tunnels.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{
@@ -19,7 +20,7 @@ use crate::body::ProxyBody;
 use crate::cluster::RtEndpoint;
 use crate::server::Shared;
 use crate::stats::Flag;
-use crate::upstream::{UpstreamError, connect_tcp};
+use crate::upstream::UpstreamError;
 
 /// The response header carrying the response flag of locally failed requests.
 pub const FLAGS_HEADER: &str = "x-meshctl-flags";
@@ -120,15 +121,60 @@ pub(crate) fn prepare(
     Ok(())
 }
 
-/// Sends a prepared request to an endpoint over the protocol's client.
+/// The protocol a request to `ep` is carried in between the sidecars: mutual
+/// TLS connections to peer sidecars are always HTTP/2 (one multiplexed
+/// connection per peer, whatever the app speaks).
+pub(crate) fn wire(shared: &Shared, protocol: Protocol, ep: &RtEndpoint) -> Protocol {
+    if ep.slot.identity().is_some() && shared.tls.enabled() {
+        Protocol::Http2
+    } else {
+        protocol
+    }
+}
+
+/// The TLS config for a tunnel or dedicated connection to `ep`: `None` for
+/// plaintext.
+pub(crate) fn tunnel_tls(
+    shared: &Shared,
+    ep: &RtEndpoint,
+) -> Result<Option<Arc<rustls::ClientConfig>>, UpstreamError> {
+    match ep.slot.identity() {
+        Some(path) if shared.tls.enabled() => shared.tls.client_for(path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Sends an HTTP/1.1 upgrade request on a connection of its own (plain or
+/// mutual TLS): the connection becomes the upgraded tunnel.
+pub(crate) async fn send_upgrade(
+    shared: &Shared,
+    ep: &RtEndpoint,
+    req: Request<ProxyBody>,
+) -> Result<Response<Incoming>, UpstreamError> {
+    let io = crate::transport::dial(ep.addr, tunnel_tls(shared, ep)?).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "upgrade connection ended");
+        }
+    });
+    sender
+        .send_request(req)
+        .await
+        .map_err(|e| UpstreamError::Exchange(e.to_string()))
+}
+
+/// Sends a request prepared for [`wire`]`(protocol)` to an endpoint.
 pub(crate) async fn send(
     shared: &Shared,
     protocol: Protocol,
     ep: &RtEndpoint,
     req: Request<ProxyBody>,
 ) -> Result<Response<Incoming>, UpstreamError> {
-    if uses_h2(protocol) {
-        ep.slot.send(req).await
+    if uses_h2(wire(shared, protocol, ep)) {
+        ep.slot.send(req, &shared.tls).await
     } else {
         shared
             .h1
@@ -249,10 +295,11 @@ where
 pub(crate) async fn connect_via(
     addr: SocketAddr,
     authority: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<Result<TokioIo<hyper::upgrade::Upgraded>, StatusCode>, UpstreamError> {
-    let tcp = connect_tcp(addr).await?;
+    let io = crate::transport::dial(addr, tls).await?;
     let (mut sender, conn) =
-        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp))
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(io))
             .await
             .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
     tokio::spawn(async move {

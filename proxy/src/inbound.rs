@@ -4,16 +4,22 @@
 use http::uri::PathAndQuery;
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
+use mesh_api::proxy::InboundMtls;
 
 use crate::body::ProxyBody;
 use crate::config::{Snapshot, split_host_port};
 use crate::forward::{self, Answer, local};
-use crate::server::Shared;
+use crate::server::{ConnInfo, Shared};
 use crate::stats::Flag;
 use crate::upstream::connect_tcp;
 
 /// Forwards one inbound request to the app.
-pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<Incoming>) -> Answer {
+pub(crate) async fn handle(
+    shared: &Shared,
+    snap: &Snapshot,
+    mut req: Request<Incoming>,
+    conn: &ConnInfo,
+) -> Answer {
     let authority = forward::authority_of(&req).unwrap_or("");
     let port = split_host_port(authority).1.unwrap_or(80);
     let Some(ib) = snap.inbound(port) else {
@@ -24,6 +30,14 @@ pub(crate) async fn handle(shared: &Shared, snap: &Snapshot, mut req: Request<In
             "no inbound port for this authority\n",
         );
     };
+    if ib.mtls == InboundMtls::Strict && conn.peer_identity.is_none() {
+        tracing::debug!(peer = %conn.peer, port, "plaintext request refused: PeerAuthentication STRICT");
+        return local(
+            StatusCode::FORBIDDEN,
+            Flag::None,
+            "mutual TLS required on this port (PeerAuthentication STRICT)\n",
+        );
+    }
     if req.method() == Method::CONNECT {
         let what = format!("{authority} -> {}", ib.app.addr);
         return match connect_tcp(ib.app.addr).await {

@@ -36,6 +36,7 @@ mod server;
 mod sni;
 mod stats;
 pub mod tls;
+mod transport;
 mod upstream;
 
 pub use body::ProxyBody;

@@ -20,6 +20,7 @@ use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
 use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
+use crate::transport::{Conn, MeshTls};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
 
@@ -86,6 +87,8 @@ pub(crate) struct Shared {
     pub proxy_id: String,
     pub log: Option<Arc<dyn LogControl>>,
     pub identity: IdentityHandle,
+    /// Mutual TLS with peers, from `identity`.
+    pub tls: MeshTls,
 }
 
 impl std::fmt::Debug for Shared {
@@ -151,6 +154,7 @@ impl Proxy {
                 stats: Stats::default(),
                 proxy_id: self.opts.proxy_id,
                 log: self.opts.log_control,
+                tls: MeshTls::new(self.opts.identity.clone()),
                 identity: self.opts.identity,
             }),
             listeners: [outbound, inbound, admin],
@@ -266,9 +270,24 @@ async fn accept_loop(
         let done = done.clone();
         tokio::spawn(async move {
             shared.stats.conn_open(side);
+            let (io, peer_identity) = if side == Side::Inbound {
+                match inbound_io(&shared, stream, peer).await {
+                    Some(x) => x,
+                    None => {
+                        shared.stats.conn_close(side);
+                        return;
+                    }
+                }
+            } else {
+                (Conn::Plain(stream), None)
+            };
+            let info = Arc::new(ConnInfo {
+                peer,
+                peer_identity,
+            });
             let svc_shared = shared.clone();
-            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, peer));
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, info.clone()));
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
             tokio::pin!(conn);
             let res = tokio::select! {
                 r = conn.as_mut() => r,
@@ -286,12 +305,56 @@ async fn accept_loop(
     }
 }
 
+/// Who is on the other end of a downstream connection.
+#[derive(Debug)]
+pub(crate) struct ConnInfo {
+    pub peer: SocketAddr,
+    /// The peer sidecar's SPIFFE ID when the connection is mutual TLS.
+    pub peer_identity: Option<String>,
+}
+
+/// An inbound connection as the mesh accepts it: mutual TLS when it starts with
+/// a TLS record and this proxy has a certificate (PERMISSIVE detection), else
+/// plaintext, which is refused when every port is STRICT. `None`: closed.
+async fn inbound_io(
+    shared: &Shared,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<(Conn, Option<String>)> {
+    let server = if shared.tls.enabled() {
+        shared.tls.configs.server().ok().flatten()
+    } else {
+        None
+    };
+    if let Some(cfg) = server {
+        let mut first = [0u8; 1];
+        if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] == 0x16 {
+            return match tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
+                Ok(tls) => {
+                    let id = crate::tls::peer_spiffe_id(tls.get_ref().1);
+                    Some((Conn::Server(Box::new(tls)), id))
+                }
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "inbound mutual TLS handshake failed");
+                    None
+                }
+            };
+        }
+    }
+    if shared.config.snapshot().all_strict() {
+        tracing::debug!(%peer, "plaintext connection refused: PeerAuthentication STRICT");
+        return None;
+    }
+    Some((Conn::Plain(stream), None))
+}
+
 async fn dispatch(
     side: Side,
     shared: Arc<Shared>,
     req: Request<Incoming>,
-    peer: SocketAddr,
+    conn: Arc<ConnInfo>,
 ) -> Result<Response<ProxyBody>, Infallible> {
+    let peer = conn.peer;
     let (resp, flag) = match side {
         Side::Admin => return Ok(admin::handle(&shared, &req)),
         Side::Outbound => {
@@ -300,7 +363,7 @@ async fn dispatch(
         }
         Side::Inbound => {
             let snap = shared.config.snapshot();
-            inbound::handle(&shared, &snap, req).await
+            inbound::handle(&shared, &snap, req, &conn).await
         }
     };
     let mut resp = resp;

@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use crate::body::ProxyBody;
+use crate::transport::{MeshTls, dial};
 
 /// The pooled HTTP/1.1 client (keep-alive, TCP_NODELAY), keyed by endpoint address.
 pub(crate) type H1Client = Client<HttpConnector, ProxyBody>;
@@ -44,6 +45,9 @@ pub(crate) enum UpstreamError {
     /// The upstream refused the HTTP/2 stream (REFUSED_STREAM): nothing was processed.
     #[error("upstream refused the stream")]
     Refused,
+    /// Mutual TLS cannot be set up from this side (no certificate yet).
+    #[error("mutual TLS: {0}")]
+    Tls(String),
 }
 
 impl UpstreamError {
@@ -59,7 +63,7 @@ impl UpstreamError {
     }
 
     pub(crate) fn is_connect(&self) -> bool {
-        matches!(self, UpstreamError::Connect { .. })
+        matches!(self, UpstreamError::Connect { .. } | UpstreamError::Tls(_))
     }
 }
 
@@ -77,15 +81,18 @@ pub(crate) async fn connect_tcp(addr: SocketAddr) -> Result<TcpStream, UpstreamE
 #[derive(Debug)]
 pub(crate) struct H2Slot {
     addr: SocketAddr,
+    /// The peer's SPIFFE ID path when the connection is mutual TLS.
+    identity: Option<Box<str>>,
     conn: ArcSwapOption<http2::SendRequest<ProxyBody>>,
     /// Held only while (re)connecting, so concurrent requests share one handshake.
     connecting: tokio::sync::Mutex<()>,
 }
 
 impl H2Slot {
-    pub(crate) fn new(addr: SocketAddr) -> Self {
+    pub(crate) fn new(addr: SocketAddr, identity: Option<Box<str>>) -> Self {
         Self {
             addr,
+            identity,
             conn: ArcSwapOption::empty(),
             connecting: tokio::sync::Mutex::new(()),
         }
@@ -99,7 +106,12 @@ impl H2Slot {
             .map(|c| (**c).clone())
     }
 
-    async fn sender(&self) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
+    /// The peer's SPIFFE ID path when this slot speaks mutual TLS.
+    pub(crate) fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    async fn sender(&self, tls: &MeshTls) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
         if let Some(c) = self.current() {
             return Ok(c);
         }
@@ -107,11 +119,15 @@ impl H2Slot {
         if let Some(c) = self.current() {
             return Ok(c);
         }
-        let tcp = connect_tcp(self.addr).await?;
+        let cfg = match &self.identity {
+            Some(path) => Some(tls.client_for(path)?),
+            None => None,
+        };
+        let io = dial(self.addr, cfg).await?;
         let (sender, conn) = http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .adaptive_window(true)
-            .handshake(TokioIo::new(tcp))
+            .handshake(TokioIo::new(io))
             .await
             .map_err(|e| UpstreamError::Connect {
                 addr: self.addr,
@@ -132,8 +148,9 @@ impl H2Slot {
     pub(crate) async fn send(
         &self,
         req: Request<ProxyBody>,
+        tls: &MeshTls,
     ) -> Result<Response<Incoming>, UpstreamError> {
-        let mut sender = self.sender().await?;
+        let mut sender = self.sender(tls).await?;
         match sender.try_send_request(req).await {
             Ok(r) => Ok(r),
             Err(mut e) => {
@@ -141,7 +158,7 @@ impl H2Slot {
                     return Err(exchange_error(e.into_error()));
                 };
                 self.conn.store(None);
-                let mut sender = self.sender().await?;
+                let mut sender = self.sender(tls).await?;
                 sender.send_request(req).await.map_err(exchange_error)
             }
         }

@@ -185,11 +185,13 @@ async fn inbound_unknown_port_is_404_nr() {
                 port: 80,
                 app_port: app.port(),
                 protocol: Protocol::Http,
+                ..Default::default()
             },
             mesh_api::proxy::InboundPort {
                 port: 81,
                 app_port: app.port(),
                 protocol: Protocol::Http,
+                ..Default::default()
             },
         ],
     };

@@ -77,7 +77,7 @@ pub struct Listeners {
 }
 
 /// One service port of this workload and the local app port behind it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboundPort {
     /// The port clients address (`reviews:9080`).
@@ -85,6 +85,41 @@ pub struct InboundPort {
     /// The port the app listens on, on loopback.
     pub app_port: u16,
     pub protocol: Protocol,
+    /// What peers must use (PeerAuthentication); PERMISSIVE by default.
+    #[serde(default)]
+    pub mtls: InboundMtls,
+    /// Which PeerAuthentication decided `mtls` (`PeerAuthentication ns/name`), or
+    /// none for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_origin: Option<String>,
+}
+
+/// The inbound mutual-TLS mode of a port, as PeerAuthentication resolves it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InboundMtls {
+    /// Mutual TLS and plaintext both accepted (detected from the first bytes).
+    #[default]
+    Permissive,
+    /// Mutual TLS only: plaintext is refused.
+    Strict,
+    /// Plaintext only.
+    Disable,
+}
+
+/// How a client sidecar connects to a cluster's endpoints (DestinationRule
+/// `tls.mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClusterTls {
+    /// Istio's auto mTLS: mutual TLS to endpoints that accept it (those with an
+    /// `identity`), plaintext to the others.
+    #[default]
+    Auto,
+    /// Plaintext (`DISABLE`).
+    Disable,
+    /// Mutual TLS with the mesh's certificates, always (`ISTIO_MUTUAL`).
+    IstioMutual,
 }
 
 /// How a port's traffic is carried, as Istio decides it from the Service port's
@@ -143,6 +178,13 @@ pub struct Cluster {
     /// Passive health checking (`outlierDetection`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier: Option<OutlierPolicy>,
+    /// Mutual TLS to the endpoints (`tls.mode`).
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub tls: ClusterTls,
+}
+
+fn is_auto(t: &ClusterTls) -> bool {
+    *t == ClusterTls::Auto
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,7 +205,7 @@ pub struct ClusterEndpoints {
 }
 
 /// One workload in a cluster: where its sidecar accepts traffic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     /// The workload's sidecar inbound address (`127.0.0.1:41234`).
@@ -174,6 +216,11 @@ pub struct Endpoint {
     pub labels: BTreeMap<String, String>,
     #[serde(default = "default_weight")]
     pub weight: u32,
+    /// The workload's identity as the path of its SPIFFE ID
+    /// (`ns/default/sa/reviews`) when it accepts mutual TLS on this port; the
+    /// client sidecar expects `spiffe://<trust domain>/<identity>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 fn default_weight() -> u32 {

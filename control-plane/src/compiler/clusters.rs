@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use mesh_api::Resource;
 use mesh_api::common::Duration;
 use mesh_api::networking::{
-    ConnectionPoolSettings, ConsistentHashLb, DestinationRuleSpec, LoadBalancerSettings,
-    OutlierDetection, SimpleLb, Subset, TrafficPolicy,
+    ClientTlsMode, ClientTlsSettings, ConnectionPoolSettings, ConsistentHashLb,
+    DestinationRuleSpec, LoadBalancerSettings, OutlierDetection, SimpleLb, Subset, TrafficPolicy,
 };
 use mesh_api::proxy::{
-    Cluster, ClusterEndpoints, ConnectionLimits, Endpoint, HashPolicy, LbPolicy, OutlierPolicy,
-    outbound_cluster_name,
+    Cluster, ClusterEndpoints, ClusterTls, ConnectionLimits, Endpoint, HashPolicy, LbPolicy,
+    OutlierPolicy, outbound_cluster_name,
 };
 
 use super::services::{
@@ -97,6 +97,7 @@ impl DrIndex {
 pub fn endpoint_index(
     workloads: &[Workload],
     services: &BTreeMap<String, ServiceInfo>,
+    peer_authentication: &super::mtls::PaIndex,
 ) -> BTreeMap<(String, u16), Vec<Endpoint>> {
     let mut out: BTreeMap<(String, u16), Vec<Endpoint>> = BTreeMap::new();
     for w in workloads.iter().filter(|w| w.app_ready) {
@@ -109,11 +110,20 @@ pub fn endpoint_index(
             if list.iter().any(|e| e.proxy_id == w.proxy_id) {
                 continue;
             }
+            let ns = super::workload_namespace(w);
+            let accepts_mtls = peer_authentication.mode(ns, &w.labels, p.port).0
+                != mesh_api::proxy::InboundMtls::Disable;
+            let sa = if w.service_account.is_empty() {
+                "default"
+            } else {
+                w.service_account.as_str()
+            };
             list.push(Endpoint {
                 address: w.inbound_address.clone(),
                 proxy_id: w.proxy_id.clone(),
                 labels: w.labels.clone(),
                 weight: 1,
+                identity: accepts_mtls.then(|| format!("ns/{ns}/sa/{sa}")),
             });
         }
     }
@@ -205,6 +215,7 @@ pub struct Effective<'a> {
     pub load_balancer: Option<&'a LoadBalancerSettings>,
     pub connection_pool: Option<&'a ConnectionPoolSettings>,
     pub outlier_detection: Option<&'a OutlierDetection>,
+    pub tls: Option<&'a ClientTlsSettings>,
 }
 
 impl<'a> Effective<'a> {
@@ -224,6 +235,9 @@ impl<'a> Effective<'a> {
             if let Some(o) = &tp.outlier_detection {
                 e.outlier_detection = Some(o);
             }
+            if let Some(t) = &tp.tls {
+                e.tls = Some(t);
+            }
             if let Some(p) = tp
                 .port_level_settings
                 .iter()
@@ -233,6 +247,7 @@ impl<'a> Effective<'a> {
                     load_balancer: p.load_balancer.as_ref(),
                     connection_pool: p.connection_pool.as_ref(),
                     outlier_detection: p.outlier_detection.as_ref(),
+                    tls: p.tls.as_ref(),
                 };
             }
         }
@@ -248,6 +263,13 @@ impl<'a> Effective<'a> {
             .and_then(hash_policy);
         c.limits = self.connection_pool.map(limits).unwrap_or_default();
         c.outlier = self.outlier_detection.map(outlier);
+        c.tls = match self.tls.map(|t| t.mode) {
+            Some(ClientTlsMode::Disable) => ClusterTls::Disable,
+            Some(ClientTlsMode::IstioMutual) => ClusterTls::IstioMutual,
+            // SIMPLE and MUTUAL originate TLS to services outside the mesh with
+            // their own CA: not supported yet; auto mTLS applies.
+            _ => ClusterTls::Auto,
+        };
     }
 }
 

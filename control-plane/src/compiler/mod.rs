@@ -20,6 +20,7 @@
 //! consistent-hash balancing, connection pools, outlier detection, upstream TLS.
 
 mod clusters;
+mod mtls;
 mod policies;
 mod routes;
 mod services;
@@ -63,6 +64,7 @@ pub struct MeshIndex {
     destination_rules: clusters::DrIndex,
     virtual_services: routes::VsIndex,
     endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
+    peer_authentication: mtls::PaIndex,
 }
 
 impl MeshIndex {
@@ -73,11 +75,13 @@ impl MeshIndex {
         let mut workloads = state.workloads.to_vec();
         workloads.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
         let services = services::catalog(state.resources, &workloads);
+        let peer_authentication = mtls::PaIndex::new(state.resources);
         MeshIndex {
             destination_rules: clusters::DrIndex::new(state.resources, &services),
             virtual_services: routes::VsIndex::new(state.resources, &services),
-            endpoints: clusters::endpoint_index(&workloads, &services),
+            endpoints: clusters::endpoint_index(&workloads, &services, &peer_authentication),
             services,
+            peer_authentication,
         }
     }
 
@@ -133,13 +137,20 @@ impl MeshIndex {
         let mut inbound: Vec<InboundPort> = proxy
             .ports
             .iter()
-            .map(|p| InboundPort {
-                port: p.port,
-                app_port: p.app_port,
-                protocol: svc
-                    .and_then(|s| s.ports.get(&p.port).copied())
-                    .or(p.protocol)
-                    .unwrap_or(Protocol::Http),
+            .map(|p| {
+                let (mtls, mtls_origin) =
+                    self.peer_authentication
+                        .mode(workload_namespace(proxy), &proxy.labels, p.port);
+                InboundPort {
+                    port: p.port,
+                    app_port: p.app_port,
+                    protocol: svc
+                        .and_then(|s| s.ports.get(&p.port).copied())
+                        .or(p.protocol)
+                        .unwrap_or(Protocol::Http),
+                    mtls,
+                    mtls_origin,
+                }
             })
             .collect();
         inbound.sort_by_key(|p| p.port);

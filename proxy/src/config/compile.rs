@@ -13,7 +13,8 @@ use bytes::Bytes;
 use http::uri::Authority;
 use http::{HeaderValue, StatusCode};
 use mesh_api::proxy::{
-    Cluster, ClusterEndpoints, Listeners, Protocol, ProxyConfig, RouteAction, RouteConfig,
+    Cluster, ClusterEndpoints, ClusterTls, InboundMtls, Listeners, Protocol, ProxyConfig,
+    RouteAction, RouteConfig,
 };
 use regex::Regex;
 
@@ -39,9 +40,10 @@ pub(crate) struct Snapshot {
     pub(crate) clusters: HashMap<Box<str>, Arc<RtCluster>>,
     inbound: Box<[RtInbound]>,
     pub(crate) tcp: super::tcp::TcpTable,
-    /// Upstream connection slots by address, carried over between snapshots so a
-    /// config change does not drop HTTP/2 connections.
-    slots: HashMap<SocketAddr, Arc<H2Slot>>,
+    /// Upstream connection slots by address and peer identity (mutual TLS or
+    /// not), carried over between snapshots so a config change does not drop
+    /// HTTP/2 connections.
+    slots: HashMap<SlotKey, Arc<H2Slot>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,6 +130,7 @@ pub(crate) struct RtInbound {
     pub port: u16,
     pub protocol: Protocol,
     pub app: RtEndpoint,
+    pub mtls: InboundMtls,
 }
 
 impl RtRoute {
@@ -178,6 +181,12 @@ impl Snapshot {
         self.vhosts.get(idx)
     }
 
+    /// Whether every inbound port is STRICT: plaintext connections are refused
+    /// before any request is read.
+    pub(crate) fn all_strict(&self) -> bool {
+        !self.inbound.is_empty() && self.inbound.iter().all(|i| i.mtls == InboundMtls::Strict)
+    }
+
     /// The inbound port for a request's port; with exactly one inbound port, that
     /// one when nothing matches.
     pub(crate) fn inbound(&self, port: u16) -> Option<&RtInbound> {
@@ -203,32 +212,41 @@ pub(crate) fn split_host_port(s: &str) -> (&str, Option<u16>) {
     (s, None)
 }
 
+type SlotKey = (SocketAddr, Option<Box<str>>);
+
 struct Compiler<'a> {
     prev: &'a Snapshot,
-    slots: HashMap<SocketAddr, Arc<H2Slot>>,
+    slots: HashMap<SlotKey, Arc<H2Slot>>,
     problems: Vec<(&'static str, String)>,
 }
 
 impl Compiler<'_> {
     /// An endpoint, keeping the state the previous config had for it in `cluster`.
-    fn endpoint(&mut self, cluster: Option<&str>, addr: SocketAddr, weight: u32) -> RtEndpoint {
+    /// `identity` is the peer's SPIFFE ID path when the connection is mutual TLS.
+    fn endpoint(
+        &mut self,
+        cluster: Option<&str>,
+        addr: SocketAddr,
+        weight: u32,
+        identity: Option<&str>,
+    ) -> RtEndpoint {
         let state = cluster
             .and_then(|c| self.prev.clusters.get(c))
             .and_then(|c| c.endpoints.iter().find(|e| e.addr == addr))
             .map(|e| e.state.clone())
             .unwrap_or_else(|| Arc::new(EndpointState::default()));
-        let slot = match self.slots.entry(addr) {
-            Entry::Occupied(e) => e.get().clone(),
-            Entry::Vacant(v) => v
-                .insert(
-                    self.prev
-                        .slots
-                        .get(&addr)
-                        .cloned()
-                        .unwrap_or_else(|| Arc::new(H2Slot::new(addr))),
-                )
-                .clone(),
-        };
+        let key: SlotKey = (addr, identity.map(Into::into));
+        let slot =
+            match self.slots.entry(key) {
+                Entry::Occupied(e) => e.get().clone(),
+                Entry::Vacant(v) => {
+                    let slot =
+                        self.prev.slots.get(v.key()).cloned().unwrap_or_else(|| {
+                            Arc::new(H2Slot::new(addr, identity.map(Into::into)))
+                        });
+                    v.insert(slot).clone()
+                }
+            };
         let authority = Authority::try_from(addr.to_string().as_str())
             .unwrap_or_else(|_| Authority::from_static("127.0.0.1"));
         RtEndpoint {
@@ -297,11 +315,17 @@ fn compile_listeners(c: &mut Compiler<'_>, l: &Listeners) -> Box<[RtInbound]> {
             ));
             continue;
         }
-        let app = c.endpoint(None, SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)), 1);
+        let app = c.endpoint(
+            None,
+            SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)),
+            1,
+            None,
+        );
         out.push(RtInbound {
             port: p.port,
             protocol: p.protocol,
             app,
+            mtls: p.mtls,
         });
     }
     out.into_boxed_slice()
@@ -351,7 +375,16 @@ fn compile_clusters(
                     .iter()
                     .filter_map(|ep| {
                         let addr = ep.address.parse().ok()?;
-                        Some(c.endpoint(Some(&cl.name), addr, ep.weight))
+                        let identity = match cl.tls {
+                            ClusterTls::Disable => None,
+                            ClusterTls::Auto => ep.identity.as_deref(),
+                            // Mutual TLS even to a peer that did not say it
+                            // accepts it: its handshake decides (UF if not).
+                            ClusterTls::IstioMutual => {
+                                Some(ep.identity.as_deref().unwrap_or("unknown"))
+                            }
+                        };
+                        Some(c.endpoint(Some(&cl.name), addr, ep.weight, identity))
                     })
                     .collect()
             })

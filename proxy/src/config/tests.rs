@@ -56,6 +56,7 @@ fn config() -> ProxyConfig {
                 port: 9080,
                 app_port: 8080,
                 protocol: Protocol::Http,
+                ..Default::default()
             }],
         },
         clusters: vec![cluster("a"), cluster("b")],
@@ -66,6 +67,7 @@ fn config() -> ProxyConfig {
                 proxy_id: "p".into(),
                 labels: Default::default(),
                 weight: 1,
+                ..Default::default()
             }],
         }],
         routes: RouteConfig {

@@ -273,9 +273,15 @@ async fn tries(
             );
         };
         let mut parts = template.parts();
+        // Upgrades keep HTTP/1.1 on a connection of their own.
+        let protocol = if upgrade.is_some() {
+            cluster.protocol
+        } else {
+            crate::forward::wire(shared, cluster.protocol, ep)
+        };
         if let Err(e) = prepare(
             &mut parts,
-            cluster.protocol,
+            protocol,
             ep,
             template.uri_pq.clone(),
             template.authority.clone(),
@@ -288,12 +294,15 @@ async fn tries(
             );
         }
         let _in_flight = InFlight::new(&ep.state);
-        let fut = send(
-            shared,
-            cluster.protocol,
-            ep,
-            Request::from_parts(parts, req_body),
-        );
+        let req = Request::from_parts(parts, req_body);
+        let is_upgrade = upgrade.is_some();
+        let fut = async {
+            if is_upgrade {
+                crate::forward::send_upgrade(shared, ep, req).await
+            } else {
+                send(shared, cluster.protocol, ep, req).await
+            }
+        };
         let res = match retry.and_then(|r| r.per_try_timeout) {
             Some(t) => tokio::time::timeout(t, fut).await.ok(),
             None => Some(fut.await),
@@ -363,7 +372,7 @@ fn outcome(res: Option<&Result<http::Response<Incoming>, UpstreamError>>) -> Out
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
         },
-        Some(Err(UpstreamError::Connect { .. })) => Outcome::ConnectFailure,
+        Some(Err(UpstreamError::Connect { .. } | UpstreamError::Tls(_))) => Outcome::ConnectFailure,
         Some(Err(UpstreamError::Refused)) => Outcome::RefusedStream,
         Some(Err(UpstreamError::Exchange(_))) => Outcome::Reset,
     }
@@ -411,9 +420,10 @@ fn mirror(shared: &Shared, cluster: std::sync::Arc<RtCluster>, t: &Template, bod
         return;
     };
     parts.headers.insert(http::header::HOST, hv.clone());
+    let protocol = crate::forward::wire(shared, cluster.protocol, ep);
     if prepare(
         &mut parts,
-        cluster.protocol,
+        protocol,
         ep,
         t.uri_pq.clone(),
         Some(au),
@@ -426,12 +436,13 @@ fn mirror(shared: &Shared, cluster: std::sync::Arc<RtCluster>, t: &Template, bod
     let req = Request::from_parts(parts, ProxyBody::local(body));
     let name = cluster.name.clone();
     let (h1, slot, addr) = (shared.h1.clone(), ep.slot.clone(), ep.addr);
-    let h2 = crate::forward::uses_h2(cluster.protocol);
+    let tls = shared.tls.clone();
+    let h2 = crate::forward::uses_h2(crate::forward::wire(shared, cluster.protocol, ep));
     // Fire and forget: the mirror's answer and failures never reach the client.
     tokio::spawn(async move {
         let fut = async {
             if h2 {
-                slot.send(req).await
+                slot.send(req, &tls).await
             } else {
                 h1.request(req)
                     .await

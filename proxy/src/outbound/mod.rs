@@ -45,14 +45,14 @@ pub(crate) async fn handle(
     {
         let authority = authority.to_owned();
         let host = host.into_owned();
-        return tcp::connect(snap, svc, &host, port, authority, req).await;
+        return tcp::connect(shared, snap, svc, &host, port, authority, req).await;
     }
     let Some(vh) = snap.vhost(&host, port) else {
         tracing::debug!(authority, "no virtual host (NR)");
         return no_route("no virtual host for this authority\n");
     };
     if req.method() == Method::CONNECT {
-        return connect(vh, req).await;
+        return connect(shared, vh, req).await;
     }
     let uri = req.uri();
     let view = RequestView {
@@ -175,7 +175,7 @@ fn no_route(msg: &'static str) -> Answer {
 
 /// CONNECT: route on the authority only, then tunnel through the endpoint's
 /// sidecar with a CONNECT of the same authority.
-async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
+async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
     let authority = authority_of(&req).unwrap_or("").to_string();
     let Some(f) = vh.routes.iter().find_map(|r| match &r.action {
         RtAction::Forward(f) if r.matches_authority(&authority) => Some(f),
@@ -201,7 +201,11 @@ async fn connect(vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
             "no healthy upstream\n",
         );
     };
-    match connect_via(ep.addr, &authority).await {
+    let tls = match crate::forward::tunnel_tls(shared, ep) {
+        Ok(t) => t,
+        Err(e) => return crate::forward::answer(Err(e), name),
+    };
+    match connect_via(ep.addr, &authority, tls).await {
         Ok(Ok(up)) => relay(&mut req, up, format!("{authority} via {name}")),
         Ok(Err(status)) => {
             let mut r = Response::new(ProxyBody::empty());

@@ -15,6 +15,7 @@ use crate::body::ProxyBody;
 use crate::cluster::{PickRequest, RtCluster};
 use crate::config::{RtTcpService, Snapshot, TcpTarget};
 use crate::forward::{Answer, answer, connect_via, local, relay};
+use crate::server::Shared;
 use crate::sni::{self, Hello};
 use crate::stats::Flag;
 
@@ -23,6 +24,7 @@ const MAX_HELLO: usize = 16 * 1024;
 
 /// Tunnels a CONNECT to a TCP service.
 pub(super) async fn connect(
+    shared: &Shared,
     snap: &Arc<Snapshot>,
     svc: &RtTcpService,
     host: &str,
@@ -34,11 +36,11 @@ pub(super) async fn connect(
         let Some(route) = svc.route(None) else {
             return local(StatusCode::NOT_FOUND, Flag::NoRoute, "no tcp route\n");
         };
-        let (cluster, addr) = match endpoint(route.pick()) {
+        let (cluster, addr, tls) = match endpoint(shared, route.pick()) {
             Ok(c) => c,
             Err((status, flag, msg)) => return local(status, flag, msg),
         };
-        return match connect_via(addr, &authority).await {
+        return match connect_via(addr, &authority, tls).await {
             Ok(Ok(up)) => relay(
                 &mut req,
                 up,
@@ -56,6 +58,7 @@ pub(super) async fn connect(
     let on_upgrade = hyper::upgrade::on(&mut req);
     let snap = snap.clone();
     let host = host.to_owned();
+    let tls_state = shared.tls.clone();
     tokio::spawn(async move {
         let Ok(down) = on_upgrade.await else { return };
         let mut down = TokioIo::new(down);
@@ -80,10 +83,20 @@ pub(super) async fn connect(
             tracing::debug!(%authority, ?sni, "no tls route for this server name (NR)");
             return;
         };
-        let Ok((cluster, addr)) = endpoint(route.pick()) else {
+        let Ok((cluster, addr, identity)) = endpoint_of(route.pick()) else {
             return;
         };
-        let mut up = match connect_via(addr, &authority).await {
+        let tls = match identity {
+            Some(path) if tls_state.enabled() => match tls_state.client_for(&path) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::debug!(%authority, error = %e, "no mutual TLS for the tunnel");
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let mut up = match connect_via(addr, &authority, tls).await {
             Ok(Ok(up)) => up,
             _ => {
                 tracing::debug!(%authority, cluster = &*cluster.name, "tls passthrough upstream failed");
@@ -106,8 +119,11 @@ pub(super) async fn connect(
 /// Why no endpoint was chosen: the local answer's parts.
 type NoEndpoint = (StatusCode, Flag, &'static str);
 
-/// The chosen cluster and one of its endpoints' address.
-fn endpoint(target: Option<&TcpTarget>) -> Result<(Arc<RtCluster>, SocketAddr), NoEndpoint> {
+/// A chosen endpoint: its cluster, address and peer identity (mutual TLS).
+type Chosen = (Arc<RtCluster>, SocketAddr, Option<String>);
+
+/// The chosen cluster and one of its endpoints.
+fn endpoint_of(target: Option<&TcpTarget>) -> Result<Chosen, NoEndpoint> {
     let Some((name, cluster)) = target else {
         return Err((
             StatusCode::NOT_FOUND,
@@ -130,5 +146,36 @@ fn endpoint(target: Option<&TcpTarget>) -> Result<(Arc<RtCluster>, SocketAddr), 
             "no healthy upstream\n",
         ));
     };
-    Ok((cluster.clone(), ep.addr))
+    Ok((
+        cluster.clone(),
+        ep.addr,
+        ep.slot.identity().map(str::to_owned),
+    ))
+}
+
+/// As [`endpoint_of`], with the TLS config for the tunnel.
+fn endpoint(
+    shared: &Shared,
+    target: Option<&TcpTarget>,
+) -> Result<
+    (
+        Arc<RtCluster>,
+        SocketAddr,
+        Option<Arc<rustls::ClientConfig>>,
+    ),
+    NoEndpoint,
+> {
+    let (cluster, addr, identity) = endpoint_of(target)?;
+    let tls = match identity {
+        Some(path) if shared.tls.enabled() => Some(shared.tls.client_for(&path).map_err(|e| {
+            tracing::debug!(error = %e, "no mutual TLS for the tunnel");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Flag::UpstreamConnectFailure,
+                "upstream connect error: mutual TLS unavailable\n",
+            )
+        })?),
+        _ => None,
+    };
+    Ok((cluster, addr, tls))
 }

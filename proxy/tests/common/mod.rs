@@ -154,6 +154,7 @@ pub async fn server_proxy(id: &str, port: u16, app: SocketAddr, protocol: Protoc
                 port,
                 app_port: app.port(),
                 protocol,
+                ..Default::default()
             }],
         },
         ..Default::default()
@@ -184,6 +185,7 @@ pub fn members(cluster: &str, addrs: &[SocketAddr]) -> ClusterEndpoints {
                 proxy_id: format!("proxy-{}", a.port()),
                 labels: Default::default(),
                 weight: 1,
+                ..Default::default()
             })
             .collect(),
     }
