@@ -153,18 +153,15 @@ fn endpoint_of(target: Option<&TcpTarget>) -> Result<Chosen, NoEndpoint> {
     ))
 }
 
+/// A chosen endpoint with the TLS config of its tunnel (none: plaintext).
+type Tunnel = (
+    Arc<RtCluster>,
+    SocketAddr,
+    Option<Arc<rustls::ClientConfig>>,
+);
+
 /// As [`endpoint_of`], with the TLS config for the tunnel.
-fn endpoint(
-    shared: &Shared,
-    target: Option<&TcpTarget>,
-) -> Result<
-    (
-        Arc<RtCluster>,
-        SocketAddr,
-        Option<Arc<rustls::ClientConfig>>,
-    ),
-    NoEndpoint,
-> {
+fn endpoint(shared: &Shared, target: Option<&TcpTarget>) -> Result<Tunnel, NoEndpoint> {
     let (cluster, addr, identity) = endpoint_of(target)?;
     let tls = match identity {
         Some(path) if shared.tls.enabled() => Some(shared.tls.client_for(&path).map_err(|e| {
