@@ -55,7 +55,7 @@ impl Ca {
         let cert = p
             .signed_by(&key, &Issuer::from_params(&self.params, &self.key))
             .unwrap();
-        let id = Identity::from_pem(&[cert.pem()], &[self.pem.clone()], &key).unwrap();
+        let id = Identity::from_pem(&[cert.pem()], std::slice::from_ref(&self.pem), &key).unwrap();
         let h = IdentityHandle::new();
         h.set(id);
         h
