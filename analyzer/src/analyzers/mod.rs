@@ -1,0 +1,76 @@
+//! The analyzer registry: every analyzer under Istio's public name.
+
+mod virtualservice;
+
+use std::fmt;
+
+use crate::{Reporter, Snapshot};
+
+/// One analyzer: its public name, what it checks, and the function that does it.
+#[derive(Clone, Copy)]
+pub struct Analyzer {
+    /// Istio's name (`virtualservice.DestinationHostAnalyzer`).
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The codes it can report.
+    pub codes: &'static [&'static str],
+    pub run: fn(&Snapshot<'_>, &mut Reporter),
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Analyzer").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// Every analyzer, sorted by name.
+pub static ALL: &[Analyzer] = &[
+    Analyzer {
+        name: "virtualservice.ConflictingMeshGatewayHostsAnalyzer",
+        description: "Checks that VirtualServices bound to the mesh gateway do not define the same host",
+        codes: &["IST0109"],
+        run: virtualservice::conflicting_mesh_gateway_hosts,
+    },
+    Analyzer {
+        name: "virtualservice.DestinationHostAnalyzer",
+        description: "Checks that VirtualService destination hosts and ports exist",
+        codes: &["IST0101", "IST0112", "IST0140"],
+        run: virtualservice::destination_hosts,
+    },
+    Analyzer {
+        name: "virtualservice.DestinationRuleAnalyzer",
+        description: "Checks that VirtualService destination subsets are defined in DestinationRules",
+        codes: &["IST0101"],
+        run: virtualservice::destination_rules,
+    },
+    Analyzer {
+        name: "virtualservice.GatewayAnalyzer",
+        description: "Checks that VirtualService gateways exist and serve the VirtualService's hosts",
+        codes: &["IST0101", "IST0132"],
+        run: virtualservice::gateways,
+    },
+    Analyzer {
+        name: "virtualservice.JWTClaimRouteAnalyzer",
+        description: "Checks that routes on JWT claims have a RequestAuthentication for the gateway pods",
+        codes: &["IST0149"],
+        run: virtualservice::jwt_claim_route,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Message;
+
+    #[test]
+    fn names_are_sorted_unique_and_codes_are_catalogued() {
+        for w in ALL.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+        for a in ALL {
+            for c in a.codes {
+                assert!(Message::get(c).is_some(), "{}: {c} not in the catalogue", a.name);
+            }
+        }
+    }
+}
