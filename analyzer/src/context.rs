@@ -2,6 +2,7 @@
 //! and the mesh config) and how they report (`Reporter`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret, Service};
@@ -22,6 +23,8 @@ pub struct Snapshot<'a> {
     pods_by_ns: HashMap<&'a str, Vec<usize>>,
     /// The mesh config in effect (defaults when none was given).
     pub mesh: &'a MeshConfig,
+    /// The time certificates are checked against.
+    pub now: SystemTime,
 }
 
 /// The namespace of an entry, `""` when the manifest names none.
@@ -108,6 +111,7 @@ impl<'a> Snapshot<'a> {
             by_name,
             pods_by_ns,
             mesh,
+            now: SystemTime::now(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! The analyzer registry: every analyzer under Istio's public name.
 
+mod cert;
+mod gateway;
 mod virtualservice;
 
 use std::fmt;
@@ -25,6 +27,30 @@ impl fmt::Debug for Analyzer {
 
 /// Every analyzer, sorted by name.
 pub static ALL: &[Analyzer] = &[
+    Analyzer {
+        name: "gateway.CertificateAnalyzer",
+        description: "Checks that gateways on the same workloads do not share a certificate",
+        codes: &["IST0138"],
+        run: gateway::certificates,
+    },
+    Analyzer {
+        name: "gateway.ConflictingGatewayAnalyzer",
+        description: "Checks that gateways on the same workloads and port do not serve the same host",
+        codes: &["IST0101", "IST0145"],
+        run: gateway::conflicting_gateways,
+    },
+    Analyzer {
+        name: "gateway.IngressGatewayPortAnalyzer",
+        description: "Checks that a gateway selects pods and that their services expose the gateway's ports",
+        codes: &["IST0101", "IST0162"],
+        run: gateway::ingress_gateway_ports,
+    },
+    Analyzer {
+        name: "gateway.SecretAnalyzer",
+        description: "Checks that gateway credentials exist and hold a valid, unexpired certificate",
+        codes: &["IST0101", "IST0161"],
+        run: gateway::secrets,
+    },
     Analyzer {
         name: "virtualservice.ConflictingMeshGatewayHostsAnalyzer",
         description: "Checks that VirtualServices bound to the mesh gateway do not define the same host",
