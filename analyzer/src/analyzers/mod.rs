@@ -1,7 +1,9 @@
 //! The analyzer registry: every analyzer under Istio's public name.
 
 mod cert;
+mod destinationrule;
 mod gateway;
+mod selectors;
 mod virtualservice;
 
 use std::fmt;
@@ -28,6 +30,18 @@ impl fmt::Debug for Analyzer {
 /// Every analyzer, sorted by name.
 pub static ALL: &[Analyzer] = &[
     Analyzer {
+        name: "destinationrule.CaCertificateAnalyzer",
+        description: "Checks that SIMPLE/MUTUAL TLS sets caCertificates to verify the server",
+        codes: &["IST0128", "IST0129"],
+        run: destinationrule::ca_certificates,
+    },
+    Analyzer {
+        name: "destinationrule.SubsetSelectPodAnalyzer",
+        description: "Checks that a DestinationRule's host exists and each subset selects pods",
+        codes: &["IST0173", "IST0174"],
+        run: destinationrule::subset_select_pods,
+    },
+    Analyzer {
         name: "gateway.CertificateAnalyzer",
         description: "Checks that gateways on the same workloads do not share a certificate",
         codes: &["IST0138"],
@@ -50,6 +64,30 @@ pub static ALL: &[Analyzer] = &[
         description: "Checks that gateway credentials exist and hold a valid, unexpired certificate",
         codes: &["IST0101", "IST0161"],
         run: gateway::secrets,
+    },
+    Analyzer {
+        name: "sidecar.SelectorAnalyzer",
+        description: "Checks that Sidecar selectors match pods without overlapping, and that ambient workloads get no Sidecar",
+        codes: &["IST0101", "IST0110", "IST0111", "IST0167"],
+        run: selectors::sidecars,
+    },
+    Analyzer {
+        name: "telemetry.DefaultSelectorAnalyzer",
+        description: "Checks that a namespace has at most one Telemetry without a selector",
+        codes: &["IST0160"],
+        run: selectors::telemetry_default_selectors,
+    },
+    Analyzer {
+        name: "telemetry.ProviderAnalyzer",
+        description: "Checks that Telemetry entries name a provider or have a mesh default",
+        codes: &["IST0157"],
+        run: selectors::telemetry_providers,
+    },
+    Analyzer {
+        name: "telemetry.SelectorAnalyzer",
+        description: "Checks that Telemetry selectors match pods without overlapping",
+        codes: &["IST0101", "IST0159"],
+        run: selectors::telemetry_selectors,
     },
     Analyzer {
         name: "virtualservice.ConflictingMeshGatewayHostsAnalyzer",
