@@ -190,6 +190,11 @@ impl Reporter {
             // Every code an analyzer uses is in the catalogue (a unit test checks).
             return;
         };
+        self.report_message(entry, at, msg, msg.format(args));
+    }
+
+    /// Report `msg` on `entry` with a text of its own (not from the template).
+    pub fn report_message(&mut self, entry: &Entry, at: Option<&FieldPath>, msg: &'static Message, text: String) {
         let line = match (&entry.node, at) {
             (Some(node), Some(path)) => node.locate(path).line,
             _ => entry.line.unwrap_or(0),
@@ -207,7 +212,7 @@ impl Reporter {
             level: msg.level,
             origin: resource.to_string(),
             reference,
-            message: msg.format(args),
+            message: text,
             documentation_url: msg.documentation_url(),
             analyzer: self.analyzer,
             hint: msg.hint,

@@ -11,7 +11,24 @@ use mesh_api::load::{self, UnknownKinds};
 use serde::Deserialize;
 
 /// Cases that do not pass, each with why. Keyed by case name and first input file.
-const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
+const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
+    (
+        "virtualServiceKubernetesGateways",
+        "virtualservice_kubernetes_gateways.yaml",
+        // The VirtualServices bind to a Gateway API `Gateway`
+        // (gateway.networking.k8s.io), a kind mesh-api does not model: meshctl sees
+        // no such gateway and also reports IST0101/IST0132 for the correct `my-vs`.
+        "needs the Gateway API Gateway kind, which mesh-api does not read",
+    ),
+    (
+        "Condition Analyzer",
+        "condition-analyzer.yaml",
+        // Service, ServiceEntry and AuthorizationPolicy conditions are reported as
+        // Istio does; the Gateway, HTTPRoute and GRPCRoute documents are Gateway API
+        // kinds mesh-api does not read, so their three findings are missing.
+        "needs the Gateway API Gateway, HTTPRoute and GRPCRoute kinds",
+    ),
+];
 
 #[derive(Debug, Deserialize)]
 struct Cases {

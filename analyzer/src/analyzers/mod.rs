@@ -3,8 +3,12 @@
 mod cert;
 mod destinationrule;
 mod gateway;
+mod resources;
+mod security;
 mod selectors;
+mod serviceentry;
 mod virtualservice;
+mod workloads;
 
 use std::fmt;
 
@@ -29,6 +33,36 @@ impl fmt::Debug for Analyzer {
 
 /// Every analyzer, sorted by name.
 pub static ALL: &[Analyzer] = &[
+    Analyzer {
+        name: "applicationUID.Analyzer",
+        description: "Checks that applications do not run as UID 1337, reserved for the sidecar",
+        codes: &["IST0144"],
+        run: workloads::application_uid,
+    },
+    Analyzer {
+        name: "auth.AuthorizationPoliciesAnalyzer",
+        description: "Checks that authorization policies apply to workloads and name existing namespaces",
+        codes: &["IST0101", "IST0127"],
+        run: security::authorization_policies,
+    },
+    Analyzer {
+        name: "conditions.ConditionAnalyzer",
+        description: "Reports negative status conditions set by the mesh's controllers",
+        codes: &["IST0171"],
+        run: resources::conditions,
+    },
+    Analyzer {
+        name: "deployment.MultiServiceAnalyzer",
+        description: "Checks that services selecting one deployment agree on port protocols and target ports",
+        codes: &["IST0116", "IST0137"],
+        run: workloads::multi_service,
+    },
+    Analyzer {
+        name: "deprecation.DeprecationAnalyzer",
+        description: "Reports fields Istio has deprecated",
+        codes: &["IST0002"],
+        run: resources::deprecation,
+    },
     Analyzer {
         name: "destinationrule.CaCertificateAnalyzer",
         description: "Checks that SIMPLE/MUTUAL TLS sets caCertificates to verify the server",
@@ -64,6 +98,36 @@ pub static ALL: &[Analyzer] = &[
         description: "Checks that gateway credentials exist and hold a valid, unexpired certificate",
         codes: &["IST0101", "IST0161"],
         run: gateway::secrets,
+    },
+    Analyzer {
+        name: "injection.Analyzer",
+        description: "Checks namespace injection labels and that pods in injected namespaces have their sidecar",
+        codes: &["IST0102", "IST0103", "IST0123", "IST0148"],
+        run: workloads::injection,
+    },
+    Analyzer {
+        name: "schema.ValidationAnalyzer",
+        description: "Validates every mesh resource against its schema and Istio's webhook rules",
+        codes: &["IST0106", "IST0130", "IST0131", "IST0133"],
+        run: resources::validation,
+    },
+    Analyzer {
+        name: "service.PortNameAnalyzer",
+        description: "Checks that service ports name their protocol",
+        codes: &["IST0118", "IST0150"],
+        run: workloads::port_names,
+    },
+    Analyzer {
+        name: "serviceentry.Analyzer",
+        description: "Checks that ServiceEntries with TCP ports have addresses",
+        codes: &["IST0134"],
+        run: serviceentry::addresses,
+    },
+    Analyzer {
+        name: "serviceentry.ConflictingServiceEntryProtocolAnalyzer",
+        description: "Checks that ServiceEntries sharing a host and port agree on its protocol",
+        codes: &["IST0177"],
+        run: serviceentry::conflicting_protocols,
     },
     Analyzer {
         name: "sidecar.SelectorAnalyzer",
