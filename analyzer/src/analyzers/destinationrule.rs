@@ -34,7 +34,7 @@ pub fn ca_certificates(s: &Snapshot<'_>, r: &mut Reporter) {
     for (e, dr) in s.destination_rules() {
         let Some(tp) = &dr.spec.traffic_policy else { continue };
         let scoped = dr.spec.workload_selector.is_some();
-        let name = crate::context::full_name(e);
+        let name = crate::context::name(e).to_owned();
         let at = FieldPath::root().field("spec").field("trafficPolicy");
         if let Some(tls) = &tp.tls
             && unverified(tls, scoped)

@@ -1,6 +1,7 @@
 //! One file per subcommand; each turns its arguments into a library call and hands
 //! the result to the output module.
 
+pub mod analyze;
 pub mod apply;
 pub mod check;
 pub mod completion;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Get(args) => get::run(args, g, out),
         Command::Delete(args) => apply::delete(args, g, out),
         Command::Validate(args) => validate::run(args, out),
+        Command::Analyze(args) => analyze::run(args, g, out),
         Command::Run(args) => run::run(args, g, out),
         Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
