@@ -16,6 +16,9 @@ _meshctl() {
             ",$1")
                 cmd="meshctl"
                 ;;
+            meshctl,analyze)
+                cmd="meshctl__subcmd__analyze"
+                ;;
             meshctl,apply)
                 cmd="meshctl__subcmd__apply"
                 ;;
@@ -78,6 +81,9 @@ _meshctl() {
                 ;;
             meshctl__subcmd__control__subcmd__plane__subcmd__help,run)
                 cmd="meshctl__subcmd__control__subcmd__plane__subcmd__help__subcmd__run"
+                ;;
+            meshctl__subcmd__help,analyze)
+                cmd="meshctl__subcmd__help__subcmd__analyze"
                 ;;
             meshctl__subcmd__help,apply)
                 cmd="meshctl__subcmd__help__subcmd__apply"
@@ -155,12 +161,86 @@ _meshctl() {
 
     case "${cmd}" in
         meshctl)
-            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate analyze run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__analyze)
+            opts="-L -S -o -n -A -h -V --analyzer --list-analyzers --use-store --meshConfigFile --failure-threshold --output-threshold --suppress --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --analyzer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --use-store)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --meshConfigFile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --failure-threshold)
+                    COMPREPLY=($(compgen -W "error warning info" -- "${cur}"))
+                    return 0
+                    ;;
+                --output-threshold)
+                    COMPREPLY=($(compgen -W "error warning info" -- "${cur}"))
+                    return 0
+                    ;;
+                --suppress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -S)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
                     return 0
@@ -643,8 +723,22 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help)
-            opts="install uninstall check apply get delete validate run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
+            opts="install uninstall check apply get delete validate analyze run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__help__subcmd__analyze)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

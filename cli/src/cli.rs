@@ -80,7 +80,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Human-readable text or table (`log` for analyze, as istioctl names it)
+    /// Human-readable text or table
     #[value(alias = "log")]
     Table,
     /// A table with more columns

@@ -70,6 +70,7 @@ fn no_command_is_a_placeholder() {
             "get",
             "delete",
             "validate",
+            "analyze",
             "run",
             "demo",
             "proxy-status",
