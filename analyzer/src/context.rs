@@ -115,6 +115,11 @@ impl<'a> Snapshot<'a> {
         }
     }
 
+    /// Every entry, in input order (later duplicates included).
+    pub fn all(&self) -> impl Iterator<Item = &'a Entry> + '_ {
+        self.entries.iter()
+    }
+
     /// Every entry of a kind, in input order.
     pub fn of(&self, kind: Kind) -> impl Iterator<Item = &'a Entry> + '_ {
         let entries = self.entries;
@@ -185,7 +190,13 @@ impl Reporter {
 
     /// Report `code` on `entry`, placed at `at` (a field path) when the entry has a
     /// YAML tree. `args` fill the message template in order.
-    pub fn report(&mut self, entry: &Entry, at: Option<&FieldPath>, code: &'static str, args: &[String]) {
+    pub fn report(
+        &mut self,
+        entry: &Entry,
+        at: Option<&FieldPath>,
+        code: &'static str,
+        args: &[String],
+    ) {
         let Some(msg) = Message::get(code) else {
             // Every code an analyzer uses is in the catalogue (a unit test checks).
             return;
@@ -194,7 +205,13 @@ impl Reporter {
     }
 
     /// Report `msg` on `entry` with a text of its own (not from the template).
-    pub fn report_message(&mut self, entry: &Entry, at: Option<&FieldPath>, msg: &'static Message, text: String) {
+    pub fn report_message(
+        &mut self,
+        entry: &Entry,
+        at: Option<&FieldPath>,
+        msg: &'static Message,
+        text: String,
+    ) {
         let line = match (&entry.node, at) {
             (Some(node), Some(path)) => node.locate(path).line,
             _ => entry.line.unwrap_or(0),

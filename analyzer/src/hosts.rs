@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::context::{annotations, name, ns};
 use crate::Snapshot;
+use crate::context::{annotations, name, ns};
 
 /// The Kubernetes service domain.
 pub const DOMAIN: &str = "svc.cluster.local";
@@ -160,9 +160,7 @@ impl HostMap {
         let bare = host.strip_prefix('*').unwrap_or(host);
         self.wildcards
             .iter()
-            .find(|(scope, wh, _)| {
-                (scope == "*" || scope == source_ns) && bare.ends_with(&wh[1..])
-            })
+            .find(|(scope, wh, _)| (scope == "*" || scope == source_ns) && bare.ends_with(&wh[1..]))
             .map(|(_, _, k)| k)
     }
 }
@@ -177,7 +175,10 @@ mod tests {
         assert!(matches("a.example.com", "*.example.com"));
         assert!(matches("*", "anything"));
         assert!(!matches("a.example.com", "b.example.com"));
-        assert_eq!(fqdn("default", "reviews"), "reviews.default.svc.cluster.local");
+        assert_eq!(
+            fqdn("default", "reviews"),
+            "reviews.default.svc.cluster.local"
+        );
         assert_eq!(
             service_of_fqdn("reviews.prod.svc.cluster.local"),
             Some(("prod", "reviews"))

@@ -76,7 +76,7 @@ mod tests {
         let m = MeshConfig::from_yaml(
             "defaultConfig:\n  image:\n    imageType: distroless\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: \"true\"\nrootNamespace: mesh\n",
         )
-        .unwrap();
+        .expect("valid mesh config");
         assert!(m.proxy_flag("ISTIO_META_DNS_CAPTURE"));
         assert!(!m.proxy_flag("ISTIO_META_DNS_AUTO_ALLOCATE"));
         assert_eq!(m.root_namespace(), "mesh");

@@ -539,7 +539,8 @@ pub const MESSAGES: &[Message] = &[
         level: Level::Warning,
         template: "Multiple ServiceEntries (%s) define the same host %q and port %d with conflicting protocols (%s).",
         hint: "use one protocol for this host and port in every ServiceEntry",
-    },];
+    },
+];
 
 #[cfg(test)]
 mod tests {
@@ -547,7 +548,7 @@ mod tests {
 
     #[test]
     fn formats_like_go() {
-        let m = Message::get("IST0101").unwrap();
+        let m = Message::get("IST0101").expect("catalogued");
         assert_eq!(
             m.format(&["host".into(), "reviews-bogus".into()]),
             "Referenced host not found: \"reviews-bogus\""

@@ -59,39 +59,55 @@ struct Expected {
 
 fn dir() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/istio-analyzers");
-    assert!(p.is_dir(), "missing {}: shared/ must sit beside the repository", p.display());
+    assert!(
+        p.is_dir(),
+        "missing {}: shared/ must sit beside the repository",
+        p.display()
+    );
     p
 }
 
 type Multiset = BTreeMap<(String, String), usize>;
 
 fn run(case: &Case, base: &Path) -> (Multiset, Multiset) {
-    let paths: Vec<PathBuf> = case.inputs.iter().map(|i| base.join("testdata").join(i)).collect();
+    let paths: Vec<PathBuf> = case
+        .inputs
+        .iter()
+        .map(|i| base.join("testdata").join(i))
+        .collect();
     let loaded = load::load(load::read_inputs(&paths), UnknownKinds::Warn);
     let mut entries: Vec<Entry> = loaded.objects.into_iter().map(Entry::from).collect();
     let mesh = match &case.mesh_config {
         Some(f) => {
-            let text = std::fs::read_to_string(base.join("testdata").join(f)).unwrap();
-            MeshConfig::from_yaml(&text).unwrap()
+            let text =
+                std::fs::read_to_string(base.join("testdata").join(f)).expect("mesh config file");
+            MeshConfig::from_yaml(&text).expect("valid mesh config")
         }
         None => MeshConfig::default(),
     };
     // As Istio's test does (`AddDefaultResources`): the default ingress gateway.
     entries.extend(mesh_analyzer::default_resources(mesh.root_namespace()));
     let mut got = Multiset::new();
-    let findings = match mesh_analyzer::analyze(&entries, &mesh, std::slice::from_ref(&case.analyzer_name)) {
-        Ok(f) => f,
-        Err(e) => {
-            got.insert((e.to_string(), String::new()), 1);
-            Vec::new()
-        }
-    };
-    for f in findings.iter().filter(|f| case.codes.iter().any(|c| c == f.code)) {
-        *got.entry((f.code.to_owned(), f.origin.clone())).or_default() += 1;
+    let findings =
+        match mesh_analyzer::analyze(&entries, &mesh, std::slice::from_ref(&case.analyzer_name)) {
+            Ok(f) => f,
+            Err(e) => {
+                got.insert((e.to_string(), String::new()), 1);
+                Vec::new()
+            }
+        };
+    for f in findings
+        .iter()
+        .filter(|f| case.codes.iter().any(|c| c == f.code))
+    {
+        *got.entry((f.code.to_owned(), f.origin.clone()))
+            .or_default() += 1;
     }
     let mut want = Multiset::new();
     for e in case.expected.iter().flatten() {
-        *want.entry((e.code.clone(), e.resource.clone())).or_default() += 1;
+        *want
+            .entry((e.code.clone(), e.resource.clone()))
+            .or_default() += 1;
     }
     (got, want)
 }
@@ -99,8 +115,8 @@ fn run(case: &Case, base: &Path) -> (Multiset, Multiset) {
 #[test]
 fn istio_analyzer_cases() {
     let base = dir();
-    let text = std::fs::read_to_string(base.join("cases.yaml")).unwrap();
-    let cases: Cases = serde_saphyr::from_str(&text).unwrap();
+    let text = std::fs::read_to_string(base.join("cases.yaml")).expect("cases.yaml");
+    let cases: Cases = serde_saphyr::from_str(&text).expect("cases.yaml parses");
     let in_scope: Vec<&Case> = cases.cases.iter().filter(|c| c.in_scope).collect();
     assert!(in_scope.len() >= 60, "{} in-scope cases", in_scope.len());
     let mut passed = 0;
@@ -108,9 +124,9 @@ fn istio_analyzer_cases() {
     let mut fixed = Vec::new();
     for case in &in_scope {
         let (got, want) = run(case, &base);
-        let known = KNOWN_FAILURES
-            .iter()
-            .any(|(n, input, _)| *n == case.name && case.inputs.first().is_some_and(|i| i == input));
+        let known = KNOWN_FAILURES.iter().any(|(n, input, _)| {
+            *n == case.name && case.inputs.first().is_some_and(|i| i == input)
+        });
         if got == want {
             passed += 1;
             if known {
@@ -119,11 +135,24 @@ fn istio_analyzer_cases() {
         } else if !known {
             regressions.push(format!(
                 "{} [{}] ({}):\n  expected {want:?}\n  got      {got:?}",
-                case.name, case.analyzer_name, case.inputs.join(", ")
+                case.name,
+                case.analyzer_name,
+                case.inputs.join(", ")
             ));
         }
     }
-    println!("analyzer conformance: {passed}/{} cases pass", in_scope.len());
-    assert!(regressions.is_empty(), "{} cases fail:\n{}", regressions.len(), regressions.join("\n"));
-    assert!(fixed.is_empty(), "known failures now pass; remove them from KNOWN_FAILURES: {fixed:?}");
+    println!(
+        "analyzer conformance: {passed}/{} cases pass",
+        in_scope.len()
+    );
+    assert!(
+        regressions.is_empty(),
+        "{} cases fail:\n{}",
+        regressions.len(),
+        regressions.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "known failures now pass; remove them from KNOWN_FAILURES: {fixed:?}"
+    );
 }

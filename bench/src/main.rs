@@ -3,8 +3,10 @@
 //! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
 //! run`), a pair of Envoys and the project's own echo backend, drives each setup
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
-//! SVG plot. `mesh-bench echo` is the backend every setup hits.
+//! SVG plot. `mesh-bench echo` is the backend every setup hits. `mesh-bench
+//! analyze` times the config analyzers on a directory of generated resources.
 
+mod analyze;
 mod dataplane;
 mod echo;
 mod envoy;
@@ -32,6 +34,25 @@ enum Command {
     DataPlane(DataPlaneArgs),
     /// The benchmark's HTTP backend: answers every request with a small fixed body
     Echo(EchoArgs),
+    /// Time `meshctl analyze` on a directory of generated resources
+    Analyze(AnalyzeArgs),
+}
+
+/// Options of `mesh-bench analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// How many resources to generate
+    #[arg(long, default_value_t = 10_000)]
+    pub resources: usize,
+    /// Rounds (the best is reported)
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Also time each analyzer on its own
+    #[arg(long)]
+    pub per_analyzer: bool,
+    /// Generate into this directory and keep it (to run `meshctl analyze` on it)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Options of `mesh-bench data-plane`.
@@ -99,6 +120,7 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::DataPlane(a) => dataplane::run(a),
         Command::Echo(a) => echo::run(a),
+        Command::Analyze(a) => analyze::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

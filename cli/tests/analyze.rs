@@ -75,7 +75,12 @@ fn a_missing_host_is_an_error_at_its_line_with_a_hint_and_exit_79() {
         ),
         "{text}"
     );
-    assert!(lines.next().is_some_and(|l| l.trim_start().starts_with("hint: ")), "{text}");
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.trim_start().starts_with("hint: ")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -98,7 +103,10 @@ fn json_and_yaml_carry_the_fields_istioctl_prints() {
     assert_eq!(item["level"], "Error");
     assert_eq!(item["origin"], "VirtualService prod/reviews-bogus");
     assert_eq!(item["reference"], format!("{}:11", f.display()));
-    assert_eq!(item["message"], "Referenced host not found: \"reviews-bogus\"");
+    assert_eq!(
+        item["message"],
+        "Referenced host not found: \"reviews-bogus\""
+    );
     assert_eq!(
         item["documentationUrl"],
         "https://istio.io/latest/docs/reference/config/analysis/ist0101/"
@@ -134,21 +142,40 @@ fn thresholds_and_suppressions_decide_what_is_shown_and_the_exit_code() {
     let f = write(dir.path(), "all.yaml", &format!("{svc}---\n{BOGUS_VS}"));
     // Below the failure threshold: shown, but exit 0.
     meshctl(dir.path())
-        .args(["analyze", "--use-store=false", "-S", "IST0101=VirtualService reviews-bogus.default"])
+        .args([
+            "analyze",
+            "--use-store=false",
+            "-S",
+            "IST0101=VirtualService reviews-bogus.default",
+        ])
         .arg(&f)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("Info [IST0118] (Service default/reviews"))
+        .stdout(predicate::str::contains(
+            "Info [IST0118] (Service default/reviews",
+        ))
         .stdout(predicate::str::contains("IST0101").not());
     // An Info fails when the threshold is Info.
     meshctl(dir.path())
-        .args(["analyze", "--use-store=false", "--failure-threshold", "Info", "-S", "IST0101=*"])
+        .args([
+            "analyze",
+            "--use-store=false",
+            "--failure-threshold",
+            "Info",
+            "-S",
+            "IST0101=*",
+        ])
         .arg(&f)
         .assert()
         .code(79);
     // The output threshold hides the Info line; the Error still fails.
     meshctl(dir.path())
-        .args(["analyze", "--use-store=false", "--output-threshold", "Error"])
+        .args([
+            "analyze",
+            "--use-store=false",
+            "--output-threshold",
+            "Error",
+        ])
         .arg(&f)
         .assert()
         .code(79)
@@ -161,7 +188,12 @@ fn one_analyzer_can_be_chosen_and_all_are_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let f = write(dir.path(), "vs.yaml", BOGUS_VS);
     meshctl(dir.path())
-        .args(["analyze", "--use-store=false", "--analyzer", "virtualservice.GatewayAnalyzer"])
+        .args([
+            "analyze",
+            "--use-store=false",
+            "--analyzer",
+            "virtualservice.GatewayAnalyzer",
+        ])
         .arg(&f)
         .assert()
         .code(0);
@@ -169,14 +201,23 @@ fn one_analyzer_can_be_chosen_and_all_are_listed() {
         .args(["analyze", "-L"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("virtualservice.DestinationHostAnalyzer"))
+        .stdout(predicate::str::contains(
+            "virtualservice.DestinationHostAnalyzer",
+        ))
         .stdout(predicate::str::contains("schema.ValidationAnalyzer"));
     meshctl(dir.path())
-        .args(["analyze", "--use-store=false", "--analyzer", "nope.Analyzer"])
+        .args([
+            "analyze",
+            "--use-store=false",
+            "--analyzer",
+            "nope.Analyzer",
+        ])
         .arg(&f)
         .assert()
         .code(64)
-        .stderr(predicate::str::contains("unknown analyzer \"nope.Analyzer\""));
+        .stderr(predicate::str::contains(
+            "unknown analyzer \"nope.Analyzer\"",
+        ));
 }
 
 #[test]
@@ -218,7 +259,9 @@ spec:
         .write_stdin(se)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("Warning [IST0134] (ServiceEntry default/db <stdin>:8)"));
+        .stdout(predicate::str::contains(
+            "Warning [IST0134] (ServiceEntry default/db <stdin>:8)",
+        ));
     let mesh = write(
         dir.path(),
         "mesh.yaml",
@@ -276,7 +319,9 @@ struct LiveMesh {
 impl Drop for LiveMesh {
     fn drop(&mut self) {
         if let Some(mut run) = self.run.take() {
-            let _ = std::process::Command::new("kill").args(["-TERM", &run.id().to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &run.id().to_string()])
+                .status();
             let _ = run.wait();
         }
         let _ = meshctl(self.home.path()).args(["uninstall", "-y"]).output();
@@ -285,20 +330,37 @@ impl Drop for LiveMesh {
 
 #[test]
 fn files_are_layered_over_the_live_mesh_and_its_workloads() {
-    let mut mesh = LiveMesh { home: tempfile::tempdir().expect("tempdir"), run: None };
+    let mut mesh = LiveMesh {
+        home: tempfile::tempdir().expect("tempdir"),
+        run: None,
+    };
     let home = mesh.home.path().to_owned();
     meshctl(&home).args(["install", "-y"]).assert().success();
     mesh.run = Some(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
             .env("MESHCTL_HOME", &home)
-            .args(["run", "--service", "reviews", "--version", "v1", "--port", "9080", "--", "sleep", "600"])
+            .args([
+                "run",
+                "--service",
+                "reviews",
+                "--version",
+                "v1",
+                "--port",
+                "9080",
+                "--",
+                "sleep",
+                "600",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("meshctl run"),
     );
     wait_until("the workload to join", || {
-        let out = meshctl(&home).args(["get", "workloads", "-o", "json"]).output().expect("get");
+        let out = meshctl(&home)
+            .args(["get", "workloads", "-o", "json"])
+            .output()
+            .expect("get");
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
             .ok()
             .and_then(|v| v.as_array().map(|a| a.len() == 1))
@@ -322,7 +384,12 @@ spec:
     labels: {version: v9}
 ",
     );
-    meshctl(&home).arg("apply").arg("-f").arg(&dr).assert().success();
+    meshctl(&home)
+        .arg("apply")
+        .arg("-f")
+        .arg(&dr)
+        .assert()
+        .success();
     // A file routing to v1: the host is the running service and v1 exists, so the
     // only finding is the live subset that selects nothing.
     let vs = write(
@@ -340,21 +407,44 @@ spec:
     - destination: {host: reviews, subset: v1}
 ",
     );
-    let out = meshctl(&home).args(["analyze", "-o", "json"]).arg(&vs).output().expect("analyze");
-    assert_eq!(out.status.code(), Some(79), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = meshctl(&home)
+        .args(["analyze", "-o", "json"])
+        .arg(&vs)
+        .output()
+        .expect("analyze");
+    assert_eq!(
+        out.status.code(),
+        Some(79),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let found: Vec<(String, String)> = v
         .as_array()
         .expect("list")
         .iter()
-        .map(|i| (i["code"].as_str().unwrap_or("").to_owned(), i["origin"].as_str().unwrap_or("").to_owned()))
+        .map(|i| {
+            (
+                i["code"].as_str().unwrap_or("").to_owned(),
+                i["origin"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(found, [("IST0173".to_owned(), "DestinationRule default/reviews".to_owned())], "{v:#}");
+    assert_eq!(
+        found,
+        [(
+            "IST0173".to_owned(),
+            "DestinationRule default/reviews".to_owned()
+        )],
+        "{v:#}"
+    );
     // Alone, the same file knows neither the service nor the subset.
     meshctl(&home)
         .args(["analyze", "--use-store=false"])
         .arg(&vs)
         .assert()
         .code(79)
-        .stdout(predicate::str::contains("Referenced host not found: \"reviews\""));
+        .stdout(predicate::str::contains(
+            "Referenced host not found: \"reviews\"",
+        ));
 }

@@ -21,7 +21,9 @@ pub fn check_tls_secret(secret: &Secret, now: SystemTime) -> Result<(), String> 
     };
     let der = pem_to_der(&crt).ok_or("tls.crt is not a PEM certificate")?;
     let not_after = not_after(&der).ok_or("tls.crt does not parse as an X.509 certificate")?;
-    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     if not_after < now {
         return Err("the certificate has expired".into());
     }
@@ -32,7 +34,10 @@ fn pem_to_der(pem: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(pem).ok()?;
     let start = text.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
     let end = text[start..].find("-----END CERTIFICATE-----")? + start;
-    let body: String = text[start..end].chars().filter(|c| !c.is_whitespace()).collect();
+    let body: String = text[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
@@ -47,7 +52,9 @@ fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
@@ -55,8 +62,12 @@ fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 /// The `notAfter` of a DER certificate, in seconds since the epoch.
 fn not_after(der: &[u8]) -> Option<i64> {
-    let (0x30, cert, _) = element(der)? else { return None };
-    let (0x30, tbs, _) = element(cert)? else { return None };
+    let (0x30, cert, _) = element(der)? else {
+        return None;
+    };
+    let (0x30, tbs, _) = element(cert)? else {
+        return None;
+    };
     let mut rest = tbs;
     let (tag, _, r) = element(rest)?;
     if tag == 0xa0 {
@@ -65,7 +76,9 @@ fn not_after(der: &[u8]) -> Option<i64> {
     let (_, _, r) = element(rest)?; // serial
     let (_, _, r) = element(r)?; // signature algorithm
     let (_, _, r) = element(r)?; // issuer
-    let (0x30, validity, _) = element(r)? else { return None };
+    let (0x30, validity, _) = element(r)? else {
+        return None;
+    };
     let (_, _, v) = element(validity)?; // notBefore
     let (tag, t, _) = element(v)?;
     parse_time(tag, std::str::from_utf8(t).ok()?)

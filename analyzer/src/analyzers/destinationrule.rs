@@ -22,9 +22,10 @@ fn mode_name(m: ClientTlsMode) -> &'static str {
 /// Whether TLS settings verify the server: a CA is given, or a credential the gateway
 /// the rule is scoped to (`workloadSelector`) reads the CA from.
 fn unverified(tls: &ClientTlsSettings, scoped: bool) -> bool {
+    let credential_verifies = scoped && !tls.credential_name.is_empty();
     matches!(tls.mode, ClientTlsMode::Simple | ClientTlsMode::Mutual)
         && tls.ca_certificates.is_empty()
-        && !(scoped && !tls.credential_name.is_empty())
+        && !credential_verifies
         && tls.insecure_skip_verify != Some(true)
 }
 
@@ -32,22 +33,49 @@ fn unverified(tls: &ClientTlsSettings, scoped: bool) -> bool {
 /// server with `caCertificates`.
 pub fn ca_certificates(s: &Snapshot<'_>, r: &mut Reporter) {
     for (e, dr) in s.destination_rules() {
-        let Some(tp) = &dr.spec.traffic_policy else { continue };
+        let Some(tp) = &dr.spec.traffic_policy else {
+            continue;
+        };
         let scoped = dr.spec.workload_selector.is_some();
         let name = crate::context::name(e).to_owned();
         let at = FieldPath::root().field("spec").field("trafficPolicy");
         if let Some(tls) = &tp.tls
             && unverified(tls, scoped)
         {
-            r.report(e, Some(&at.field("tls").field("mode")), "IST0128", &[name.clone(), ns(e).into(), mode_name(tls.mode).into(), dr.spec.host.clone()]);
+            r.report(
+                e,
+                Some(&at.field("tls").field("mode")),
+                "IST0128",
+                &[
+                    name.clone(),
+                    ns(e).into(),
+                    mode_name(tls.mode).into(),
+                    dr.spec.host.clone(),
+                ],
+            );
         }
         for (i, p) in tp.port_level_settings.iter().enumerate() {
             if let Some(tls) = &p.tls
                 && unverified(tls, scoped)
             {
                 let port = format!("number:{}", p.port.as_ref().map_or(0, |p| p.number));
-                let at = at.field("portLevelSettings").index(i).field("tls").field("mode");
-                r.report(e, Some(&at), "IST0129", &[name.clone(), ns(e).into(), mode_name(tls.mode).into(), dr.spec.host.clone(), port]);
+                let at = at
+                    .field("portLevelSettings")
+                    .index(i)
+                    .field("tls")
+                    .field("mode");
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0129",
+                    &[
+                        name.clone(),
+                        ns(e).into(),
+                        mode_name(tls.mode).into(),
+                        dr.spec.host.clone(),
+                        port,
+                    ],
+                );
             }
         }
     }
@@ -64,15 +92,22 @@ pub fn subset_select_pods(s: &Snapshot<'_>, r: &mut Reporter) {
         }
         let host_at = FieldPath::root().field("spec").field("host");
         if hosts.lookup(ns(e), &dr.spec.export_to, host).is_none() {
-            r.report(e, Some(&host_at), "IST0174", &[host.clone()]);
+            r.report(e, Some(&host_at), "IST0174", std::slice::from_ref(host));
             continue;
         }
         let fqdn = hosts::fqdn(ns(e), host);
-        let Some((sns, sname)) = hosts::service_of_fqdn(&fqdn) else { continue };
-        let Some(Resource::Service(svc)) = s.find(Kind::Service, sns, sname).map(|x| &x.resource) else {
+        let Some((sns, sname)) = hosts::service_of_fqdn(&fqdn) else {
             continue;
         };
-        let selector: BTreeMap<String, String> = svc.spec.as_ref().and_then(|sp| sp.selector.clone()).unwrap_or_default();
+        let Some(Resource::Service(svc)) = s.find(Kind::Service, sns, sname).map(|x| &x.resource)
+        else {
+            continue;
+        };
+        let selector: BTreeMap<String, String> = svc
+            .spec
+            .as_ref()
+            .and_then(|sp| sp.selector.clone())
+            .unwrap_or_default();
         if selector.is_empty() {
             continue; // endpoints managed by hand: nothing to match
         }
@@ -82,8 +117,12 @@ pub fn subset_select_pods(s: &Snapshot<'_>, r: &mut Reporter) {
                 selects(&selector, pl) && selects(&subset.labels, pl)
             });
             if !any {
-                let at = FieldPath::root().field("spec").field("subsets").index(i).field("name");
-                r.report(e, Some(&at), "IST0173", &[subset.name.clone()]);
+                let at = FieldPath::root()
+                    .field("spec")
+                    .field("subsets")
+                    .index(i)
+                    .field("name");
+                r.report(e, Some(&at), "IST0173", std::slice::from_ref(&subset.name));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Gateway analyzers: selectors and service ports, credentials, conflicting
 //! gateways, duplicate certificates.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::Service;
 use mesh_api::networking::{Gateway, ServerTlsSettings};
@@ -38,38 +38,69 @@ fn tcp_ports(svc: &Service) -> impl Iterator<Item = u32> + '_ {
 }
 
 fn service_selector(svc: &Service) -> BTreeMap<String, String> {
-    svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.selector.clone())
+        .unwrap_or_default()
+}
+
+/// The pods each distinct gateway selector selects (gateways mostly share a few
+/// selectors, so each is matched against the pods once).
+fn selected_pods<'a>(s: &Snapshot<'a>) -> HashMap<&'a BTreeMap<String, String>, Vec<&'a Entry>> {
+    let mut out: HashMap<&BTreeMap<String, String>, Vec<&Entry>> = HashMap::new();
+    for (_, g) in s.gateways() {
+        out.entry(&g.spec.selector).or_insert_with(|| {
+            s.pods()
+                .filter(|(pe, _)| selects(&g.spec.selector, labels(pe)))
+                .map(|(pe, _)| pe)
+                .collect()
+        });
+    }
+    out
 }
 
 /// `gateway.IngressGatewayPortAnalyzer`: a gateway selects pods, and the services in
 /// front of those pods expose every port the gateway listens on.
 pub fn ingress_gateway_ports(s: &Snapshot<'_>, r: &mut Reporter) {
-    for (e, g) in s.gateways() {
-        let sel = &g.spec.selector;
-        let mut service_ports: HashSet<u32> = HashSet::new();
-        let mut matched = 0;
-        for (pe, _) in s.pods() {
+    let selected = selected_pods(s);
+    let mut ports_by_selector: HashMap<&BTreeMap<String, String>, HashSet<u32>> = HashMap::new();
+    for (sel, pods) in &selected {
+        let mut service_ports = HashSet::new();
+        for pe in pods {
             let pl = labels(pe);
-            if !selects(sel, pl) {
-                continue;
-            }
-            matched += 1;
             for (se, svc) in s.services() {
                 if ns(se) == ns(pe) && selects(&service_selector(svc), pl) {
                     service_ports.extend(tcp_ports(svc));
                 }
             }
         }
+        ports_by_selector.insert(sel, service_ports);
+    }
+    let empty = HashSet::new();
+    for (e, g) in s.gateways() {
+        let sel = &g.spec.selector;
+        let matched = selected.get(sel).map_or(0, Vec::len);
+        let service_ports = ports_by_selector.get(sel).unwrap_or(&empty);
         let at = selector_at(g);
         if matched == 0 {
-            r.report(e, Some(&at), "IST0101", &["selector".into(), selector_string(sel)]);
+            r.report(
+                e,
+                Some(&at),
+                "IST0101",
+                &["selector".into(), selector_string(sel)],
+            );
             continue;
         }
         for server in &g.spec.servers {
             if let Some(p) = &server.port
                 && !service_ports.contains(&p.number)
             {
-                r.report(e, Some(&at), "IST0162", &[p.number.to_string(), selector_string(sel)]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0162",
+                    &[p.number.to_string(), selector_string(sel)],
+                );
             }
         }
     }
@@ -78,22 +109,52 @@ pub fn ingress_gateway_ports(s: &Snapshot<'_>, r: &mut Reporter) {
 /// `gateway.SecretAnalyzer`: every credentialName names a Secret in the namespace of
 /// the gateway's pods, holding a valid, unexpired certificate and its key.
 pub fn secrets(s: &Snapshot<'_>, r: &mut Reporter) {
+    let selected = selected_pods(s);
     for (e, g) in s.gateways() {
-        let Some(gw_ns) = s.pods().find(|(pe, _)| selects(&g.spec.selector, labels(pe))).map(|(pe, _)| ns(pe)) else {
-            r.report(e, Some(&selector_at(g)), "IST0101", &["selector".into(), selector_string(&g.spec.selector)]);
+        let Some(gw_ns) = selected
+            .get(&g.spec.selector)
+            .and_then(|p| p.first())
+            .map(|pe| ns(pe))
+        else {
+            r.report(
+                e,
+                Some(&selector_at(g)),
+                "IST0101",
+                &["selector".into(), selector_string(&g.spec.selector)],
+            );
             continue;
         };
         for (i, server) in g.spec.servers.iter().enumerate() {
-            let Some(cn) = server.tls.as_ref().map(|t| t.credential_name.as_str()).filter(|c| !c.is_empty()) else {
+            let Some(cn) = server
+                .tls
+                .as_ref()
+                .map(|t| t.credential_name.as_str())
+                .filter(|c| !c.is_empty())
+            else {
                 continue;
             };
             let (sns, sname) = super::virtualservice::short_or_full(gw_ns, cn);
-            let at = FieldPath::root().field("spec").field("servers").index(i).field("tls").field("credentialName");
+            let at = FieldPath::root()
+                .field("spec")
+                .field("servers")
+                .index(i)
+                .field("tls")
+                .field("credentialName");
             match s.find(Kind::Secret, sns, sname).map(|x| &x.resource) {
-                None => r.report(e, Some(&at), "IST0101", &["credentialName".into(), cn.into()]),
+                None => r.report(
+                    e,
+                    Some(&at),
+                    "IST0101",
+                    &["credentialName".into(), cn.into()],
+                ),
                 Some(Resource::Secret(secret)) => {
                     if cert::check_tls_secret(secret, s.now).is_err() {
-                        r.report(e, Some(&at), "IST0161", &[crate::context::name(e).into(), gw_ns.into()]);
+                        r.report(
+                            e,
+                            Some(&at),
+                            "IST0161",
+                            &[crate::context::name(e).into(), gw_ns.into()],
+                        );
                     }
                 }
                 Some(_) => {}
@@ -102,24 +163,37 @@ pub fn secrets(s: &Snapshot<'_>, r: &mut Reporter) {
     }
 }
 
+/// A gateway selector (as `k=v,...`) and a port.
+type GatewayKey = (String, u32);
+
+/// A certificate: credential name, or certificate and key files.
+type CertKey = (String, String, String);
+
 /// `gateway.ConflictingGatewayAnalyzer`: two gateways on the same workloads and port
 /// must not serve the same host.
 pub fn conflicting_gateways(s: &Snapshot<'_>, r: &mut Reporter) {
     // selector~port -> gateway -> host -> bind
     type Hosts = BTreeMap<String, String>;
-    let mut by_key: BTreeMap<(String, u32), BTreeMap<String, Hosts>> = BTreeMap::new();
+    let mut by_key: BTreeMap<GatewayKey, BTreeMap<String, Hosts>> = BTreeMap::new();
     for (e, g) in s.gateways() {
         let sel = selector_string(&g.spec.selector);
         for server in &g.spec.servers {
             let port = server.port.as_ref().map_or(0, |p| p.number);
-            let hb: Hosts = server.hosts.iter().map(|h| (h.clone(), server.bind.clone())).collect();
-            by_key.entry((sel.clone(), port)).or_default().insert(full_name(e), hb);
+            let hb: Hosts = server
+                .hosts
+                .iter()
+                .map(|h| (h.clone(), server.bind.clone()))
+                .collect();
+            by_key
+                .entry((sel.clone(), port))
+                .or_default()
+                .insert(full_name(e), hb);
         }
     }
     for (e, g) in s.gateways() {
         let name = full_name(e);
         let sel = selector_string(&g.spec.selector);
-        let mut hit: Vec<(&(String, u32), &BTreeMap<String, Hosts>)> = Vec::new();
+        let mut hit: Vec<(&GatewayKey, &BTreeMap<String, Hosts>)> = Vec::new();
         for (key, gws) in &by_key {
             let other = &key.0;
             let matched = *other == sel
@@ -133,7 +207,12 @@ pub fn conflicting_gateways(s: &Snapshot<'_>, r: &mut Reporter) {
             }
         }
         if !sel.is_empty() && hit.is_empty() {
-            r.report(e, Some(&selector_at(g)), "IST0101", &["selector".into(), sel]);
+            r.report(
+                e,
+                Some(&selector_at(g)),
+                "IST0101",
+                &["selector".into(), sel],
+            );
             continue;
         }
         for server in &g.spec.servers {
@@ -144,7 +223,10 @@ pub fn conflicting_gateways(s: &Snapshot<'_>, r: &mut Reporter) {
                     continue;
                 }
                 for (other, hosts) in *gws {
-                    let dup = server.hosts.iter().any(|h| hosts.get(h) == Some(&server.bind));
+                    let dup = server
+                        .hosts
+                        .iter()
+                        .any(|h| hosts.get(h) == Some(&server.bind));
                     if *other != name && dup {
                         conflicts.push(other);
                     }
@@ -152,7 +234,17 @@ pub fn conflicting_gateways(s: &Snapshot<'_>, r: &mut Reporter) {
             }
             if !conflicts.is_empty() {
                 conflicts.sort_unstable();
-                r.report(e, None, "IST0145", &[conflicts.join(","), sel.clone(), port.to_string(), server.hosts.join(",")]);
+                r.report(
+                    e,
+                    None,
+                    "IST0145",
+                    &[
+                        conflicts.join(","),
+                        sel.clone(),
+                        port.to_string(),
+                        server.hosts.join(","),
+                    ],
+                );
             }
         }
     }
@@ -168,41 +260,58 @@ fn parse_selector(s: &str) -> BTreeMap<String, String> {
 /// `gateway.CertificateAnalyzer`: two gateways on the same workloads must not use the
 /// same certificate (clients reusing HTTP/2 connections get 404s).
 pub fn certificates(s: &Snapshot<'_>, r: &mut Reporter) {
-    let gws: Vec<(&Entry, &Gateway)> = s.gateways().collect();
+    // Gateways grouped by the certificates their servers use: only gateways that
+    // share one can conflict.
+    let mut by_cert: BTreeMap<CertKey, Vec<(&Entry, &Gateway)>> = BTreeMap::new();
+    for (e, g) in s.gateways() {
+        let mut keys: Vec<CertKey> = g
+            .spec
+            .servers
+            .iter()
+            .filter_map(|sv| sv.tls.as_ref())
+            .filter_map(cert_key)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            by_cert.entry(k).or_default().push((e, g));
+        }
+    }
     let at = FieldPath::root().field("metadata").field("name");
-    for (e, g) in &gws {
-        for (oe, og) in &gws {
-            if full_name(e) == full_name(oe) || !selector_subset(&g.spec.selector, &og.spec.selector) {
-                continue;
-            }
-            for cs in &g.spec.servers {
-                for os in &og.spec.servers {
-                    if let (Some(a), Some(b)) = (&cs.tls, &os.tls)
-                        && same_certificate(a, b)
-                    {
-                        r.report(e, Some(&at), "IST0138", &[crate::messages::go_list(&[full_name(e), full_name(oe)])]);
-                    }
+    for gws in by_cert.values().filter(|g| g.len() > 1) {
+        for (e, g) in gws {
+            for (oe, og) in gws {
+                if std::ptr::eq(*e, *oe) || !selector_subset(&g.spec.selector, &og.spec.selector) {
+                    continue;
                 }
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0138",
+                    &[crate::messages::go_list(&[full_name(e), full_name(oe)])],
+                );
             }
         }
     }
+}
+
+/// What identifies a server's certificate (Istio's `haveSameCertificate`): its
+/// credential name, or its certificate and key files.
+fn cert_key(t: &ServerTlsSettings) -> Option<CertKey> {
+    if !t.credential_name.is_empty() {
+        return Some((t.credential_name.clone(), String::new(), String::new()));
+    }
+    (!t.server_certificate.is_empty() && !t.private_key.is_empty()).then(|| {
+        (
+            String::new(),
+            t.server_certificate.clone(),
+            t.private_key.clone(),
+        )
+    })
 }
 
 /// Whether every label of `x` is in `y` with the same value (an empty `x` is a subset
 /// of everything).
 fn selector_subset(x: &BTreeMap<String, String>, y: &BTreeMap<String, String>) -> bool {
     x.iter().all(|(k, v)| y.get(k) == Some(v))
-}
-
-fn same_certificate(a: &ServerTlsSettings, b: &ServerTlsSettings) -> bool {
-    match (a.credential_name.is_empty(), b.credential_name.is_empty()) {
-        (false, false) => a.credential_name == b.credential_name,
-        (true, true) => {
-            !a.server_certificate.is_empty()
-                && a.server_certificate == b.server_certificate
-                && !a.private_key.is_empty()
-                && a.private_key == b.private_key
-        }
-        _ => false,
-    }
 }

@@ -27,7 +27,9 @@ pub struct Analyzer {
 
 impl fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Analyzer").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Analyzer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -197,7 +199,11 @@ mod tests {
         }
         for a in ALL {
             for c in a.codes {
-                assert!(Message::get(c).is_some(), "{}: {c} not in the catalogue", a.name);
+                assert!(
+                    Message::get(c).is_some(),
+                    "{}: {c} not in the catalogue",
+                    a.name
+                );
             }
         }
     }

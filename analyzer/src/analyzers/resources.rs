@@ -11,12 +11,16 @@ use crate::{Reporter, Snapshot};
 /// unreachable rules and ineffective matches keep their codes (IST0130, IST0131),
 /// other warnings are IST0133.
 pub fn validation(s: &Snapshot<'_>, r: &mut Reporter) {
-    for kind in mesh_api::kind::ALL_KINDS.iter().filter(|k| k.kind.is_mesh_kind()) {
+    for kind in mesh_api::kind::ALL_KINDS
+        .iter()
+        .filter(|k| k.kind.is_mesh_kind())
+    {
         for e in s.of(kind.kind) {
             for f in e.resource.validate() {
                 // serviceentry.Analyzer reports this one (IST0134), knowing the mesh
                 // config's DNS auto-allocation, which validation cannot see.
-                if f.severity != Severity::Error && f.message.starts_with("addresses are required") {
+                if f.severity != Severity::Error && f.message.starts_with("addresses are required")
+                {
                     continue;
                 }
                 let (code, text) = match (f.code, f.severity) {
@@ -24,7 +28,9 @@ pub fn validation(s: &Snapshot<'_>, r: &mut Reporter) {
                     (None, Severity::Error) => ("IST0106", Some(f.message.clone())),
                     (None, _) => ("IST0133", Some(f.message.clone())),
                 };
-                let Some(msg) = Message::get(code) else { continue };
+                let Some(msg) = Message::get(code) else {
+                    continue;
+                };
                 let text = match text {
                     Some(t) => msg.format(&[format!("{}: {t}", f.path)]),
                     None => f.message.clone(),
@@ -39,14 +45,21 @@ fn deprecated_in_virtual_service(vs: &VirtualService) -> Vec<(FieldPath, &'stati
     let mut out = Vec::new();
     let http = FieldPath::root().field("spec").field("http");
     for (i, h) in vs.spec.http.iter().enumerate() {
-        if h.fault.as_ref().and_then(|f| f.delay.as_ref()).is_some_and(|d| d.percent != 0) {
+        if h.fault
+            .as_ref()
+            .and_then(|f| f.delay.as_ref())
+            .is_some_and(|d| d.percent != 0)
+        {
             out.push((
                 http.index(i).field("fault").field("delay").field("percent"),
                 "HTTPFaultInjection.Delay.Percent is deprecated; use percentage",
             ));
         }
         if h.mirror_percent.is_some() {
-            out.push((http.index(i).field("mirrorPercent"), "HTTPRoute.MirrorPercent is deprecated; use mirrorPercentage"));
+            out.push((
+                http.index(i).field("mirrorPercent"),
+                "HTTPRoute.MirrorPercent is deprecated; use mirrorPercentage",
+            ));
         }
     }
     out
@@ -60,9 +73,22 @@ pub fn deprecation(s: &Snapshot<'_>, r: &mut Reporter) {
         }
     }
     for (e, sc) in s.sidecars() {
-        if sc.spec.outbound_traffic_policy.as_ref().is_some_and(|o| o.egress_proxy.is_some()) {
-            let at = FieldPath::root().field("spec").field("outboundTrafficPolicy").field("egressProxy");
-            r.report(e, Some(&at), "IST0002", &["Sidecar.OutboundTrafficPolicy.EgressProxy is deprecated and ignored".into()]);
+        if sc
+            .spec
+            .outbound_traffic_policy
+            .as_ref()
+            .is_some_and(|o| o.egress_proxy.is_some())
+        {
+            let at = FieldPath::root()
+                .field("spec")
+                .field("outboundTrafficPolicy")
+                .field("egressProxy");
+            r.report(
+                e,
+                Some(&at),
+                "IST0002",
+                &["Sidecar.OutboundTrafficPolicy.EgressProxy is deprecated and ignored".into()],
+            );
         }
     }
 }
@@ -70,7 +96,15 @@ pub fn deprecation(s: &Snapshot<'_>, r: &mut Reporter) {
 /// Condition types Istio's controllers write.
 fn istio_condition(kind: &str) -> bool {
     kind.starts_with("istio.io/")
-        || matches!(kind, "ZtunnelAccepted" | "WaypointAccepted" | "Accepted" | "Programmed" | "ResolvedRefs" | "Reconciled")
+        || matches!(
+            kind,
+            "ZtunnelAccepted"
+                | "WaypointAccepted"
+                | "Accepted"
+                | "Programmed"
+                | "ResolvedRefs"
+                | "Reconciled"
+        )
 }
 
 /// `conditions.ConditionAnalyzer`: a status condition an Istio controller set to a
@@ -80,11 +114,28 @@ pub fn conditions(s: &Snapshot<'_>, r: &mut Reporter) {
     for kind in mesh_api::kind::ALL_KINDS {
         for e in s.of(kind.kind) {
             let status = match &e.resource {
-                Resource::Service(svc) => svc.status.as_ref().and_then(|st| serde_json::to_value(st).ok()),
-                other if other.kind().is_mesh_kind() => other.to_json().get("status").cloned(),
+                Resource::Service(svc) => svc
+                    .status
+                    .as_ref()
+                    .and_then(|st| serde_json::to_value(st).ok()),
+                Resource::VirtualService(o) => o.status.clone(),
+                Resource::DestinationRule(o) => o.status.clone(),
+                Resource::Gateway(o) => o.status.clone(),
+                Resource::ServiceEntry(o) => o.status.clone(),
+                Resource::Sidecar(o) => o.status.clone(),
+                Resource::WorkloadEntry(o) => o.status.clone(),
+                Resource::WorkloadGroup(o) => o.status.clone(),
+                Resource::PeerAuthentication(o) => o.status.clone(),
+                Resource::AuthorizationPolicy(o) => o.status.clone(),
+                Resource::RequestAuthentication(o) => o.status.clone(),
+                Resource::Telemetry(o) => o.status.clone(),
                 _ => None,
             };
-            let Some(conds) = status.as_ref().and_then(|st| st.get("conditions")).and_then(|c| c.as_array()) else {
+            let Some(conds) = status
+                .as_ref()
+                .and_then(|st| st.get("conditions"))
+                .and_then(|c| c.as_array())
+            else {
                 continue;
             };
             for c in conds {

@@ -1,7 +1,7 @@
 //! Authorization policy analyzers: policies whose selector matches no workload, and
 //! namespaces named in rules that do not exist.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mesh_api::FieldPath;
 
@@ -33,13 +33,19 @@ pub fn authorization_policies(s: &Snapshot<'_>, r: &mut Reporter) {
             v.push(labels(e));
         }
     }
-    let namespaces: Vec<&str> = s.namespaces().map(|(e, _)| name(e)).collect();
+    // Namespaces that exist: Namespace objects, and any namespace a resource lives
+    // in (files rarely include Namespace objects; a live mesh creates them
+    // implicitly).
+    let mut namespaces: BTreeSet<&str> = s.namespaces().map(|(e, _)| name(e)).collect();
+    namespaces.extend(s.all().map(ns).filter(|n| !n.is_empty()));
     let root = s.mesh.root_namespace();
     for (e, ap) in s.authorization_policies() {
         let apns = ns(e);
         let selector = ap.spec.selector.as_ref().map(|sel| &sel.match_labels);
         let matches_in = |n: &str, sel: &BTreeMap<String, String>| {
-            in_mesh.get(n).is_some_and(|pods| pods.iter().any(|l| selects(sel, l)))
+            in_mesh
+                .get(n)
+                .is_some_and(|pods| pods.iter().any(|l| selects(sel, l)))
         };
         if apns == root {
             if let Some(sel) = selector
@@ -64,12 +70,32 @@ pub fn authorization_policies(s: &Snapshot<'_>, r: &mut Reporter) {
         for (i, rule) in ap.spec.rules.iter().enumerate() {
             for (j, from) in rule.from.iter().enumerate() {
                 let Some(src) = &from.source else { continue };
-                let src_at = FieldPath::root().field("spec").field("rules").index(i).field("from").index(j).field("source");
-                let all = src.namespaces.iter().enumerate().map(|(k, n)| ("namespaces", k, n));
-                let all = all.chain(src.not_namespaces.iter().enumerate().map(|(k, n)| ("notNamespaces", k, n)));
+                let src_at = FieldPath::root()
+                    .field("spec")
+                    .field("rules")
+                    .index(i)
+                    .field("from")
+                    .index(j)
+                    .field("source");
+                let all = src
+                    .namespaces
+                    .iter()
+                    .enumerate()
+                    .map(|(k, n)| ("namespaces", k, n));
+                let all = all.chain(
+                    src.not_namespaces
+                        .iter()
+                        .enumerate()
+                        .map(|(k, n)| ("notNamespaces", k, n)),
+                );
                 for (field, k, exp) in all {
                     if !namespaces.iter().any(|n| namespace_match(n, exp)) {
-                        r.report(e, Some(&src_at.field(field).index(k)), "IST0101", &["namespace".into(), exp.clone()]);
+                        r.report(
+                            e,
+                            Some(&src_at.field(field).index(k)),
+                            "IST0101",
+                            &["namespace".into(), exp.clone()],
+                        );
                     }
                 }
             }

@@ -4,14 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use mesh_api::{FieldPath, Kind, Resource};
+use mesh_api::{FieldPath, Kind};
 
-use crate::context::{annotations, full_name, labels, name, ns, selector_string, selects};
+use crate::context::{annotations, labels, name, ns, selector_string, selects};
 use crate::{Entry, Reporter, Snapshot};
 
 fn selector_at(field: &str, sel: &BTreeMap<String, String>) -> FieldPath {
     let at = FieldPath::root().field("spec").field(field);
-    let at = if field == "workloadSelector" { at.field("labels") } else { at.field("matchLabels") };
+    let at = if field == "workloadSelector" {
+        at.field("labels")
+    } else {
+        at.field("matchLabels")
+    };
     match sel.keys().next() {
         Some(k) => at.key(k),
         None => at,
@@ -40,11 +44,19 @@ fn check<'a>(
         for (pe, _) in s.pods_in(ns(e)) {
             if selects(sel, labels(pe)) {
                 found = true;
-                pods_to.entry((ns(pe).to_owned(), name(pe).to_owned())).or_default().push(e);
+                pods_to
+                    .entry((ns(pe).to_owned(), name(pe).to_owned()))
+                    .or_default()
+                    .push(e);
             }
         }
         if !found {
-            r.report(e, Some(&selector_at(field, sel)), "IST0101", &["selector".into(), selector_string(sel)]);
+            r.report(
+                e,
+                Some(&selector_at(field, sel)),
+                "IST0101",
+                &["selector".into(), selector_string(sel)],
+            );
         }
     }
     let at = FieldPath::root().field("metadata").field("name");
@@ -54,7 +66,12 @@ fn check<'a>(
         }
         let names: Vec<&str> = list.iter().map(|e| name(e)).collect();
         for e in &list {
-            r.report(e, Some(&at), conflict, &[crate::messages::go_list(&names), pns.clone(), pod.clone()]);
+            r.report(
+                e,
+                Some(&at),
+                conflict,
+                &[crate::messages::go_list(&names), pns.clone(), pod.clone()],
+            );
         }
     }
     for (n, list) in no_selector {
@@ -63,23 +80,35 @@ fn check<'a>(
         }
         let names: Vec<&str> = list.iter().map(|e| name(e)).collect();
         for e in &list {
-            r.report(e, Some(&at), default_conflict, &[crate::messages::go_list(&names), n.to_owned()]);
+            r.report(
+                e,
+                Some(&at),
+                default_conflict,
+                &[crate::messages::go_list(&names), n.to_owned()],
+            );
         }
     }
 }
 
 /// Whether a namespace runs in ambient mode (and not with sidecar injection).
 fn namespace_ambient(s: &Snapshot<'_>, namespace: &str) -> bool {
-    let Some(e) = s.find(Kind::Namespace, "", namespace) else { return false };
+    let Some(e) = s.find(Kind::Namespace, "", namespace) else {
+        return false;
+    };
     let l = labels(e);
-    if l.get("istio-injection").is_some_and(|v| v == "enabled") || l.get("istio.io/rev").is_some_and(|v| !v.is_empty()) {
+    if l.get("istio-injection").is_some_and(|v| v == "enabled")
+        || l.get("istio.io/rev").is_some_and(|v| !v.is_empty())
+    {
         return false;
     }
-    l.get("istio.io/dataplane-mode").is_some_and(|v| v == "ambient")
+    l.get("istio.io/dataplane-mode")
+        .is_some_and(|v| v == "ambient")
 }
 
 fn pod_ambient(e: &Entry) -> bool {
-    annotations(e).get("ambient.istio.io/redirection").is_some_and(|v| v == "enabled")
+    annotations(e)
+        .get("ambient.istio.io/redirection")
+        .is_some_and(|v| v == "enabled")
 }
 
 /// `sidecar.SelectorAnalyzer`: Sidecar selectors match pods, no pod has two
@@ -93,7 +122,9 @@ pub fn sidecars(s: &Snapshot<'_>, r: &mut Reporter) {
     for (e, sel) in &items {
         let ambient = match sel.filter(|l| !l.is_empty()) {
             None => namespace_ambient(s, ns(e)),
-            Some(sel) => s.pods_in(ns(e)).any(|(pe, _)| selects(sel, labels(pe)) && pod_ambient(pe)),
+            Some(sel) => s
+                .pods_in(ns(e))
+                .any(|(pe, _)| selects(sel, labels(pe)) && pod_ambient(pe)),
         };
         if ambient {
             let reason = if sel.is_some_and(|l| !l.is_empty()) {
@@ -112,7 +143,12 @@ pub fn sidecars(s: &Snapshot<'_>, r: &mut Reporter) {
 pub fn telemetry_selectors(s: &Snapshot<'_>, r: &mut Reporter) {
     let items: Vec<_> = s
         .telemetries()
-        .filter(|(_, t)| t.spec.selector.as_ref().is_some_and(|sel| !sel.match_labels.is_empty()))
+        .filter(|(_, t)| {
+            t.spec
+                .selector
+                .as_ref()
+                .is_some_and(|sel| !sel.match_labels.is_empty())
+        })
         .map(|(e, t)| (e, t.spec.selector.as_ref().map(|w| &w.match_labels)))
         .collect();
     check(s, r, items, "selector", "IST0159", "IST0160");
@@ -123,7 +159,11 @@ pub fn telemetry_selectors(s: &Snapshot<'_>, r: &mut Reporter) {
 pub fn telemetry_default_selectors(s: &Snapshot<'_>, r: &mut Reporter) {
     let mut by_ns: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
     for (e, t) in s.telemetries() {
-        let has_selector = t.spec.selector.as_ref().is_some_and(|sel| !sel.match_labels.is_empty());
+        let has_selector = t
+            .spec
+            .selector
+            .as_ref()
+            .is_some_and(|sel| !sel.match_labels.is_empty());
         if !has_selector && t.spec.target_ref.is_none() && t.spec.target_refs.is_empty() {
             by_ns.entry(ns(e)).or_default().push(e);
         }
@@ -135,7 +175,12 @@ pub fn telemetry_default_selectors(s: &Snapshot<'_>, r: &mut Reporter) {
         }
         let names: Vec<&str> = list.iter().map(|e| name(e)).collect();
         for e in &list {
-            r.report(e, Some(&at), "IST0160", &[crate::messages::go_list(&names), n.to_owned()]);
+            r.report(
+                e,
+                Some(&at),
+                "IST0160",
+                &[crate::messages::go_list(&names), n.to_owned()],
+            );
         }
     }
 }
@@ -145,16 +190,24 @@ pub fn telemetry_default_selectors(s: &Snapshot<'_>, r: &mut Reporter) {
 pub fn telemetry_providers(s: &Snapshot<'_>, r: &mut Reporter) {
     let d = &s.mesh.default_providers;
     for (e, t) in s.telemetries() {
-        let Resource::Telemetry(_) = &e.resource else { continue };
         let spec = &t.spec;
         let empty_logging = d.access_logging.is_empty()
-            && spec.access_logging.iter().any(|a| a.providers.is_empty() && a.disabled != Some(true));
+            && spec
+                .access_logging
+                .iter()
+                .any(|a| a.providers.is_empty() && a.disabled != Some(true));
         let empty_tracing = d.tracing.is_empty()
-            && spec.tracing.iter().any(|a| a.providers.is_empty() && a.disable_span_reporting != Some(true));
-        let empty_metrics = d.metrics.is_empty() && spec.metrics.iter().any(|a| a.providers.is_empty() && !a.overrides.is_empty());
+            && spec
+                .tracing
+                .iter()
+                .any(|a| a.providers.is_empty() && a.disable_span_reporting != Some(true));
+        let empty_metrics = d.metrics.is_empty()
+            && spec
+                .metrics
+                .iter()
+                .any(|a| a.providers.is_empty() && !a.overrides.is_empty());
         if empty_logging || empty_tracing || empty_metrics {
             r.report(e, None, "IST0157", &[name(e).into(), ns(e).into()]);
         }
     }
-    let _ = full_name;
 }

@@ -11,7 +11,9 @@ use crate::{Entry, Reporter, Snapshot};
 /// `serviceentry.Analyzer`: TCP (or unnamed-protocol) ports are routed by address,
 /// so the ServiceEntry needs addresses, unless DNS auto-allocation gives them.
 pub fn addresses(s: &Snapshot<'_>, r: &mut Reporter) {
-    if s.mesh.proxy_flag("ISTIO_META_DNS_CAPTURE") && s.mesh.proxy_flag("ISTIO_META_DNS_AUTO_ALLOCATE") {
+    if s.mesh.proxy_flag("ISTIO_META_DNS_CAPTURE")
+        && s.mesh.proxy_flag("ISTIO_META_DNS_AUTO_ALLOCATE")
+    {
         return;
     }
     for (e, se) in s.service_entries() {
@@ -27,7 +29,11 @@ pub fn addresses(s: &Snapshot<'_>, r: &mut Reporter) {
         if allocated {
             continue;
         }
-        let tcp = se.spec.ports.iter().position(|p| p.protocol.is_empty() || p.protocol.eq_ignore_ascii_case("TCP"));
+        let tcp = se
+            .spec
+            .ports
+            .iter()
+            .position(|p| p.protocol.is_empty() || p.protocol.eq_ignore_ascii_case("TCP"));
         if let Some(i) = tcp {
             let at = FieldPath::root().field("spec").field("ports").index(i);
             r.report(e, Some(&at), "IST0134", &[]);
@@ -62,7 +68,17 @@ pub fn conflicting_protocols(s: &Snapshot<'_>, r: &mut Reporter) {
         names.dedup();
         let protocols: Vec<&str> = protos.keys().map(String::as_str).collect();
         for e in protos.values().flatten() {
-            r.report(e, None, "IST0177", &[names.join(", "), host.clone(), port.to_string(), protocols.join(", ")]);
+            r.report(
+                e,
+                None,
+                "IST0177",
+                &[
+                    names.join(", "),
+                    host.clone(),
+                    port.to_string(),
+                    protocols.join(", "),
+                ],
+            );
         }
     }
 }

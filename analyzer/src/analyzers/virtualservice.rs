@@ -32,22 +32,52 @@ fn route_destinations(vs: &VirtualService) -> Vec<Dest<'_>> {
     for (i, r) in vs.spec.tcp.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
             let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec.field("tcp").index(i).field("route").index(j).field("destination").field("host");
-            out.push(Dest { dest, at, mirror: false });
+            let at = spec
+                .field("tcp")
+                .index(i)
+                .field("route")
+                .index(j)
+                .field("destination")
+                .field("host");
+            out.push(Dest {
+                dest,
+                at,
+                mirror: false,
+            });
         }
     }
     for (i, r) in vs.spec.tls.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
             let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec.field("tls").index(i).field("route").index(j).field("destination").field("host");
-            out.push(Dest { dest, at, mirror: false });
+            let at = spec
+                .field("tls")
+                .index(i)
+                .field("route")
+                .index(j)
+                .field("destination")
+                .field("host");
+            out.push(Dest {
+                dest,
+                at,
+                mirror: false,
+            });
         }
     }
     for (i, r) in vs.spec.http.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
             let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec.field("http").index(i).field("route").index(j).field("destination").field("host");
-            out.push(Dest { dest, at, mirror: false });
+            let at = spec
+                .field("http")
+                .index(i)
+                .field("route")
+                .index(j)
+                .field("destination")
+                .field("host");
+            out.push(Dest {
+                dest,
+                at,
+                mirror: false,
+            });
         }
     }
     out
@@ -60,12 +90,25 @@ fn mirror_destinations(vs: &VirtualService) -> Vec<Dest<'_>> {
     for (i, r) in vs.spec.http.iter().enumerate() {
         if let Some(dest) = &r.mirror {
             let at = http.index(i).field("mirror").field("host");
-            out.push(Dest { dest, at, mirror: true });
+            out.push(Dest {
+                dest,
+                at,
+                mirror: true,
+            });
         }
         for (j, m) in r.mirrors.iter().enumerate() {
             if let Some(dest) = &m.destination {
-                let at = http.index(i).field("mirrors").index(j).field("destination").field("host");
-                out.push(Dest { dest, at, mirror: true });
+                let at = http
+                    .index(i)
+                    .field("mirrors")
+                    .index(j)
+                    .field("destination")
+                    .field("host");
+                out.push(Dest {
+                    dest,
+                    at,
+                    mirror: true,
+                });
             }
         }
     }
@@ -82,7 +125,10 @@ pub fn destination_hosts(s: &Snapshot<'_>, r: &mut Reporter) {
     let hosts = HostMap::new(s);
     for (e, vs) in s.virtual_services() {
         let vs_ns = ns(e);
-        for d in route_destinations(vs).into_iter().chain(mirror_destinations(vs)) {
+        for d in route_destinations(vs)
+            .into_iter()
+            .chain(mirror_destinations(vs))
+        {
             let host = d.dest.host.as_str();
             let Some(known) = hosts.lookup(vs_ns, &vs.spec.export_to, host) else {
                 let kind = if d.mirror { "mirror host" } else { "host" };
@@ -96,7 +142,12 @@ pub fn destination_hosts(s: &Snapshot<'_>, r: &mut Reporter) {
                 }
                 None => {}
                 Some(p) if !known.ports.iter().any(|k| k.0 == p.number) => {
-                    r.report(e, Some(&d.at), "IST0101", &["host:port".into(), format!("{host}:{}", p.number)]);
+                    r.report(
+                        e,
+                        Some(&d.at),
+                        "IST0101",
+                        &["host:port".into(), format!("{host}:{}", p.number)],
+                    );
                 }
                 Some(_) => {}
             }
@@ -128,7 +179,14 @@ pub fn destination_hosts(s: &Snapshot<'_>, r: &mut Reporter) {
                 for (other, dests) in &with_subsets {
                     for od in dests {
                         if od.host == dest.host {
-                            let at = FieldPath::root().field("spec").field("http").index(i).field("route").index(j).field("destination").field("host");
+                            let at = FieldPath::root()
+                                .field("spec")
+                                .field("http")
+                                .index(i)
+                                .field("route")
+                                .index(j)
+                                .field("destination")
+                                .field("host");
                             r.report(e, Some(&at), "IST0140", &[other.clone(), full_name(e)]);
                         }
                     }
@@ -150,15 +208,27 @@ pub fn destination_rules(s: &Snapshot<'_>, r: &mut Reporter) {
         }
     }
     for (e, vs) in s.virtual_services() {
-        for d in route_destinations(vs).into_iter().chain(mirror_destinations(vs)) {
+        for d in route_destinations(vs)
+            .into_iter()
+            .chain(mirror_destinations(vs))
+        {
             let sub = subset(d.dest);
             if sub.is_empty() {
                 continue;
             }
             let (hns, hname) = hosts::resource_of_host(ns(e), &d.dest.host);
             if !defined.contains(&(hns.to_owned(), hname.to_owned(), sub.to_owned())) {
-                let what = if d.mirror { "mirror+subset in destinationrule" } else { "host+subset in destinationrule" };
-                r.report(e, Some(&d.at), "IST0101", &[what.into(), format!("{}+{sub}", d.dest.host)]);
+                let what = if d.mirror {
+                    "mirror+subset in destinationrule"
+                } else {
+                    "host+subset in destinationrule"
+                };
+                r.report(
+                    e,
+                    Some(&d.at),
+                    "IST0101",
+                    &[what.into(), format!("{}+{sub}", d.dest.host)],
+                );
             }
         }
     }
@@ -170,7 +240,11 @@ pub(crate) fn short_or_full<'a>(default_ns: &'a str, name: &'a str) -> (&'a str,
 }
 
 fn display_full(ns: &str, name: &str) -> String {
-    if ns.is_empty() { name.to_owned() } else { format!("{ns}/{name}") }
+    if ns.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{ns}/{name}")
+    }
 }
 
 /// `virtualservice.GatewayAnalyzer`: every gateway a VirtualService binds to exists
@@ -186,10 +260,24 @@ pub fn gateways(s: &Snapshot<'_>, r: &mut Reporter) {
             let (gns, gname) = short_or_full(vs_ns, gw_name);
             let gw = s.find(Kind::Gateway, gns, gname);
             if gw.is_none() {
-                r.report(e, Some(&at), "IST0101", &["gateway".into(), gw_name.clone()]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0101",
+                    &["gateway".into(), gw_name.clone()],
+                );
             }
             if !host_in_gateway(gw, &vs.spec.hosts, vs_ns) {
-                r.report(e, Some(&at), "IST0132", &[go_list(&vs.spec.hosts), full_name(e), display_full(gns, gname)]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0132",
+                    &[
+                        go_list(&vs.spec.hosts),
+                        full_name(e),
+                        display_full(gns, gname),
+                    ],
+                );
             }
         }
     }
@@ -197,7 +285,9 @@ pub fn gateways(s: &Snapshot<'_>, r: &mut Reporter) {
 
 fn host_in_gateway(gw: Option<&Entry>, vs_hosts: &[String], vs_ns: &str) -> bool {
     let Some(e) = gw else { return false };
-    let mesh_api::Resource::Gateway(g) = &e.resource else { return false };
+    let mesh_api::Resource::Gateway(g) = &e.resource else {
+        return false;
+    };
     let gw_ns = ns(e);
     let mut gw_hosts = Vec::new();
     for server in &g.spec.servers {
@@ -235,14 +325,20 @@ pub fn conflicting_mesh_gateway_hosts(s: &Snapshot<'_>, r: &mut Reporter) {
         let scopes: Vec<&str> = if export.is_empty() || export.iter().any(|x| x == "*") {
             vec!["*"]
         } else {
-            let mut v: Vec<&str> = export.iter().map(|x| if x == "." { ns(e) } else { x.as_str() }).collect();
+            let mut v: Vec<&str> = export
+                .iter()
+                .map(|x| if x == "." { ns(e) } else { x.as_str() })
+                .collect();
             v.sort_unstable();
             v.dedup();
             v
         };
         for scope in scopes {
             for h in &vs.spec.hosts {
-                by_host.entry(format!("{scope}/{}", hosts::fqdn(ns(e), h))).or_default().push(e);
+                by_host
+                    .entry(format!("{scope}/{}", hosts::fqdn(ns(e), h)))
+                    .or_default()
+                    .push(e);
             }
         }
     }
@@ -282,7 +378,11 @@ pub fn jwt_claim_route(s: &Snapshot<'_>, r: &mut Reporter) {
     let mut ra_by_ns: HashMap<&str, Vec<&BTreeMap<String, String>>> = HashMap::new();
     static EMPTY: BTreeMap<String, String> = BTreeMap::new();
     for (e, ra) in s.request_authentications() {
-        let sel = ra.spec.selector.as_ref().map_or(&EMPTY, |s| &s.match_labels);
+        let sel = ra
+            .spec
+            .selector
+            .as_ref()
+            .map_or(&EMPTY, |s| &s.match_labels);
         ra_by_ns.entry(ns(e)).or_default().push(sel);
     }
     let root = s.mesh.root_namespace();
@@ -299,8 +399,12 @@ pub fn jwt_claim_route(s: &Snapshot<'_>, r: &mut Reporter) {
                 continue;
             }
             let (gns, gname) = short_or_full(ns(e), gw_name);
-            let Some(gw) = s.find(Kind::Gateway, gns, gname) else { continue };
-            let mesh_api::Resource::Gateway(g) = &gw.resource else { continue };
+            let Some(gw) = s.find(Kind::Gateway, gns, gname) else {
+                continue;
+            };
+            let mesh_api::Resource::Gateway(g) = &gw.resource else {
+                continue;
+            };
             for (pe, _) in s.pods() {
                 let pl = labels(pe);
                 if !selects(&g.spec.selector, pl) {
@@ -313,7 +417,12 @@ pub fn jwt_claim_route(s: &Snapshot<'_>, r: &mut Reporter) {
                     .flatten()
                     .any(|sel| selects(sel, pl));
                 if !covered {
-                    r.report(e, None, "IST0149", &[key.clone(), display_full(gns, gname), name(pe).to_owned()]);
+                    r.report(
+                        e,
+                        None,
+                        "IST0149",
+                        &[key.clone(), display_full(gns, gname), name(pe).to_owned()],
+                    );
                 }
             }
         }

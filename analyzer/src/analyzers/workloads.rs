@@ -13,12 +13,16 @@ use crate::{Entry, Reporter, Snapshot};
 
 /// Namespaces the mesh leaves alone.
 pub fn system_namespace(n: &str) -> bool {
-    matches!(n, "kube-system" | "kube-public" | "kube-node-lease" | "local-path-storage" | "istio-system")
+    matches!(
+        n,
+        "kube-system" | "kube-public" | "kube-node-lease" | "local-path-storage" | "istio-system"
+    )
 }
 
 /// Protocols Istio recognises from a port name's prefix (`http-web`) or appProtocol.
 const PROTOCOLS: &[&str] = &[
-    "http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "udp", "mongo", "redis", "mysql", "h2c", "hbone",
+    "http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "udp", "mongo", "redis", "mysql",
+    "h2c", "hbone",
 ];
 
 fn protocol_of(name: &str, app_protocol: Option<&str>) -> Option<String> {
@@ -62,14 +66,25 @@ pub fn port_names(s: &Snapshot<'_>, r: &mut Reporter) {
                     r.report(e, Some(&at), "IST0150", &[]);
                 }
             } else if proto.is_none() {
-                r.report(e, Some(&at), "IST0118", &[pname.into(), p.port.to_string(), target_port_string(&p.target_port, p.port)]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0118",
+                    &[
+                        pname.into(),
+                        p.port.to_string(),
+                        target_port_string(&p.target_port, p.port),
+                    ],
+                );
             }
         }
     }
 }
 
 fn has_proxy(containers: &[Container]) -> bool {
-    containers.iter().any(|c| c.name == "istio-proxy" && c.image.as_deref().is_some_and(|i| !i.is_empty()))
+    containers
+        .iter()
+        .any(|c| c.name == "istio-proxy" && c.image.as_deref().is_some_and(|i| !i.is_empty()))
 }
 
 /// Istio's `inMesh`: a sidecar container, or injection asked for by label,
@@ -90,8 +105,11 @@ pub fn in_mesh(
     if let Some(v) = annos.get("sidecar.istio.io/inject") {
         return v == "true";
     }
-    s.find(Kind::Namespace, "", namespace)
-        .is_some_and(|n| labels(n).get("istio-injection").is_some_and(|v| v == "enabled"))
+    s.find(Kind::Namespace, "", namespace).is_some_and(|n| {
+        labels(n)
+            .get("istio-injection")
+            .is_some_and(|v| v == "enabled")
+    })
 }
 
 /// `deployment.MultiServiceAnalyzer`: services selecting one deployment agree on
@@ -99,14 +117,22 @@ pub fn in_mesh(
 pub fn multi_service(s: &Snapshot<'_>, r: &mut Reporter) {
     let at = FieldPath::root().field("metadata").field("name");
     for (e, d) in s.deployments() {
-        if labels(e).get("gateway.istio.io/managed").is_some_and(|v| v == "istio.io-mesh-controller") {
+        if labels(e)
+            .get("gateway.istio.io/managed")
+            .is_some_and(|v| v == "istio.io-mesh-controller")
+        {
             continue;
         }
         let spec = &d.spec;
         let tmeta = spec.template.metadata.clone().unwrap_or_default();
         let tl = tmeta.labels.unwrap_or_default();
         let ta = tmeta.annotations.unwrap_or_default();
-        let containers = spec.template.spec.as_ref().map(|p| p.containers.clone()).unwrap_or_default();
+        let containers = spec
+            .template
+            .spec
+            .as_ref()
+            .map(|p| p.containers.clone())
+            .unwrap_or_default();
         if !in_mesh(s, &ta, &tl, ns(e), &containers) {
             continue;
         }
@@ -125,15 +151,28 @@ pub fn multi_service(s: &Snapshot<'_>, r: &mut Reporter) {
         for (sname, svc) in &services {
             for p in svc.spec.iter().flat_map(|sp| sp.ports.iter().flatten()) {
                 let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-                ports.entry(p.port).or_default().entry(proto).or_default().push(sname.clone());
-                targets.entry(target_port_string(&p.target_port, p.port)).or_default().insert(p.port, sname.clone());
+                ports
+                    .entry(p.port)
+                    .or_default()
+                    .entry(proto)
+                    .or_default()
+                    .push(sname.clone());
+                targets
+                    .entry(target_port_string(&p.target_port, p.port))
+                    .or_default()
+                    .insert(p.port, sname.clone());
             }
         }
         for (port, protos) in &ports {
             if protos.len() > 1 {
                 let mut names: Vec<String> = protos.values().flatten().cloned().collect();
                 names.sort();
-                r.report(e, Some(&at), "IST0116", &[name(e).into(), port.to_string(), go_list(&names)]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0116",
+                    &[name(e).into(), port.to_string(), go_list(&names)],
+                );
             }
         }
         for (target, by_port) in &targets {
@@ -141,7 +180,17 @@ pub fn multi_service(s: &Snapshot<'_>, r: &mut Reporter) {
                 let mut names: Vec<String> = by_port.values().cloned().collect();
                 names.sort();
                 let ports: Vec<String> = by_port.keys().map(i32::to_string).collect();
-                r.report(e, Some(&at), "IST0137", &[name(e).into(), go_list(&names), target.clone(), go_list(&ports)]);
+                r.report(
+                    e,
+                    Some(&at),
+                    "IST0137",
+                    &[
+                        name(e).into(),
+                        go_list(&names),
+                        target.clone(),
+                        go_list(&ports),
+                    ],
+                );
             }
         }
     }
@@ -173,14 +222,19 @@ pub fn application_uid(s: &Snapshot<'_>, r: &mut Reporter) {
 /// Whether the injector config map says namespaces are injected unless labelled.
 fn namespaces_injected_by_default(s: &Snapshot<'_>) -> bool {
     s.of(Kind::ConfigMap).any(|e| {
-        let mesh_api::Resource::ConfigMap(cm) = &e.resource else { return false };
+        let mesh_api::Resource::ConfigMap(cm) = &e.resource else {
+            return false;
+        };
         name(e) == "istio-sidecar-injector"
             && cm
                 .data
                 .as_ref()
                 .and_then(|d| d.get("values"))
                 .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
-                .and_then(|v| v.pointer("/sidecarInjectorWebhook/enableNamespacesByDefault").and_then(|b| b.as_bool()))
+                .and_then(|v| {
+                    v.pointer("/sidecarInjectorWebhook/enableNamespacesByDefault")
+                        .and_then(|b| b.as_bool())
+                })
                 .unwrap_or(false)
     })
 }
@@ -199,7 +253,9 @@ pub fn injection(s: &Snapshot<'_>, r: &mut Reporter) {
         let l = labels(e);
         let legacy = l.get("istio-injection").map(String::as_str).unwrap_or("");
         let rev = l.get("istio.io/rev");
-        let ambient = l.get("istio.io/dataplane-mode").is_some_and(|v| v == "ambient");
+        let ambient = l
+            .get("istio.io/dataplane-mode")
+            .is_some_and(|v| v == "ambient");
         let mut kinds: Vec<&str> = Vec::new();
         if !legacy.is_empty() && legacy != "disabled" {
             kinds.push("istio-injection");
@@ -234,7 +290,9 @@ pub fn injection(s: &Snapshot<'_>, r: &mut Reporter) {
         if !injected.contains(ns(e)) {
             continue;
         }
-        let inj = labels(e).get("sidecar.istio.io/inject").or_else(|| annotations(e).get("sidecar.istio.io/inject"));
+        let inj = labels(e)
+            .get("sidecar.istio.io/inject")
+            .or_else(|| annotations(e).get("sidecar.istio.io/inject"));
         if inj.is_some_and(|v| v.eq_ignore_ascii_case("false")) {
             continue;
         }
@@ -250,9 +308,22 @@ pub fn injection(s: &Snapshot<'_>, r: &mut Reporter) {
 
 /// Pods in the mesh: with a sidecar (or injected) or in ambient mode.
 pub fn pod_in_mesh(s: &Snapshot<'_>, e: &Entry) -> bool {
-    let mesh_api::Resource::Pod(p) = &e.resource else { return false };
-    let mut containers = p.spec.as_ref().map(|sp| sp.containers.clone()).unwrap_or_default();
-    containers.extend(p.spec.as_ref().and_then(|sp| sp.init_containers.clone()).unwrap_or_default());
+    let mesh_api::Resource::Pod(p) = &e.resource else {
+        return false;
+    };
+    let mut containers = p
+        .spec
+        .as_ref()
+        .map(|sp| sp.containers.clone())
+        .unwrap_or_default();
+    containers.extend(
+        p.spec
+            .as_ref()
+            .and_then(|sp| sp.init_containers.clone())
+            .unwrap_or_default(),
+    );
     in_mesh(s, annotations(e), labels(e), ns(e), &containers)
-        || annotations(e).get("ambient.istio.io/redirection").is_some_and(|v| v == "enabled")
+        || annotations(e)
+            .get("ambient.istio.io/redirection")
+            .is_some_and(|v| v == "enabled")
 }

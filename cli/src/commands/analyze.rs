@@ -65,7 +65,10 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -96,14 +99,22 @@ struct AnalyzerInfo {
 fn list(out: &Output) -> anyhow::Result<()> {
     let all: Vec<AnalyzerInfo> = mesh_analyzer::ALL
         .iter()
-        .map(|a| AnalyzerInfo { name: a.name, description: a.description, codes: a.codes })
+        .map(|a| AnalyzerInfo {
+            name: a.name,
+            description: a.description,
+            codes: a.codes,
+        })
         .collect();
     if out.is_data() {
         return Ok(out.data(&all)?);
     }
     out.line("Available analyzers:")?;
     for a in &all {
-        out.line(&format!("* {} ({})", out.paint(output::BOLD, a.name), a.codes.join(", ")))?;
+        out.line(&format!(
+            "* {} ({})",
+            out.paint(output::BOLD, a.name),
+            a.codes.join(", ")
+        ))?;
         out.line(&format!("    {}", a.description))?;
     }
     Ok(())
@@ -115,14 +126,18 @@ pub fn run(args: &AnalyzeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<(
     }
     for name in &args.analyzers {
         if mesh_analyzer::find_analyzer(name).is_none() {
-            out.error(&format!("unknown analyzer {name:?}; `meshctl analyze --list-analyzers` lists them"));
+            out.error(&format!(
+                "unknown analyzer {name:?}; `meshctl analyze --list-analyzers` lists them"
+            ));
             return Err(Exit::with(exit::USAGE));
         }
     }
     let mut suppressions = Vec::new();
     for s in &args.suppress {
         let Some(sup) = Suppression::parse(s) else {
-            out.error(&format!("--suppress {s:?}: expected CODE=RESOURCE, such as \"IST0102=Namespace default\""));
+            out.error(&format!(
+                "--suppress {s:?}: expected CODE=RESOURCE, such as \"IST0102=Namespace default\""
+            ));
             return Err(Exit::with(exit::USAGE));
         };
         suppressions.push(sup);
@@ -172,25 +187,44 @@ pub fn run(args: &AnalyzeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<(
     findings.retain(|f| {
         only_ns.is_none_or(|n| f.resource.namespace.as_deref().is_none_or(|fns| fns == n))
             && !suppressions.iter().any(|s| s.hides(f))
-            && !suppressed.iter().any(|(r, codes)| *r == f.origin && codes.iter().any(|c| c == f.code || c == "*"))
+            && !suppressed
+                .iter()
+                .any(|(r, codes)| *r == f.origin && codes.iter().any(|c| c == f.code || c == "*"))
     });
-    let failed = findings.iter().any(|f| f.level.at_least(level(args.failure_threshold)));
-    let shown: Vec<&Finding> = findings.iter().filter(|f| f.level.at_least(level(args.output_threshold))).collect();
+    let failed = findings
+        .iter()
+        .any(|f| f.level.at_least(level(args.failure_threshold)));
+    let shown: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.level.at_least(level(args.output_threshold)))
+        .collect();
     if out.is_data() {
         out.data(&shown)?;
     } else {
         print_log(&shown, entries.len(), only_ns, out)?;
     }
-    if failed { Err(Exit::with(exit::FINDINGS)) } else { Ok(()) }
+    if failed {
+        Err(Exit::with(exit::FINDINGS))
+    } else {
+        Ok(())
+    }
 }
 
-fn print_log(findings: &[&Finding], resources: usize, ns: Option<&str>, out: &Output) -> std::io::Result<()> {
+fn print_log(
+    findings: &[&Finding],
+    resources: usize,
+    ns: Option<&str>,
+    out: &Output,
+) -> std::io::Result<()> {
     if findings.is_empty() {
         let scope = match ns {
             Some(n) => format!("namespace {n}"),
             None => format!("{resources} resources"),
         };
-        return out.line(&format!("{} No validation issues found when analyzing {scope}.", out.paint(output::OK, "✔")));
+        return out.line(&format!(
+            "{} No validation issues found when analyzing {scope}.",
+            out.paint(output::OK, "✔")
+        ));
     }
     for f in findings {
         let style = match f.level {
@@ -198,7 +232,12 @@ fn print_log(findings: &[&Finding], resources: usize, ns: Option<&str>, out: &Ou
             Level::Warning => output::WARNING,
             Level::Info => output::INFO,
         };
-        let mut line = format!("{} [{}] ({}", out.paint(style, &f.level.to_string()), f.code, f.origin);
+        let mut line = format!(
+            "{} [{}] ({}",
+            out.paint(style, &f.level.to_string()),
+            f.code,
+            f.origin
+        );
         if let Some(r) = &f.reference {
             line.push(' ');
             line.push_str(r);
@@ -216,7 +255,10 @@ fn print_log(findings: &[&Finding], resources: usize, ns: Option<&str>, out: &Ou
 /// `default_ns`.
 fn read_files(files: &[PathBuf], default_ns: &str, out: &Output) -> anyhow::Result<Vec<Entry>> {
     let loaded = load::load(load::read_inputs(files), UnknownKinds::Warn);
-    let (errors, notes): (Vec<_>, Vec<_>) = loaded.diagnostics.into_iter().partition(|d| d.severity == Severity::Error);
+    let (errors, notes): (Vec<_>, Vec<_>) = loaded
+        .diagnostics
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
     for d in &notes {
         out.note(&validate::render(d, out))?;
     }
@@ -224,7 +266,10 @@ fn read_files(files: &[PathBuf], default_ns: &str, out: &Output) -> anyhow::Resu
         for d in &errors {
             out.note(&validate::render(d, out))?;
         }
-        out.error(&format!("{} of the inputs could not be read; nothing was analyzed", errors.len()));
+        out.error(&format!(
+            "{} of the inputs could not be read; nothing was analyzed",
+            errors.len()
+        ));
         return Err(Exit::with(exit::DATA));
     }
     Ok(loaded
@@ -244,7 +289,9 @@ fn mesh_answers(home: &std::path::Path) -> bool {
     if mesh::running(home).is_none() {
         return false;
     }
-    let (Ok(admin), Ok(rt)) = (mesh::admin(home), mesh::runtime()) else { return false };
+    let (Ok(admin), Ok(rt)) = (mesh::admin(home), mesh::runtime()) else {
+        return false;
+    };
     rt.block_on(admin.ready())
 }
 
@@ -265,10 +312,15 @@ fn live_entries(home: &std::path::Path) -> anyhow::Result<Vec<Entry>> {
     let exists = |entries: &[Entry], kind: Kind, ns: &str, name: &str| {
         entries.iter().any(|e| {
             let m = e.resource.metadata();
-            e.resource.kind() == kind && m.name.as_deref() == Some(name) && m.namespace.as_deref().unwrap_or("") == ns
+            e.resource.kind() == kind
+                && m.name.as_deref() == Some(name)
+                && m.namespace.as_deref().unwrap_or("") == ns
         })
     };
-    let mut namespaces: BTreeSet<String> = entries.iter().filter_map(|e| e.resource.metadata().namespace.clone()).collect();
+    let mut namespaces: BTreeSet<String> = entries
+        .iter()
+        .filter_map(|e| e.resource.metadata().namespace.clone())
+        .collect();
     for w in &workloads {
         namespaces.insert(w.namespace.clone());
         let pod = serde_json::json!({
@@ -283,7 +335,9 @@ fn live_entries(home: &std::path::Path) -> anyhow::Result<Vec<Entry>> {
     }
     let mut services: BTreeSet<(String, String)> = BTreeSet::new();
     for w in &workloads {
-        if exists(&entries, Kind::Service, &w.namespace, &w.service) || !services.insert((w.namespace.clone(), w.service.clone())) {
+        if exists(&entries, Kind::Service, &w.namespace, &w.service)
+            || !services.insert((w.namespace.clone(), w.service.clone()))
+        {
             continue;
         }
         let ports: Vec<serde_json::Value> = w
@@ -296,7 +350,11 @@ fn live_entries(home: &std::path::Path) -> anyhow::Result<Vec<Entry>> {
                     Some(mesh_api::proxy::Protocol::Tcp) => "tcp",
                     _ => "http",
                 };
-                let name = if p.name.is_empty() { format!("{proto}-{}", p.port) } else { p.name.clone() };
+                let name = if p.name.is_empty() {
+                    format!("{proto}-{}", p.port)
+                } else {
+                    p.name.clone()
+                };
                 serde_json::json!({"name": name, "port": p.port, "protocol": "TCP"})
             })
             .collect();
