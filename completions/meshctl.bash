@@ -37,6 +37,9 @@ _meshctl() {
             meshctl,demo)
                 cmd="meshctl__subcmd__demo"
                 ;;
+            meshctl,diff)
+                cmd="meshctl__subcmd__diff"
+                ;;
             meshctl,get)
                 cmd="meshctl__subcmd__get"
                 ;;
@@ -103,6 +106,9 @@ _meshctl() {
             meshctl__subcmd__help,demo)
                 cmd="meshctl__subcmd__help__subcmd__demo"
                 ;;
+            meshctl__subcmd__help,diff)
+                cmd="meshctl__subcmd__help__subcmd__diff"
+                ;;
             meshctl__subcmd__help,get)
                 cmd="meshctl__subcmd__help__subcmd__get"
                 ;;
@@ -161,7 +167,7 @@ _meshctl() {
 
     case "${cmd}" in
         meshctl)
-            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate analyze run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +287,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__apply)
-            opts="-f -o -n -A -h -V --filename --dry-run --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            opts="-f -o -n -A -h -V --filename --dry-run --force --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,6 +682,60 @@ _meshctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        meshctl__subcmd__diff)
+            opts="-f -o -n -A -h -V --filename --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         meshctl__subcmd__get)
             opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -723,7 +783,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help)
-            opts="install uninstall check apply get delete validate analyze run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
+            opts="install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config control-plane proxy sample-app version completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -835,6 +895,20 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

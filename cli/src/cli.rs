@@ -108,6 +108,7 @@ pub enum Command {
     Delete(DeleteArgs),
     Validate(ValidateArgs),
     Analyze(AnalyzeArgs),
+    Diff(DiffArgs),
     Run(RunArgs),
     Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
@@ -199,8 +200,11 @@ pub struct CheckArgs {}
     long_about = "\
 Store resources in the mesh's config store. Every input is validated first, with
 the rules of `meshctl validate`; if anything is invalid nothing is applied and
-every problem is shown with its file and line. Resources without a namespace go
-to --namespace (default: default). Proxies get the new config within a second.",
+every problem is shown with its file and line. The change is then analyzed
+against the live mesh (as `meshctl analyze` does): if it would introduce
+Error-level findings, nothing is applied unless --force (exit 79). Resources
+without a namespace go to --namespace (default: default). Proxies get the new
+config within a second.",
     after_help = "\
 Examples:
   meshctl apply -f samples/bookinfo/networking/destination-rule-all.yaml
@@ -215,6 +219,30 @@ pub struct ApplyArgs {
     /// Validate and show what would be applied, store nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Apply even if analysis finds new errors the change would introduce
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Show what applying files would change: resources, findings, each proxy's routes
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Compare files with the installed mesh before applying them: each resource against
+the stored one (a coloured diff on a terminal), the analysis findings the change
+would introduce or fix, and the effect on the config each running proxy would
+get: routes (\"reviews:9080: 80% v1 / 20% v2 → 100% v3\"), clusters and
+endpoints. Nothing is applied.",
+    after_help = "\
+Examples:
+  meshctl diff -f samples/bookinfo/networking/virtual-service-reviews-v3.yaml
+  meshctl diff -f reviews/ -o json"
+)]
+pub struct DiffArgs {
+    /// A file, a directory, or '-' for standard input (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// List or show resources, or the workloads in the mesh

@@ -71,6 +71,7 @@ fn no_command_is_a_placeholder() {
             "delete",
             "validate",
             "analyze",
+            "diff",
             "run",
             "demo",
             "proxy-status",

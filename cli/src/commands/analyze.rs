@@ -2,18 +2,15 @@
 //! with Istio's analyzers and message codes, in files alone or layered over the
 //! installed mesh's config and workloads.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use mesh_analyzer::{Entry, Finding, Level, MeshConfig};
+use mesh_api::Severity;
 use mesh_api::load::{self, UnknownKinds};
-use mesh_api::{Kind, Resource, Severity};
-use mesh_control_plane::api::StoredEntry;
-use mesh_control_plane::registry::Workload;
 use serde::Serialize;
 
 use crate::cli::{AnalyzeArgs, GlobalArgs, LevelArg};
-use crate::commands::{mesh, validate};
+use crate::commands::{live, mesh, validate};
 use crate::exit::{self, Exit};
 use crate::output::{self, Output};
 
@@ -165,10 +162,11 @@ pub fn run(args: &AnalyzeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<(
     let home = mesh::home(g);
     let use_store = match args.use_store {
         Some(b) => b,
-        None => mesh_answers(&home),
+        None => live::mesh_answers(&home),
     };
     if use_store {
-        let mut live = live_entries(&home)?;
+        let (resources, workloads) = live::fetch(&home)?;
+        let mut live = live::analyzer_entries(resources, &workloads);
         live.append(&mut entries);
         entries = live;
     } else if args.files.is_empty() {
@@ -282,106 +280,6 @@ fn read_files(files: &[PathBuf], default_ns: &str, out: &Output) -> anyhow::Resu
             Entry::from(o)
         })
         .collect())
-}
-
-/// Whether a control plane runs for this mesh home and answers.
-fn mesh_answers(home: &std::path::Path) -> bool {
-    if mesh::running(home).is_none() {
-        return false;
-    }
-    let (Ok(admin), Ok(rt)) = (mesh::admin(home), mesh::runtime()) else {
-        return false;
-    };
-    rt.block_on(admin.ready())
-}
-
-/// The live mesh as analyzer input: the stored resources, each running workload as
-/// a pod with its sidecar, a Service for each service workloads registered that has
-/// no Service object, and the namespaces they live in (all injected: every local
-/// workload has a sidecar).
-fn live_entries(home: &std::path::Path) -> anyhow::Result<Vec<Entry>> {
-    let admin = mesh::admin(home)?;
-    let rt = mesh::runtime()?;
-    let stored: Vec<StoredEntry> = rt.block_on(admin.get("/v1/resources"))?;
-    let workloads: Vec<Workload> = rt.block_on(admin.get("/v1/workloads"))?;
-    let mut entries: Vec<Entry> = stored
-        .into_iter()
-        .filter_map(|s| Resource::from_json(s.manifest).ok())
-        .map(Entry::new)
-        .collect();
-    let exists = |entries: &[Entry], kind: Kind, ns: &str, name: &str| {
-        entries.iter().any(|e| {
-            let m = e.resource.metadata();
-            e.resource.kind() == kind
-                && m.name.as_deref() == Some(name)
-                && m.namespace.as_deref().unwrap_or("") == ns
-        })
-    };
-    let mut namespaces: BTreeSet<String> = entries
-        .iter()
-        .filter_map(|e| e.resource.metadata().namespace.clone())
-        .collect();
-    for w in &workloads {
-        namespaces.insert(w.namespace.clone());
-        let pod = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": w.proxy_id, "namespace": w.namespace, "labels": w.labels},
-            "spec": {"containers": [{"name": w.service}, {"name": "istio-proxy", "image": "meshctl"}]},
-        });
-        if let Ok(r) = Resource::from_json(pod) {
-            entries.push(Entry::new(r));
-        }
-    }
-    let mut services: BTreeSet<(String, String)> = BTreeSet::new();
-    for w in &workloads {
-        if exists(&entries, Kind::Service, &w.namespace, &w.service)
-            || !services.insert((w.namespace.clone(), w.service.clone()))
-        {
-            continue;
-        }
-        let ports: Vec<serde_json::Value> = w
-            .ports
-            .iter()
-            .map(|p| {
-                let proto = match p.protocol {
-                    Some(mesh_api::proxy::Protocol::Http2) => "http2",
-                    Some(mesh_api::proxy::Protocol::Grpc) => "grpc",
-                    Some(mesh_api::proxy::Protocol::Tcp) => "tcp",
-                    _ => "http",
-                };
-                let name = if p.name.is_empty() {
-                    format!("{proto}-{}", p.port)
-                } else {
-                    p.name.clone()
-                };
-                serde_json::json!({"name": name, "port": p.port, "protocol": "TCP"})
-            })
-            .collect();
-        let svc = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": w.service, "namespace": w.namespace},
-            "spec": {"ports": ports, "selector": {"app": w.service}},
-        });
-        if let Ok(r) = Resource::from_json(svc) {
-            entries.push(Entry::new(r));
-        }
-    }
-    for ns in namespaces {
-        if exists(&entries, Kind::Namespace, "", &ns) {
-            continue;
-        }
-        let n = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": ns, "labels": {"istio-injection": "enabled"}},
-        });
-        if let Ok(r) = Resource::from_json(n) {
-            entries.push(Entry::new(r));
-        }
-    }
-    Ok(entries)
 }
 
 #[cfg(test)]
