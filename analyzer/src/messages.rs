@@ -1,5 +1,6 @@
 //! The message catalogue: Istio's analysis messages (code, name, level, template, as in
-//! Istio's `messages.yaml`) with a one-line hint on how to fix each.
+//! Istio's `messages.yaml`) and meshctl's own (MSH codes), each with a one-line hint
+//! on how to fix it.
 
 use crate::Level;
 
@@ -47,12 +48,18 @@ impl Message {
         out
     }
 
-    /// Istio's page for the code.
+    /// Istio's page for an IST code; meshctl's own codes (MSH) are described in
+    /// the repository's docs/analysis.md.
     pub fn documentation_url(&self) -> String {
-        format!(
-            "https://istio.io/latest/docs/reference/config/analysis/{}/",
-            self.code.to_ascii_lowercase()
-        )
+        let code = self.code.to_ascii_lowercase();
+        if code.starts_with("msh") {
+            format!(
+                "{}/blob/main/docs/analysis.md#{code}",
+                env!("CARGO_PKG_REPOSITORY")
+            )
+        } else {
+            format!("https://istio.io/latest/docs/reference/config/analysis/{code}/")
+        }
     }
 }
 
@@ -539,6 +546,27 @@ pub const MESSAGES: &[Message] = &[
         level: Level::Warning,
         template: "Multiple ServiceEntries (%s) define the same host %q and port %d with conflicting protocols (%s).",
         hint: "use one protocol for this host and port in every ServiceEntry",
+    },
+    Message {
+        code: "MSH0001",
+        name: "RetriesExceedRouteTimeout",
+        level: Level::Warning,
+        template: "HTTP rule %s: %s tries of up to %s take up to %s, beyond the route timeout %s: at most %s retries can run.",
+        hint: "raise the route timeout, or lower attempts or perTryTimeout so every try fits",
+    },
+    Message {
+        code: "MSH0002",
+        name: "DestinationWithoutTraffic",
+        level: Level::Info,
+        template: "%s gets no traffic: its weight in HTTP rule %s is 0 while other destinations have weight.",
+        hint: "give it a weight, or remove the destination if it is drained on purpose",
+    },
+    Message {
+        code: "MSH0003",
+        name: "AllowPolicyDeniesAll",
+        level: Level::Info,
+        template: "This ALLOW policy has no rules, so it matches no request and denies every request to %s.",
+        hint: "add rules for the requests to allow; if denying everything is the intent (Istio's allow-nothing pattern), suppress this with -S",
     },
 ];
 

@@ -3,6 +3,7 @@
 mod cert;
 mod destinationrule;
 mod gateway;
+mod meshctl;
 mod resources;
 mod security;
 mod selectors;
@@ -106,6 +107,24 @@ pub static ALL: &[Analyzer] = &[
         description: "Checks namespace injection labels and that pods in injected namespaces have their sidecar",
         codes: &["IST0102", "IST0103", "IST0123", "IST0148"],
         run: workloads::injection,
+    },
+    Analyzer {
+        name: "meshctl.AuthorizationPolicyAnalyzer",
+        description: "Reports ALLOW policies without rules, which deny every request to what they select",
+        codes: &["MSH0003"],
+        run: meshctl::deny_all,
+    },
+    Analyzer {
+        name: "meshctl.RetryTimeoutAnalyzer",
+        description: "Checks that a route's retries fit in its timeout",
+        codes: &["MSH0001"],
+        run: meshctl::retry_timeout,
+    },
+    Analyzer {
+        name: "meshctl.WeightAnalyzer",
+        description: "Reports weighted destinations with weight 0, which get no traffic",
+        codes: &["MSH0002"],
+        run: meshctl::zero_weights,
     },
     Analyzer {
         name: "schema.ValidationAnalyzer",
