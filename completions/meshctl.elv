@@ -39,6 +39,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand get 'List or show resources, or the workloads in the mesh'
             cand delete 'Delete resources, named on the command line or by the files that define them'
             cand validate 'Check Istio resources for errors, with Istio''s validation rules'
+            cand analyze 'Find configuration mistakes: hosts, subsets, gateways, selectors, policies'
+            cand diff 'Show what applying files would change: resources, findings, each proxy''s routes'
             cand run 'Run an app in the mesh, with its own sidecar proxy'
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
@@ -119,6 +121,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
             cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
             cand --dry-run 'Validate and show what would be applied, store nothing'
+            cand --force 'Apply even if analysis finds new errors the change would introduce'
             cand -A 'Act on all namespaces'
             cand --all-namespaces 'Act on all namespaces'
             cand -h 'Print help (see more with ''--help'')'
@@ -161,6 +164,49 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --version 'Print version'
         }
         &'meshctl;validate'= {
+            cand -f 'A file, a directory, or ''-'' for standard input (repeatable)'
+            cand --filename 'A file, a directory, or ''-'' for standard input (repeatable)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;analyze'= {
+            cand --analyzer 'Run only this analyzer (repeatable; see --list-analyzers)'
+            cand --use-store 'Layer the files over the installed mesh''s config and workloads [default: true when a mesh answers]'
+            cand --meshConfigFile 'A mesh config file (Istio''s MeshConfig YAML)'
+            cand --failure-threshold 'Exit with 79 when a finding is at least this severe'
+            cand --output-threshold 'Show only findings at least this severe'
+            cand -S 'Hide a code on a resource: "CODE=Kind name", "CODE=Kind ns/name"; ''*'' matches any text (repeatable)'
+            cand --suppress 'Hide a code on a resource: "CODE=Kind name", "CODE=Kind ns/name"; ''*'' matches any text (repeatable)'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -L 'List the analyzers and exit'
+            cand --list-analyzers 'List the analyzers and exit'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;diff'= {
             cand -f 'A file, a directory, or ''-'' for standard input (repeatable)'
             cand --filename 'A file, a directory, or ''-'' for standard input (repeatable)'
             cand -o 'Output format'
@@ -452,6 +498,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand get 'List or show resources, or the workloads in the mesh'
             cand delete 'Delete resources, named on the command line or by the files that define them'
             cand validate 'Check Istio resources for errors, with Istio''s validation rules'
+            cand analyze 'Find configuration mistakes: hosts, subsets, gateways, selectors, policies'
+            cand diff 'Show what applying files would change: resources, findings, each proxy''s routes'
             cand run 'Run an app in the mesh, with its own sidecar proxy'
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
@@ -477,6 +525,10 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         &'meshctl;help;delete'= {
         }
         &'meshctl;help;validate'= {
+        }
+        &'meshctl;help;analyze'= {
+        }
+        &'meshctl;help;diff'= {
         }
         &'meshctl;help;run'= {
         }

@@ -45,6 +45,8 @@ complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "apply" -d 'Apply re
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "analyze" -d 'Find configuration mistakes: hosts, subsets, gateways, selectors, policies'
+complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "diff" -d 'Show what applying files would change: resources, findings, each proxy\'s routes'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
 complete -c meshctl -n "__fish_meshctl_needs_command" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
@@ -119,6 +121,7 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l context -d 'Ku
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l dry-run -d 'Validate and show what would be applied, store nothing'
+complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -l force -d 'Apply even if analysis finds new errors the change would introduce'
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand apply" -s V -l version -d 'Print version'
@@ -166,6 +169,47 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -l home -d 'Th
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l analyzer -d 'Run only this analyzer (repeatable; see --list-analyzers)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l use-store -d 'Layer the files over the installed mesh\'s config and workloads [default: true when a mesh answers]' -r -f -a "true\t''
+false\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l meshConfigFile -d 'A mesh config file (Istio\'s MeshConfig YAML)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l failure-threshold -d 'Exit with 79 when a finding is at least this severe' -r -f -a "error\t''
+warning\t''
+info\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l output-threshold -d 'Show only findings at least this severe' -r -f -a "error\t''
+warning\t''
+info\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s S -l suppress -d 'Hide a code on a resource: "CODE=Kind name", "CODE=Kind ns/name"; \'*\' matches any text (repeatable)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s L -l list-analyzers -d 'List the analyzers and exit'
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand analyze" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s f -l filename -d 'A file, a directory, or \'-\' for standard input (repeatable)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l service -d 'The service this workload belongs to' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l version -d 'Its version (the `version` label)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand run" -l port -d 'The service port clients use' -r
@@ -390,24 +434,26 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -l home -d '
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "install" -d 'Start the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "uninstall" -d 'Stop the local control plane'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-config" -d 'Show the config a sidecar is running, read from its own admin endpoint'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "ca" -d 'The mesh\'s certificate authority: roots and workload certificates'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "control-plane"
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy"
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "version" -d 'Print the version of meshctl'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "install" -d 'Start the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "uninstall" -d 'Stop the local control plane'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "check" -d 'Check that the mesh is installed and healthy, and say how to fix what is not'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "apply" -d 'Apply resources to the mesh: all of them, or none if any is invalid'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "get" -d 'List or show resources, or the workloads in the mesh'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "delete" -d 'Delete resources, named on the command line or by the files that define them'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "validate" -d 'Check Istio resources for errors, with Istio\'s validation rules'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "analyze" -d 'Find configuration mistakes: hosts, subsets, gateways, selectors, policies'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "diff" -d 'Show what applying files would change: resources, findings, each proxy\'s routes'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "run" -d 'Run an app in the mesh, with its own sidecar proxy'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "demo" -d 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-status" -d 'Show whether each proxy runs the config the control plane sent it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy-config" -d 'Show the config a sidecar is running, read from its own admin endpoint'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "ca" -d 'The mesh\'s certificate authority: roots and workload certificates'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "control-plane"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "proxy"
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "sample-app" -d 'A small HTTP service for demos and tests (bookinfo-like roles)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "version" -d 'Print the version of meshctl'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from control-plane" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from proxy" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'

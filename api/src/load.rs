@@ -164,8 +164,38 @@ pub enum UnknownKinds {
 }
 
 /// Parse and decode every input. Problems become diagnostics; nothing stops early,
-/// so the user sees all of them at once.
+/// so the user sees all of them at once. Inputs are parsed on several threads when
+/// there are many; the result is in input order either way.
 pub fn load(inputs: Vec<Result<Input, ReadError>>, unknown: UnknownKinds) -> Loaded {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let parts: Vec<Loaded> = if threads > 1 && inputs.len() >= 2 * threads {
+        let chunk = inputs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .map(|c| scope.spawn(move || load_inputs(c, unknown)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    } else {
+        vec![load_inputs(&inputs, unknown)]
+    };
+    let mut loaded = Loaded::default();
+    for p in parts {
+        loaded.objects.extend(p.objects);
+        loaded.diagnostics.extend(p.diagnostics);
+        loaded.files += p.files;
+    }
+    warn_duplicates(&mut loaded);
+    loaded
+}
+
+fn load_inputs(inputs: &[Result<Input, ReadError>], unknown: UnknownKinds) -> Loaded {
     let mut loaded = Loaded::default();
     for input in inputs {
         let input = match input {
@@ -178,9 +208,8 @@ pub fn load(inputs: Vec<Result<Input, ReadError>>, unknown: UnknownKinds) -> Loa
             }
         };
         loaded.files += 1;
-        load_text(&input, unknown, &mut loaded);
+        load_text(input, unknown, &mut loaded);
     }
-    warn_duplicates(&mut loaded);
     loaded
 }
 

@@ -5,7 +5,10 @@
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
 //! SVG plot. `mesh-bench echo` is the backend every setup hits. `mesh-bench ca`
 //! measures how fast the mesh CA signs workload certificates, in process.
+//! `mesh-bench analyze` times the config analyzers on a directory of generated
+//! resources.
 
+mod analyze;
 mod ca;
 mod dataplane;
 mod echo;
@@ -36,6 +39,8 @@ enum Command {
     Echo(EchoArgs),
     /// How fast the mesh CA signs workload certificates (in process)
     Ca(CaArgs),
+    /// Time `meshctl analyze` on a directory of generated resources
+    Analyze(AnalyzeArgs),
 }
 
 /// Options of `mesh-bench ca`.
@@ -44,6 +49,23 @@ pub struct CaArgs {
     /// CSRs to sign
     #[arg(long, default_value_t = 2000)]
     pub count: usize,
+}
+
+/// Options of `mesh-bench analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// How many resources to generate
+    #[arg(long, default_value_t = 10_000)]
+    pub resources: usize,
+    /// Rounds (the best is reported)
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Also time each analyzer on its own
+    #[arg(long)]
+    pub per_analyzer: bool,
+    /// Generate into this directory and keep it (to run `meshctl analyze` on it)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Options of `mesh-bench data-plane`.
@@ -112,6 +134,7 @@ fn main() -> std::process::ExitCode {
         Command::DataPlane(a) => dataplane::run(a),
         Command::Echo(a) => echo::run(a),
         Command::Ca(a) => ca::run(a),
+        Command::Analyze(a) => analyze::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -81,6 +81,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// Human-readable text or table
+    #[value(alias = "log")]
     Table,
     /// A table with more columns
     Wide,
@@ -106,6 +107,8 @@ pub enum Command {
     Get(GetArgs),
     Delete(DeleteArgs),
     Validate(ValidateArgs),
+    Analyze(AnalyzeArgs),
+    Diff(DiffArgs),
     Run(RunArgs),
     Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
@@ -220,8 +223,11 @@ pub struct CheckArgs {}
     long_about = "\
 Store resources in the mesh's config store. Every input is validated first, with
 the rules of `meshctl validate`; if anything is invalid nothing is applied and
-every problem is shown with its file and line. Resources without a namespace go
-to --namespace (default: default). Proxies get the new config within a second.",
+every problem is shown with its file and line. The change is then analyzed
+against the live mesh (as `meshctl analyze` does): if it would introduce
+Error-level findings, nothing is applied unless --force (exit 79). Resources
+without a namespace go to --namespace (default: default). Proxies get the new
+config within a second.",
     after_help = "\
 Examples:
   meshctl apply -f samples/bookinfo/networking/destination-rule-all.yaml
@@ -236,6 +242,30 @@ pub struct ApplyArgs {
     /// Validate and show what would be applied, store nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Apply even if analysis finds new errors the change would introduce
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Show what applying files would change: resources, findings, each proxy's routes
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Compare files with the installed mesh before applying them: each resource against
+the stored one (a coloured diff on a terminal), the analysis findings the change
+would introduce or fix, and the effect on the config each running proxy would
+get: routes (\"reviews:9080: 80% v1 / 20% v2 → 100% v3\"), clusters and
+endpoints. Nothing is applied.",
+    after_help = "\
+Examples:
+  meshctl diff -f samples/bookinfo/networking/virtual-service-reviews-v3.yaml
+  meshctl diff -f reviews/ -o json"
+)]
+pub struct DiffArgs {
+    /// A file, a directory, or '-' for standard input (repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// List or show resources, or the workloads in the mesh
@@ -556,6 +586,79 @@ pub struct ValidateArgs {
     /// A file, a directory, or '-' for standard input (repeatable)
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// Find configuration mistakes: hosts, subsets, gateways, selectors, policies
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Analyze resources for mistakes that validation alone cannot see, because they
+span several resources: a route to a host or subset that does not exist, a
+gateway that selects no pods, two gateways or sidecars fighting over the same
+workloads, a policy that matches nothing. Each finding has Istio's code (IST0101,
+...) and a hint on how to fix it.
+
+With files, analyzes them; when a mesh is installed (the control plane answers),
+the files are layered over its stored config and running workloads, so a change
+is judged against what is live (--use-store=false to analyze files alone).
+Without files, analyzes the live mesh.
+
+Resources in files that name no namespace are placed in --namespace (default:
+default). Findings are reported for all namespaces unless --namespace is given.
+
+Exit codes: 0 no findings at or above --failure-threshold, 79 findings at or
+above it, 65 an input could not be read or decoded, 64 bad usage.",
+    after_help = "\
+Examples:
+  meshctl analyze samples/bookinfo/networking/
+  meshctl analyze --use-store=false reviews.yaml -o json
+  meshctl analyze --analyzer virtualservice.DestinationHostAnalyzer vs.yaml
+  meshctl analyze -S \"IST0102=Namespace default\" --failure-threshold Warning .
+  meshctl analyze -L"
+)]
+pub struct AnalyzeArgs {
+    /// Files or directories to analyze, or '-' for standard input
+    #[arg(value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    /// Run only this analyzer (repeatable; see --list-analyzers)
+    #[arg(long = "analyzer", value_name = "NAME")]
+    pub analyzers: Vec<String>,
+
+    /// List the analyzers and exit
+    #[arg(short = 'L', long)]
+    pub list_analyzers: bool,
+
+    /// Layer the files over the installed mesh's config and workloads [default: true when a mesh answers]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub use_store: Option<bool>,
+
+    /// A mesh config file (Istio's MeshConfig YAML)
+    #[arg(long = "meshConfigFile", value_name = "FILE")]
+    pub mesh_config_file: Option<PathBuf>,
+
+    /// Exit with 79 when a finding is at least this severe
+    #[arg(long, value_enum, default_value_t = LevelArg::Error, value_name = "LEVEL")]
+    pub failure_threshold: LevelArg,
+
+    /// Show only findings at least this severe
+    #[arg(long, value_enum, default_value_t = LevelArg::Info, value_name = "LEVEL")]
+    pub output_threshold: LevelArg,
+
+    /// Hide a code on a resource: "CODE=Kind name", "CODE=Kind ns/name"; '*' matches any text (repeatable)
+    #[arg(short = 'S', long = "suppress", value_name = "CODE=RESOURCE")]
+    pub suppress: Vec<String>,
+}
+
+/// A finding level on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    #[value(alias = "ERROR", alias = "Error")]
+    Error,
+    #[value(alias = "WARNING", alias = "Warning", alias = "warn")]
+    Warning,
+    #[value(alias = "INFO", alias = "Info")]
+    Info,
 }
 
 /// Print the version of meshctl

@@ -11,6 +11,9 @@ pub const USAGE: i32 = 64;
 /// The input data was wrong: invalid or unparseable resources (EX_DATAERR).
 pub const DATA: i32 = 65;
 
+/// Analysis found problems at or above the failure threshold (as istioctl).
+pub const FINDINGS: i32 = 79;
+
 /// An error that carries its own exit code and has already been reported to the
 /// user (so nothing more is printed).
 #[derive(Debug, thiserror::Error)]

@@ -70,6 +70,8 @@ fn no_command_is_a_placeholder() {
             "get",
             "delete",
             "validate",
+            "analyze",
+            "diff",
             "run",
             "demo",
             "proxy-status",

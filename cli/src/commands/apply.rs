@@ -8,7 +8,7 @@ use mesh_control_plane::api::{
 use mesh_control_plane::client::ClientError;
 
 use crate::cli::{ApplyArgs, DeleteArgs, GlobalArgs};
-use crate::commands::{mesh, validate};
+use crate::commands::{diff, live, mesh, validate};
 use crate::exit;
 use crate::output::Output;
 
@@ -38,29 +38,13 @@ fn namespace(g: &GlobalArgs) -> String {
 }
 
 pub fn apply(args: &ApplyArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
-    let loaded = load::load(load::read_inputs(&args.files), UnknownKinds::Error);
-    let mut diagnostics = loaded.diagnostics.clone();
-    diagnostics.extend(load::validate(&loaded));
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        validate::print_diagnostics(&diagnostics, out)?;
-        out.line("nothing was applied: fix the errors above and apply again")?;
-        return Err(exit::Exit::with(exit::DATA));
+    let changes = diff::load_changes(&args.files, g, out).inspect_err(|_| {
+        let _ = out.line("nothing was applied: fix the errors above and apply again");
+    })?;
+    if !args.force {
+        refuse_new_errors(&changes, g, out)?;
     }
-    for d in diagnostics.iter().filter(|d| d.severity != Severity::Info) {
-        out.note(&validate::render(d, out))?;
-    }
-    let ns = namespace(g);
-    let manifests = loaded
-        .objects
-        .into_iter()
-        .map(|o| {
-            let mut r = o.resource;
-            if r.kind().info().namespaced && r.metadata().namespace.is_none() {
-                r.metadata_mut().namespace = Some(ns.clone());
-            }
-            r.to_json()
-        })
-        .collect();
+    let manifests = changes.iter().map(|r| r.to_json()).collect();
     let admin = mesh::admin(&mesh::home(g))?;
     let rt = mesh::runtime()?;
     let resp: Result<ApplyResponse, ClientError> = rt.block_on(admin.post(
@@ -104,6 +88,40 @@ pub fn apply(args: &ApplyArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// Analyze the change against the live mesh; new Error-level findings stop the
+/// apply (exit 79) and are shown with their hints.
+fn refuse_new_errors(
+    changes: &[mesh_api::Resource],
+    g: &GlobalArgs,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let (stored, workloads) = live::fetch(&mesh::home(g))?;
+    let after = live::layer(&stored, changes);
+    let (introduced, _) = live::finding_changes(
+        live::analyzer_entries(stored, &workloads),
+        live::analyzer_entries(after, &workloads),
+        &mesh_analyzer::MeshConfig::default(),
+    )?;
+    let errors: Vec<_> = introduced
+        .iter()
+        .filter(|f| f.level == mesh_analyzer::Level::Error)
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    for f in &errors {
+        out.line(&f.to_string())?;
+        out.line(&format!("    hint: {}", f.hint))?;
+    }
+    out.error(&format!(
+        "nothing was applied: the change would introduce {} error{} (see above); fix {} or apply with --force",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        if errors.len() == 1 { "it" } else { "them" },
+    ));
+    Err(exit::Exit::with(exit::FINDINGS))
 }
 
 pub fn delete(args: &DeleteArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {

@@ -1,14 +1,17 @@
 //! One file per subcommand; each turns its arguments into a library call and hands
 //! the result to the output module.
 
+pub mod analyze;
 pub mod apply;
 pub mod ca;
 pub mod check;
 pub mod completion;
 pub mod control_plane;
 pub mod demo;
+pub mod diff;
 pub mod get;
 pub mod install;
+pub mod live;
 pub mod mesh;
 pub mod proxy;
 pub mod proxy_config;
@@ -32,6 +35,8 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Get(args) => get::run(args, g, out),
         Command::Delete(args) => apply::delete(args, g, out),
         Command::Validate(args) => validate::run(args, out),
+        Command::Analyze(args) => analyze::run(args, g, out),
+        Command::Diff(args) => diff::run(args, g, out),
         Command::Run(args) => run::run(args, g, out),
         Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
