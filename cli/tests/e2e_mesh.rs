@@ -423,7 +423,11 @@ fn bookinfo_fault_injection() {
         .find(|w| w["service"] == "client")
         .and_then(|w| w["outboundAddress"].as_str().map(str::to_owned))
         .expect("client outbound address");
-    mesh.ok(&["apply", "-f", &bookinfo("destination-rule-all.yaml")]);
+    // Only ratings v1 runs: apply refuses the rule's other subsets (IST0173)
+    // unless forced.
+    let dr = bookinfo("destination-rule-all.yaml");
+    assert!(!mesh.cmd(&["apply", "-f", &dr]).status.success());
+    mesh.ok(&["apply", "--force", "-f", &dr]);
     mesh.ok(&[
         "apply",
         "-f",
@@ -460,5 +464,40 @@ fn bookinfo_fault_injection() {
         get_within(&proxy, url, &[], Duration::from_secs(3)),
         Some(200),
         "other users are not delayed"
+    );
+
+    // Mesh-wide STRICT mutual TLS: the client's sidecar still gets through (it
+    // speaks mTLS with the workload certificates `install` set up), while a
+    // plaintext connection straight to ratings' sidecar is refused.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let strict = dir.path().join("strict.yaml");
+    std::fs::write(
+        &strict,
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls:\n    mode: STRICT\n",
+    )
+    .expect("write");
+    mesh.ok(&["apply", "-f", &strict.display().to_string()]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    assert_eq!(
+        traffic(&proxy, url, 20, &[]),
+        BTreeMap::from([("v1".into(), 20)])
+    );
+    let ratings_inbound = mesh
+        .workloads()
+        .into_iter()
+        .find(|w| w["service"] == "ratings")
+        .and_then(|w| w["inboundAddress"].as_str().map(str::to_owned))
+        .expect("ratings inbound address");
+    let refused = std::panic::catch_unwind(|| {
+        get_within(
+            &ratings_inbound,
+            "http://ratings:9080/ratings/0",
+            &[],
+            Duration::from_secs(3),
+        )
+    });
+    assert!(
+        !matches!(refused, Ok(Some(200))),
+        "a plaintext request to a STRICT sidecar must not be served: {refused:?}"
     );
 }
