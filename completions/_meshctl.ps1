@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
             [CompletionResult]::new('proxy-config', 'proxy-config', [CompletionResultType]::ParameterValue, 'Show the config a sidecar is running, read from its own admin endpoint')
             [CompletionResult]::new('ca', 'ca', [CompletionResultType]::ParameterValue, 'The mesh''s certificate authority: roots and workload certificates')
+            [CompletionResult]::new('mtls', 'mtls', [CompletionResultType]::ParameterValue, 'Mutual TLS between sidecars: the mode each workload port enforces')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
             [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
@@ -360,6 +361,53 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
         'meshctl;ca;help;help' {
             break
         }
+        'meshctl;mtls' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'meshctl;mtls;status' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'meshctl;mtls;help' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'meshctl;mtls;help;status' {
+            break
+        }
+        'meshctl;mtls;help;help' {
+            break
+        }
         'meshctl;control-plane' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
@@ -540,6 +588,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('proxy-status', 'proxy-status', [CompletionResultType]::ParameterValue, 'Show whether each proxy runs the config the control plane sent it')
             [CompletionResult]::new('proxy-config', 'proxy-config', [CompletionResultType]::ParameterValue, 'Show the config a sidecar is running, read from its own admin endpoint')
             [CompletionResult]::new('ca', 'ca', [CompletionResultType]::ParameterValue, 'The mesh''s certificate authority: roots and workload certificates')
+            [CompletionResult]::new('mtls', 'mtls', [CompletionResultType]::ParameterValue, 'Mutual TLS between sidecars: the mode each workload port enforces')
             [CompletionResult]::new('control-plane', 'control-plane', [CompletionResultType]::ParameterValue, 'control-plane')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'proxy')
             [CompletionResult]::new('sample-app', 'sample-app', [CompletionResultType]::ParameterValue, 'A small HTTP service for demos and tests (bookinfo-like roles)')
@@ -592,6 +641,13 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             break
         }
         'meshctl;help;ca;status' {
+            break
+        }
+        'meshctl;help;mtls' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            break
+        }
+        'meshctl;help;mtls;status' {
             break
         }
         'meshctl;help;control-plane' {

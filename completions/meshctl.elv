@@ -46,6 +46,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
+            cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -338,6 +339,48 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;ca;help;help'= {
         }
+        &'meshctl;mtls'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;mtls;status'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;mtls;help'= {
+            cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;mtls;help;status'= {
+        }
+        &'meshctl;mtls;help;help'= {
+        }
         &'meshctl;control-plane'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -505,6 +548,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
+            cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -542,6 +586,11 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
         }
         &'meshctl;help;ca;status'= {
+        }
+        &'meshctl;help;mtls'= {
+            cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+        }
+        &'meshctl;help;mtls;status'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'

@@ -124,6 +124,9 @@ and the workload certificates it signs for each sidecar.
 Rotating the root (`meshctl ca rotate`) is not available yet."
     )]
     Ca(CaCommand),
+    /// Mutual TLS between sidecars: the mode each workload port enforces
+    #[command(subcommand)]
+    Mtls(MtlsCommand),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
     #[command(subcommand)]
@@ -368,6 +371,28 @@ pub enum ProxyConfigKind {
     Routes,
     Secret,
     All,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MtlsCommand {
+    /// Show each workload port's inbound mTLS mode and the policy that set it
+    #[command(
+        long_about = "\
+Show, for every workload port, the inbound mutual-TLS mode its sidecar enforces
+and the PeerAuthentication that decided it, with Istio's precedence: a policy
+selecting the workload, then its namespace's, then the mesh's (namespace
+istio-system); portLevelMtls over the policy's own mode; PERMISSIVE when none
+says otherwise. PERMISSIVE accepts mTLS and plaintext, STRICT refuses plaintext,
+DISABLE accepts plaintext only. Read from each sidecar's running config.
+
+Clients use mTLS automatically to every workload that accepts it (auto mTLS)
+unless a DestinationRule sets tls.mode: DISABLE.",
+        after_help = "\
+Examples:
+  meshctl mtls status
+  meshctl mtls status -n default -o json"
+    )]
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

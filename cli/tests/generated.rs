@@ -77,6 +77,7 @@ fn no_command_is_a_placeholder() {
             "proxy-status",
             "proxy-config",
             "ca",
+            "mtls",
             "control-plane",
             "proxy",
             "sample-app",

@@ -13,6 +13,7 @@ pub mod get;
 pub mod install;
 pub mod live;
 pub mod mesh;
+pub mod mtls;
 pub mod proxy;
 pub mod proxy_config;
 pub mod proxy_status;
@@ -42,6 +43,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
         Command::ProxyConfig(args) => proxy_config::run(args, g, out),
         Command::Ca(cmd) => ca::run(cmd, g, out),
+        Command::Mtls(cmd) => mtls::run(cmd, g, out),
         Command::Proxy(cmd) => proxy::run(cmd, g),
         Command::SampleApp(args) => sample_app::run(args),
         Command::ControlPlane(cmd) => control_plane::run(cmd, g),
