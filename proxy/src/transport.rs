@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::identity::IdentityHandle;
 use crate::tls::TlsConfigs;
-use crate::upstream::{UpstreamError, connect_tcp};
+use crate::upstream::{PoolSettings, UpstreamError, connect_tcp_with};
 
 /// A connection to or from a peer sidecar.
 #[derive(Debug)]
@@ -118,7 +118,16 @@ pub(crate) async fn dial(
     addr: SocketAddr,
     tls: Option<Arc<ClientConfig>>,
 ) -> Result<Conn, UpstreamError> {
-    let tcp = connect_tcp(addr).await?;
+    dial_with(addr, tls, &PoolSettings::default()).await
+}
+
+/// [`dial`] with a cluster's connection settings.
+pub(crate) async fn dial_with(
+    addr: SocketAddr,
+    tls: Option<Arc<ClientConfig>>,
+    settings: &PoolSettings,
+) -> Result<Conn, UpstreamError> {
+    let tcp = connect_tcp_with(addr, settings).await?;
     let Some(cfg) = tls else {
         return Ok(Conn::Plain(tcp));
     };

@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use crate::body::ProxyBody;
-use crate::transport::{MeshTls, dial};
+use crate::transport::{MeshTls, dial_with};
 
 /// The pooled HTTP/1.1 client (keep-alive, TCP_NODELAY), keyed by endpoint address.
 pub(crate) type H1Client = Client<HttpConnector, ProxyBody>;
@@ -69,11 +69,72 @@ impl UpstreamError {
 
 /// Opens a TCP connection with TCP_NODELAY.
 pub(crate) async fn connect_tcp(addr: SocketAddr) -> Result<TcpStream, UpstreamError> {
-    let s = TcpStream::connect(addr)
-        .await
-        .map_err(|source| UpstreamError::Connect { addr, source })?;
-    // Best effort: a socket that refuses NODELAY still works.
+    connect_tcp_with(addr, &PoolSettings::default()).await
+}
+
+/// How a cluster's connections are made and kept (DestinationRule
+/// `connectionPool`): connect timeout, TCP keepalive, requests per connection
+/// and idle timeout. Connections are shared only between clusters with equal
+/// settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct PoolSettings {
+    pub connect_timeout: Option<Duration>,
+    pub keepalive: Option<mesh_api::proxy::TcpKeepalive>,
+    pub max_requests_per_connection: Option<u32>,
+    pub idle_timeout: Option<Duration>,
+}
+
+impl PoolSettings {
+    pub(crate) fn of(l: &mesh_api::proxy::ConnectionLimits) -> Self {
+        Self {
+            connect_timeout: l
+                .connect_timeout
+                .map(|d| d.as_std())
+                .filter(|d| !d.is_zero()),
+            keepalive: l.tcp_keepalive.clone(),
+            max_requests_per_connection: l.max_requests_per_connection,
+            idle_timeout: l.idle_timeout.map(|d| d.as_std()).filter(|d| !d.is_zero()),
+        }
+    }
+}
+
+/// Istio's default connect timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a TCP connection with TCP_NODELAY, the settings' connect timeout and
+/// keepalive.
+pub(crate) async fn connect_tcp_with(
+    addr: SocketAddr,
+    settings: &PoolSettings,
+) -> Result<TcpStream, UpstreamError> {
+    let timeout = settings.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
+    let s = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Ok(r) => r.map_err(|source| UpstreamError::Connect { addr, source })?,
+        Err(_) => {
+            return Err(UpstreamError::Connect {
+                addr,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("connect timed out after {timeout:?}"),
+                ),
+            });
+        }
+    };
+    // Best effort: a socket that refuses NODELAY or keepalive still works.
     let _ = s.set_nodelay(true);
+    if let Some(k) = &settings.keepalive {
+        let mut ka = socket2::TcpKeepalive::new();
+        if let Some(t) = k.time {
+            ka = ka.with_time(t.as_std());
+        }
+        if let Some(i) = k.interval {
+            ka = ka.with_interval(i.as_std());
+        }
+        if let Some(p) = k.probes {
+            ka = ka.with_retries(p);
+        }
+        let _ = socket2::SockRef::from(&s).set_tcp_keepalive(&ka);
+    }
     Ok(s)
 }
 
@@ -83,27 +144,59 @@ pub(crate) struct H2Slot {
     addr: SocketAddr,
     /// The peer's SPIFFE ID path when the connection is mutual TLS.
     identity: Option<Box<str>>,
+    settings: PoolSettings,
+    /// Requests sent on the current connection, and when it was last used.
+    usage: std::sync::Mutex<(u32, Option<tokio::time::Instant>)>,
     conn: ArcSwapOption<http2::SendRequest<ProxyBody>>,
     /// Held only while (re)connecting, so concurrent requests share one handshake.
     connecting: tokio::sync::Mutex<()>,
 }
 
 impl H2Slot {
-    pub(crate) fn new(addr: SocketAddr, identity: Option<Box<str>>) -> Self {
+    pub(crate) fn new(
+        addr: SocketAddr,
+        identity: Option<Box<str>>,
+        settings: PoolSettings,
+    ) -> Self {
         Self {
             addr,
             identity,
+            settings,
+            usage: std::sync::Mutex::new((0, None)),
             conn: ArcSwapOption::empty(),
             connecting: tokio::sync::Mutex::new(()),
         }
     }
 
     fn current(&self) -> Option<http2::SendRequest<ProxyBody>> {
-        self.conn
+        let conn = self
+            .conn
             .load()
             .as_ref()
             .filter(|c| !c.is_closed())
-            .map(|c| (**c).clone())
+            .map(|c| (**c).clone())?;
+        let now = tokio::time::Instant::now();
+        let mut usage = self
+            .usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let idle = self
+            .settings
+            .idle_timeout
+            .zip(usage.1)
+            .is_some_and(|(t, last)| now.saturating_duration_since(last) >= t);
+        let spent = self
+            .settings
+            .max_requests_per_connection
+            .is_some_and(|max| usage.0 >= max);
+        if idle || spent {
+            // Replaced: requests in flight on it finish; new ones get a new one.
+            self.conn.store(None);
+            return None;
+        }
+        usage.0 += 1;
+        usage.1 = Some(now);
+        Some(conn)
     }
 
     /// The peer's SPIFFE ID path when this slot speaks mutual TLS.
@@ -123,7 +216,7 @@ impl H2Slot {
             Some(path) => Some(tls.client_for(path)?),
             None => None,
         };
-        let io = dial(self.addr, cfg).await?;
+        let io = dial_with(self.addr, cfg, &self.settings).await?;
         let (sender, conn) = http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .adaptive_window(true)
@@ -140,6 +233,11 @@ impl H2Slot {
             }
         });
         self.conn.store(Some(std::sync::Arc::new(sender.clone())));
+        *self
+            .usage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            (1, Some(tokio::time::Instant::now()));
         Ok(sender)
     }
 

@@ -64,15 +64,26 @@ impl Ca {
 
 /// A TCP relay that records what goes from the client side to the server side.
 async fn wiretap(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
+    let (addr, seen, _) = wiretap_counting(to).await;
+    (addr, seen)
+}
+
+type Counter = Arc<std::sync::atomic::AtomicUsize>;
+
+/// A wiretap that also counts the connections it relays.
+async fn wiretap_counting(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>, Counter) {
     let seen = Arc::new(Mutex::new(Vec::new()));
+    let conns = Counter::default();
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let s2 = seen.clone();
+    let c2 = conns.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut down, _)) = l.accept().await else {
                 return;
             };
+            c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let seen = s2.clone();
             tokio::spawn(async move {
                 let Ok(mut up) = TcpStream::connect(to).await else {
@@ -99,7 +110,7 @@ async fn wiretap(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
             });
         }
     });
-    (addr, seen)
+    (addr, seen, conns)
 }
 
 /// The server sidecar for `app` with `mode` on port 9080.
@@ -126,17 +137,23 @@ async fn server(app: SocketAddr, identity: IdentityHandle, mode: InboundMtls) ->
 /// A client sidecar routing `reviews:9080` to `endpoint`, expecting the peer
 /// identity `peer` (none: plaintext).
 async fn client(identity: IdentityHandle, endpoint: SocketAddr, peer: Option<&str>) -> TestProxy {
+    client_with(identity, endpoint, peer, Default::default()).await
+}
+
+async fn client_with(
+    identity: IdentityHandle,
+    endpoint: SocketAddr,
+    peer: Option<&str>,
+    limits: mesh_api::proxy::ConnectionLimits,
+) -> TestProxy {
     let mut opts = ProxyOptions::local("client");
     opts.identity = identity;
     let p = start_proxy(opts).await;
     let c = &p.config;
     apply(c, "listeners", "1", &Listeners::default());
-    apply(
-        c,
-        "clusters",
-        "1",
-        &vec![cluster("reviews", 9080, Protocol::Http)],
-    );
+    let mut cl = cluster("reviews", 9080, Protocol::Http);
+    cl.limits = limits;
+    apply(c, "clusters", "1", &vec![cl]);
     let eps = vec![mesh_api::proxy::ClusterEndpoints {
         cluster: "reviews".into(),
         endpoints: vec![Endpoint {
@@ -265,5 +282,36 @@ async fn other_ca_or_other_identity_is_refused() {
     assert_eq!(
         (r.status, r.flag()),
         (StatusCode::SERVICE_UNAVAILABLE, "UF")
+    );
+}
+
+#[tokio::test]
+async fn max_requests_per_connection_replaces_the_mesh_connection() {
+    let ca = Ca::new("mesh root");
+    let app = echo_app("reviews", None).await;
+    let srv = server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
+    let limits = mesh_api::proxy::ConnectionLimits {
+        max_requests_per_connection: Some(2),
+        ..Default::default()
+    };
+    let cli = client_with(
+        ca.handle("ns/default/sa/client"),
+        tap,
+        Some("ns/default/sa/reviews"),
+        limits,
+    )
+    .await;
+    let mut h = H1::connect(cli.outbound).await;
+    for _ in 0..6 {
+        assert_eq!(
+            h.get("http://reviews:9080/x", &[]).await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        conns.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "six requests, two per mutual-TLS connection"
     );
 }

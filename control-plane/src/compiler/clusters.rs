@@ -316,6 +316,18 @@ fn limits(p: &ConnectionPoolSettings) -> ConnectionLimits {
             .and_then(|h| h.max_retries)
             .and_then(|v| u32::try_from(v).ok()),
         connect_timeout: tcp.and_then(|t| t.connect_timeout),
+        max_requests_per_connection: positive(http.and_then(|h| h.max_requests_per_connection)),
+        idle_timeout: http
+            .and_then(|h| h.idle_timeout)
+            .or_else(|| tcp.and_then(|t| t.idle_timeout))
+            .filter(|d| !d.as_std().is_zero()),
+        tcp_keepalive: tcp.and_then(|t| t.tcp_keepalive.as_ref()).map(|k| {
+            mesh_api::proxy::TcpKeepalive {
+                time: k.time,
+                interval: k.interval,
+                probes: k.probes,
+            }
+        }),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::policy::cors::RtCors;
 use crate::policy::fault::RtFault;
 use crate::policy::headers::RtHeaderOps;
 use crate::policy::retry::RtRetry;
-use crate::upstream::H2Slot;
+use crate::upstream::{H2Slot, PoolSettings};
 
 /// A compiled config: everything a request needs, behind one pointer.
 #[derive(Debug, Default)]
@@ -212,7 +212,7 @@ pub(crate) fn split_host_port(s: &str) -> (&str, Option<u16>) {
     (s, None)
 }
 
-type SlotKey = (SocketAddr, Option<Box<str>>);
+type SlotKey = (SocketAddr, Option<Box<str>>, PoolSettings);
 
 struct Compiler<'a> {
     prev: &'a Snapshot,
@@ -229,24 +229,23 @@ impl Compiler<'_> {
         addr: SocketAddr,
         weight: u32,
         identity: Option<&str>,
+        settings: PoolSettings,
     ) -> RtEndpoint {
         let state = cluster
             .and_then(|c| self.prev.clusters.get(c))
             .and_then(|c| c.endpoints.iter().find(|e| e.addr == addr))
             .map(|e| e.state.clone())
             .unwrap_or_else(|| Arc::new(EndpointState::default()));
-        let key: SlotKey = (addr, identity.map(Into::into));
-        let slot =
-            match self.slots.entry(key) {
-                Entry::Occupied(e) => e.get().clone(),
-                Entry::Vacant(v) => {
-                    let slot =
-                        self.prev.slots.get(v.key()).cloned().unwrap_or_else(|| {
-                            Arc::new(H2Slot::new(addr, identity.map(Into::into)))
-                        });
-                    v.insert(slot).clone()
-                }
-            };
+        let key: SlotKey = (addr, identity.map(Into::into), settings.clone());
+        let slot = match self.slots.entry(key) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(v) => {
+                let slot = self.prev.slots.get(v.key()).cloned().unwrap_or_else(|| {
+                    Arc::new(H2Slot::new(addr, identity.map(Into::into), settings))
+                });
+                v.insert(slot).clone()
+            }
+        };
         let authority = Authority::try_from(addr.to_string().as_str())
             .unwrap_or_else(|_| Authority::from_static("127.0.0.1"));
         RtEndpoint {
@@ -320,6 +319,7 @@ fn compile_listeners(c: &mut Compiler<'_>, l: &Listeners) -> Box<[RtInbound]> {
             SocketAddr::from((Ipv4Addr::LOCALHOST, p.app_port)),
             1,
             None,
+            PoolSettings::default(),
         );
         out.push(RtInbound {
             port: p.port,
@@ -384,7 +384,13 @@ fn compile_clusters(
                                 Some(ep.identity.as_deref().unwrap_or("unknown"))
                             }
                         };
-                        Some(c.endpoint(Some(&cl.name), addr, ep.weight, identity))
+                        Some(c.endpoint(
+                            Some(&cl.name),
+                            addr,
+                            ep.weight,
+                            identity,
+                            PoolSettings::of(&cl.limits),
+                        ))
                     })
                     .collect()
             })
