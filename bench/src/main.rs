@@ -23,7 +23,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "mesh-bench", version, about = "meshctl's benchmarks: data plane and control plane")]
+#[command(
+    name = "mesh-bench",
+    version,
+    about = "meshctl's benchmarks: data plane and control plane"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -33,7 +33,11 @@ impl Scale {
                     proxy_id: format!("svc-{s}-{i}.{ns}"),
                     service: format!("svc-{s}"),
                     namespace: ns,
-                    version: if (i / self.services) % 2 == 0 { "v1" } else { "v2" },
+                    version: if (i / self.services) % 2 == 0 {
+                        "v1"
+                    } else {
+                        "v2"
+                    },
                     inbound_port: 20_000 + (i % 40_000) as u32,
                 }
             })

@@ -156,7 +156,8 @@ fn output_path(args: &ControlPlaneArgs) -> anyhow::Result<PathBuf> {
     let path = match (&args.out, args.smoke) {
         (Some(p), _) => p.clone(),
         (None, true) => {
-            let dir = std::env::temp_dir().join(format!("mesh-bench-cp-smoke-{}", std::process::id()));
+            let dir =
+                std::env::temp_dir().join(format!("mesh-bench-cp-smoke-{}", std::process::id()));
             std::fs::create_dir_all(&dir)?;
             dir.join("benchmarks.md")
         }
@@ -306,7 +307,9 @@ async fn measure(
     let quiet = Duration::from_millis(if args.smoke { 300 } else { 1000 });
     let mut cp = ControlPlane::new(meshctl, scale.endpoints)?;
     cp.start().await?;
-    cp.apply(scale.manifests()).await.context("apply the mesh's resources")?;
+    cp.apply(scale.manifests())
+        .await
+        .context("apply the mesh's resources")?;
 
     let specs = scale.proxies();
     let n = specs.len();
@@ -346,13 +349,19 @@ async fn measure(
             sim.mark();
             let cpu = procs::cpu_ticks(cp.pid()).unwrap_or(0);
             let t0 = Instant::now();
-            cp.apply(vec![scale.change(k)]).await.context("apply a change")?;
+            cp.apply(vec![scale.change(k)])
+                .await
+                .context("apply a change")?;
             // Every proxy sees every service (no Sidecar scoping), so every
             // proxy is affected by a change to any VirtualService.
-            settle(&sim, quiet, timeout, "change", || sim.routes_since_mark().len() == n).await?;
+            settle(&sim, quiet, timeout, "change", || {
+                sim.routes_since_mark().len() == n
+            })
+            .await?;
             let times = sim.routes_since_mark();
             let each: Vec<Duration> = times.iter().map(|t| *t - t0).collect();
-            r.change_all.push(each.iter().copied().max().unwrap_or_default());
+            r.change_all
+                .push(each.iter().copied().max().unwrap_or_default());
             r.change_each.extend(each);
             r.change_bytes.push(sim.bytes_since_mark());
             let spent = procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu;

@@ -99,7 +99,9 @@ pub fn one_line(r: &ScaleResult) -> String {
         ms(quantile(&r.change_all, 0.5)),
         ms(quantile(&r.change_all, 1.0)),
         ms(quantile(&r.change_each, 0.99)),
-        bytes(mean(&r.change_bytes.iter().map(|b| *b as f64).collect::<Vec<_>>())),
+        bytes(mean(
+            &r.change_bytes.iter().map(|b| *b as f64).collect::<Vec<_>>()
+        )),
         ms(r.resync_settled),
         mib(r.rss_kib),
         mib(r.peak_rss_kib),
@@ -169,7 +171,10 @@ pub fn section(run: &Run<'_>) -> String {
         }
     }
     let _ = writeln!(md);
-    let _ = writeln!(md, "CSR signing rate: not measured yet (TODO: the CA is on another branch; the target is 5,000 CSRs/s).\n");
+    let _ = writeln!(
+        md,
+        "CSR signing rate: not measured yet (TODO: the CA is on another branch; the target is 5,000 CSRs/s).\n"
+    );
     let _ = writeln!(md, "## Method and caveats\n");
     let conns: Vec<String> = run
         .results

@@ -107,10 +107,7 @@ impl Sim {
 
     /// Whether every proxy opened a new stream since `before` ([`Sim::sessions`]).
     pub fn all_reconnected(&self, before: &[u32]) -> bool {
-        self.lock()
-            .iter()
-            .zip(before)
-            .all(|(s, b)| s.sessions > *b)
+        self.lock().iter().zip(before).all(|(s, b)| s.sessions > *b)
     }
 
     /// When the last push (to anyone) arrived.

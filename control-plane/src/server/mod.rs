@@ -2,7 +2,9 @@
 //! API (HTTP), bound on loopback, with a state file that tells the CLI where they are.
 
 mod admin;
+mod conns;
 mod discovery;
+mod payloads;
 mod push;
 mod state;
 
