@@ -314,7 +314,7 @@ async fn measure(
     let specs = scale.proxies();
     let n = specs.len();
     let per_conn = args.streams_per_connection.max(1);
-    let channels = sim::channels(&cp.discovery, n.div_ceil(per_conn))?;
+    let channels = sim::connections(&cp.discovery, n.div_ceil(per_conn));
     let sim = Sim::new(n);
     let cpu0 = procs::cpu_ticks(cp.pid()).unwrap_or(0);
     let t_start = Instant::now();

@@ -1,18 +1,25 @@
 //! The simulated mesh: lightweight proxies speaking the real discovery protocol
-//! (Hello with a ready app, then an ACK for every push), many streams multiplexed
-//! over a few HTTP/2 connections. They do not decode the JSON payloads; they count
-//! them and record when each type arrived.
+//! (gRPC: Hello with a ready app, then an ACK for every push), many streams
+//! multiplexed over a few HTTP/2 connections (hyper's client, so that one
+//! connection's streams share it). They read each push's type, version and nonce,
+//! count its payload's bytes as they stream past without keeping them (a tonic
+//! client would hold a buffer as large as the largest push per stream: gigabytes
+//! for ten thousand streams), and ACK it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use mesh_api::discovery::discovery_client::DiscoveryClient;
+use bytes::Bytes;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
 use mesh_api::proxy::PUSH_ORDER;
+use prost::Message as _;
 use tokio::sync::mpsc;
-use tonic::transport::Channel;
 
 /// The service port every simulated workload serves.
 pub const SERVICE_PORT: u32 = 8080;
@@ -137,28 +144,73 @@ impl Sim {
     }
 }
 
-/// Opens `connections` HTTP/2 connections (lazily; tonic reconnects them).
-pub fn channels(address: &str, connections: usize) -> anyhow::Result<Vec<Channel>> {
+/// One HTTP/2 connection to the control plane, reopened when it fails.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    address: String,
+    sender: Arc<tokio::sync::Mutex<Option<SendRequest<ReqBody>>>>,
+}
+
+type ReqBody = StreamBody<ReceiverStream>;
+
+/// The request body: gRPC frames from a channel.
+#[derive(Debug)]
+pub struct ReceiverStream(mpsc::Receiver<Bytes>);
+
+impl futures_util::Stream for ReceiverStream {
+    type Item = Result<Frame<Bytes>, std::convert::Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|m| m.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+impl Connection {
+    pub fn new(address: &str) -> Self {
+        Connection {
+            address: address.to_owned(),
+            sender: Arc::default(),
+        }
+    }
+
+    /// A sender on the open connection, or on a new one.
+    async fn sender(&self) -> Result<SendRequest<ReqBody>, String> {
+        let mut guard = self.sender.lock().await;
+        if let Some(s) = guard.as_ref().filter(|s| !s.is_closed()) {
+            return Ok(s.clone());
+        }
+        let tcp = tokio::net::TcpStream::connect(&self.address)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .initial_connection_window_size(4 << 20)
+            .initial_stream_window_size(1 << 20)
+            .handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        *guard = Some(sender.clone());
+        Ok(sender)
+    }
+}
+
+/// Opens nothing yet: `connections` lazily (re)connecting HTTP/2 connections.
+pub fn connections(address: &str, connections: usize) -> Vec<Connection> {
     (0..connections.max(1))
-        .map(|_| {
-            Ok(
-                tonic::transport::Endpoint::from_shared(format!("http://{address}"))?
-                    .tcp_nodelay(true)
-                    .connect_timeout(Duration::from_secs(2))
-                    .initial_connection_window_size(Some(64 << 20))
-                    .initial_stream_window_size(Some(4 << 20))
-                    .connect_lazy(),
-            )
-        })
+        .map(|_| Connection::new(address))
         .collect()
 }
 
 /// Run one proxy forever: connect, Hello, ACK every push; on any error back off
 /// as the real sidecar does (100 ms doubling to 5 s) and reconnect.
-pub async fn run_proxy(idx: usize, spec: ProxySpec, channel: Channel, sim: Arc<Sim>) {
+pub async fn run_proxy(idx: usize, spec: ProxySpec, conn: Connection, sim: Arc<Sim>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        if session(idx, &spec, channel.clone(), &sim).await.is_ok() {
+        if session(idx, &spec, &conn, &sim).await.is_ok() {
             backoff = Duration::from_millis(100);
         }
         tokio::time::sleep(backoff).await;
@@ -166,15 +218,18 @@ pub async fn run_proxy(idx: usize, spec: ProxySpec, channel: Channel, sim: Arc<S
     }
 }
 
-async fn session(
-    idx: usize,
-    spec: &ProxySpec,
-    channel: Channel,
-    sim: &Sim,
-) -> Result<(), tonic::Status> {
-    let mut client = DiscoveryClient::new(channel).max_decoding_message_size(256 << 20);
-    let (tx, mut rx) = mpsc::channel::<ProxyMessage>(8);
-    let hello = Hello {
+/// A message in gRPC framing.
+fn frame(msg: &ProxyMessage) -> Bytes {
+    let body = msg.encode_to_vec();
+    let mut out = Vec::with_capacity(5 + body.len());
+    out.push(0);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out.into()
+}
+
+fn hello(spec: &ProxySpec) -> Hello {
+    Hello {
         proxy_id: spec.proxy_id.clone(),
         service: spec.service.clone(),
         namespace: spec.namespace.clone(),
@@ -196,32 +251,183 @@ async fn session(
         proxy_version: "mesh-bench".into(),
         outbound_address: String::new(),
         app_ready: true,
-    };
+    }
+}
+
+async fn session(idx: usize, spec: &ProxySpec, conn: &Connection, sim: &Sim) -> Result<(), String> {
+    let mut sender = conn.sender().await?;
+    let (tx, rx) = mpsc::channel::<Bytes>(8);
     let _ = tx
-        .send(ProxyMessage {
-            message: Some(Message::Hello(hello)),
-        })
+        .send(frame(&ProxyMessage {
+            message: Some(Message::Hello(hello(spec))),
+        }))
         .await;
-    let outbound = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut inbound = client.stream(outbound).await?.into_inner();
+    let req = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(format!("http://{}/meshctl.discovery.v1.Discovery/Stream", conn.address))
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .header("te", "trailers")
+        .body(StreamBody::new(ReceiverStream(rx)))
+        .map_err(|e| e.to_string())?;
+    sender.ready().await.map_err(|e| e.to_string())?;
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    if resp.status() != http::StatusCode::OK {
+        return Err(format!("HTTP {}", resp.status()));
+    }
     sim.connected(idx);
-    while let Some(push) = inbound.message().await? {
-        let ack = Ack {
-            type_url: push.type_url.clone(),
-            version: push.version.clone(),
-            nonce: push.nonce.clone(),
-            error: String::new(),
+    let mut body = resp.into_body();
+    let mut reader = PushReader::default();
+    while let Some(next) = body.frame().await {
+        let next = next.map_err(|e| e.to_string())?;
+        let Ok(data) = next.into_data() else {
+            // Trailers: the stream ended.
+            return Ok(());
         };
-        if tx
-            .send(ProxyMessage {
+        for push in reader.feed(&data) {
+            let ack = Ack {
+                type_url: push.type_url.clone(),
+                version: push.version,
+                nonce: push.nonce,
+                error: String::new(),
+            };
+            let msg = ProxyMessage {
                 message: Some(Message::Ack(ack)),
-            })
-            .await
-            .is_err()
-        {
-            break;
+            };
+            if tx.send(frame(&msg)).await.is_err() {
+                return Err("request stream closed".into());
+            }
+            sim.received(idx, &push.type_url, push.payload_len);
         }
-        sim.received(idx, &push.type_url, push.payload.len());
     }
     Ok(())
+}
+
+/// What a proxy needs of a push to ACK it.
+#[derive(Debug, Default)]
+struct PushMeta {
+    type_url: String,
+    version: String,
+    nonce: String,
+    payload_len: usize,
+}
+
+/// Reads gRPC-framed `Push` messages from chunks, keeping only the fields before
+/// the payload (type, version, nonce come first on the wire) and counting the
+/// payload's bytes.
+#[derive(Debug, Default)]
+struct PushReader {
+    /// Bytes of the current frame's 5-byte prefix and message head.
+    head: Vec<u8>,
+    /// The current message's length, once its prefix is read.
+    len: Option<usize>,
+    /// Bytes of the current message consumed so far.
+    read: usize,
+}
+
+/// How much of a message's head is kept: more than type, version and nonce take.
+const HEAD: usize = 512;
+
+impl PushReader {
+    fn feed(&mut self, mut data: &[u8]) -> Vec<PushMeta> {
+        let mut out = Vec::new();
+        while !data.is_empty() {
+            let Some(len) = self.len else {
+                let need = 5 - self.head.len();
+                let take = need.min(data.len());
+                self.head.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.head.len() == 5 {
+                    let len = u32::from_be_bytes([self.head[1], self.head[2], self.head[3], self.head[4]]);
+                    self.len = Some(len as usize);
+                    self.head.clear();
+                    self.read = 0;
+                }
+                continue;
+            };
+            let take = (len - self.read).min(data.len());
+            let keep = HEAD.saturating_sub(self.head.len()).min(take);
+            self.head.extend_from_slice(&data[..keep]);
+            self.read += take;
+            data = &data[take..];
+            if self.read == len {
+                out.push(parse_head(&self.head, len));
+                self.head.clear();
+                self.len = None;
+            }
+        }
+        // A message of length 0 has no bytes to wait for.
+        if self.len == Some(0) {
+            out.push(PushMeta::default());
+            self.len = None;
+        }
+        out
+    }
+}
+
+/// The string fields of a push from the head of its message, and its payload's
+/// length (everything after them).
+fn parse_head(head: &[u8], len: usize) -> PushMeta {
+    let mut meta = PushMeta::default();
+    let mut buf = head;
+    while !buf.is_empty() {
+        let Ok(key) = prost::encoding::decode_varint(&mut buf) else {
+            break;
+        };
+        let Ok(field_len) = prost::encoding::decode_varint(&mut buf) else {
+            break;
+        };
+        let field_len = field_len as usize;
+        if key >> 3 == 4 || key & 7 != 2 {
+            // The payload: all that is left of the message.
+            meta.payload_len = len - (head.len() - buf.len()).min(len);
+            break;
+        }
+        let Some(value) = buf.get(..field_len) else {
+            break;
+        };
+        let text = String::from_utf8_lossy(value).into_owned();
+        match key >> 3 {
+            1 => meta.type_url = text,
+            2 => meta.version = text,
+            3 => meta.nonce = text,
+            _ => {}
+        }
+        buf = &buf[field_len..];
+    }
+    meta
+}
+
+#[cfg(test)]
+mod tests {
+    use mesh_api::discovery::Push;
+    use prost::Message;
+
+    use super::PushReader;
+
+    #[test]
+    fn reads_pushes_split_anywhere() {
+        let pushes: Vec<Push> = (0..3)
+            .map(|i| Push {
+                type_url: "routes".into(),
+                version: format!("v{i}"),
+                nonce: format!("{i}"),
+                payload: vec![b'x'; 1000 * i].into(),
+            })
+            .collect();
+        let mut wire = Vec::new();
+        for p in &pushes {
+            let body = p.encode_to_vec();
+            wire.push(0);
+            wire.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            wire.extend_from_slice(&body);
+        }
+        for chunk in [1, 7, 100, wire.len()] {
+            let mut r = PushReader::default();
+            let got: Vec<_> = wire.chunks(chunk).flat_map(|c| r.feed(c)).collect();
+            assert_eq!(got.len(), 3, "chunk {chunk}");
+            for (g, p) in got.iter().zip(&pushes) {
+                assert_eq!((&g.version, &g.nonce, g.payload_len), (&p.version, &p.nonce, p.payload.len()));
+            }
+        }
+    }
 }
