@@ -13,7 +13,7 @@ use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{self, ProxyStatus, ServerOptions, StateFile, SyncStatus};
 use tokio::sync::mpsc;
 
-/// Every push one simulated proxy received: (type, payload).
+/// Every push one simulated proxy received: (type, payload decompressed).
 type Log = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
 async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Sender<()>) {
@@ -37,6 +37,19 @@ async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Send
 
 /// A proxy of service `web` that ACKs every push and logs it.
 async fn proxy(discovery: &str, id: &str, ns: &str, labels: &[(&str, &str)], port: u16) -> Log {
+    proxy_with(discovery, id, ns, labels, port, false).await.0
+}
+
+/// ... that also accepts gzip payloads if `gzip`; the second log lists each push's
+/// (type, encoding).
+async fn proxy_with(
+    discovery: &str,
+    id: &str,
+    ns: &str,
+    labels: &[(&str, &str)],
+    port: u16,
+    gzip: bool,
+) -> (Log, Arc<Mutex<Vec<(String, String)>>>) {
     let mut client = DiscoveryClient::connect(format!("http://{discovery}"))
         .await
         .expect("connect");
@@ -61,6 +74,11 @@ async fn proxy(discovery: &str, id: &str, ns: &str, labels: &[(&str, &str)], por
         proxy_version: "test".into(),
         outbound_address: String::new(),
         app_ready: true,
+        accept_encodings: if gzip {
+            vec!["gzip".into()]
+        } else {
+            Vec::new()
+        },
     };
     tx.send(ProxyMessage {
         message: Some(Message::Hello(hello)),
@@ -73,12 +91,25 @@ async fn proxy(discovery: &str, id: &str, ns: &str, labels: &[(&str, &str)], por
         .expect("stream")
         .into_inner();
     let log: Log = Arc::default();
-    let l = log.clone();
+    let encodings: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let (l, e) = (log.clone(), encodings.clone());
     tokio::spawn(async move {
         while let Ok(Some(p)) = pushes.message().await {
-            l.lock()
+            let payload = match p.encoding.as_str() {
+                "gzip" => {
+                    use std::io::Read as _;
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&p.payload[..])
+                        .read_to_end(&mut out)
+                        .expect("gunzip");
+                    out
+                }
+                _ => p.payload.to_vec(),
+            };
+            e.lock()
                 .expect("log")
-                .push((p.type_url.clone(), p.payload.to_vec()));
+                .push((p.type_url.clone(), p.encoding.clone()));
+            l.lock().expect("log").push((p.type_url.clone(), payload));
             let ack = Ack {
                 type_url: p.type_url,
                 version: p.version,
@@ -96,7 +127,7 @@ async fn proxy(discovery: &str, id: &str, ns: &str, labels: &[(&str, &str)], por
             }
         }
     });
-    log
+    (log, encodings)
 }
 
 /// Waits until `n` proxies are SYNCED on every type at the store's revision `rev`:
@@ -243,4 +274,49 @@ async fn a_change_reaches_exactly_the_proxies_it_affects_with_their_own_config()
     assert_eq!(got[0][0].1, got[1][0].1, "one view, one payload");
     assert_ne!(got[0][0].1, got[2][0].1, "the canary has its own routes");
     assert!(got[3].is_empty(), "web-1.b is not affected: {:?}", got[3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_payloads_go_compressed_to_proxies_that_accept_gzip() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (state, _stop) = start(home.path()).await;
+    let admin = AdminClient::new(state.admin_address.parse().expect("addr"));
+    let d = state.discovery_address.as_str();
+    // Enough services for a routes payload well over the compression threshold.
+    let services: String = (0..80)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: svc-{i}, namespace: a}}\nspec:\n  ports: [{{name: http, port: 80}}]\n---\n"
+            )
+        })
+        .collect();
+    let rev = apply(&admin, &services).await;
+    let (gz_log, gz_enc) = proxy_with(d, "web-1.a", "a", &[("app", "web")], 1, true).await;
+    let (plain_log, plain_enc) = proxy_with(d, "web-2.a", "a", &[("app", "web")], 2, false).await;
+    synced(&admin, 2, rev).await;
+    let last_routes = |log: &Log| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .rev()
+            .find(|(t, _)| t == "routes")
+            .map(|(_, p)| p.clone())
+            .expect("routes pushed")
+    };
+    let (gz, plain) = (last_routes(&gz_log), last_routes(&plain_log));
+    assert!(plain.len() > 4096, "routes are {} bytes", plain.len());
+    assert_eq!(gz, plain, "the same config, decompressed");
+    let pushed: RouteConfig = serde_json::from_slice(&gz).expect("routes json");
+    assert_eq!(pushed, compiled_routes(&admin, "web-1.a").await);
+    let routes_encoding = |log: &Arc<Mutex<Vec<(String, String)>>>| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .rev()
+            .find(|(t, _)| t == "routes")
+            .map(|(_, e)| e.clone())
+            .expect("routes pushed")
+    };
+    assert_eq!(routes_encoding(&gz_enc), "gzip");
+    assert_eq!(routes_encoding(&plain_enc), "");
 }

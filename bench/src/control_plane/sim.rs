@@ -251,6 +251,9 @@ fn hello(spec: &ProxySpec) -> Hello {
         proxy_version: "mesh-bench".into(),
         outbound_address: String::new(),
         app_ready: true,
+        // As the real sidecar: large payloads come compressed (the simulated
+        // proxy counts their bytes on the wire and does not decompress them).
+        accept_encodings: vec!["gzip".into()],
     }
 }
 
@@ -264,7 +267,10 @@ async fn session(idx: usize, spec: &ProxySpec, conn: &Connection, sim: &Sim) -> 
         .await;
     let req = http::Request::builder()
         .method(http::Method::POST)
-        .uri(format!("http://{}/meshctl.discovery.v1.Discovery/Stream", conn.address))
+        .uri(format!(
+            "http://{}/meshctl.discovery.v1.Discovery/Stream",
+            conn.address
+        ))
         .header(http::header::CONTENT_TYPE, "application/grpc")
         .header("te", "trailers")
         .body(StreamBody::new(ReceiverStream(rx)))
@@ -337,7 +343,12 @@ impl PushReader {
                 self.head.extend_from_slice(&data[..take]);
                 data = &data[take..];
                 if self.head.len() == 5 {
-                    let len = u32::from_be_bytes([self.head[1], self.head[2], self.head[3], self.head[4]]);
+                    let len = u32::from_be_bytes([
+                        self.head[1],
+                        self.head[2],
+                        self.head[3],
+                        self.head[4],
+                    ]);
                     self.len = Some(len as usize);
                     self.head.clear();
                     self.read = 0;
@@ -412,6 +423,7 @@ mod tests {
                 version: format!("v{i}"),
                 nonce: format!("{i}"),
                 payload: vec![b'x'; 1000 * i].into(),
+                encoding: String::new(),
             })
             .collect();
         let mut wire = Vec::new();
@@ -426,7 +438,10 @@ mod tests {
             let got: Vec<_> = wire.chunks(chunk).flat_map(|c| r.feed(c)).collect();
             assert_eq!(got.len(), 3, "chunk {chunk}");
             for (g, p) in got.iter().zip(&pushes) {
-                assert_eq!((&g.version, &g.nonce, g.payload_len), (&p.version, &p.nonce, p.payload.len()));
+                assert_eq!(
+                    (&g.version, &g.nonce, g.payload_len),
+                    (&p.version, &p.nonce, p.payload.len())
+                );
             }
         }
     }

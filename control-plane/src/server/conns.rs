@@ -75,6 +75,8 @@ pub struct Conn {
     turn: Option<Instant>,
     /// Whether it waits for a turn.
     queued: bool,
+    /// Whether it decodes gzip-compressed payloads.
+    pub gzip: bool,
 }
 
 impl Conn {
@@ -93,6 +95,7 @@ impl Conn {
             types: BTreeMap::new(),
             turn: None,
             queued: false,
+            gzip: false,
         }
     }
 
@@ -247,11 +250,16 @@ impl Conns {
             };
             let nonce = next_nonce();
             let version = payload.version();
+            let (body, encoding) = match &payload.gzip {
+                Some(gz) if conn.gzip => (gz.clone(), "gzip"),
+                _ => (payload.bytes.clone(), ""),
+            };
             let push = Push {
                 type_url: type_url.to_owned(),
                 version: version.clone(),
                 nonce: nonce.clone(),
-                payload: payload.bytes.clone(),
+                payload: body,
+                encoding: encoding.to_owned(),
             };
             match conn.tx.try_send(Ok(push)) {
                 Ok(()) => {

@@ -108,7 +108,8 @@ impl Discovery for DiscoveryService {
         let workload = Workload::try_from(&hello)?;
         let proxy_id = workload.proxy_id.clone();
         let (tx, mut rx) = mpsc::channel(QUEUE);
-        let stream_id = self.shared.connect(workload, tx);
+        let gzip = hello.accept_encodings.iter().any(|e| e == "gzip");
+        let stream_id = self.shared.connect(workload, tx, gzip);
         tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy connected");
         let shared = self.shared.clone();
         tokio::spawn(async move {

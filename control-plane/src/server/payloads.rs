@@ -1,10 +1,12 @@
-//! Encoded payloads, shared: every distinct payload of a push round is encoded
-//! and hashed once and held as one `Bytes` by every proxy it goes to; a payload
-//! equal to one of the previous round reuses that round's buffer, so an unchanged
-//! type is recognised by pointer, without comparing its bytes.
+//! Encoded payloads, shared: every distinct payload of a push round is encoded,
+//! hashed and (when large) gzip-compressed once, and held as one `Bytes` by every
+//! proxy it goes to; a payload equal to one of the previous round reuses that
+//! round's buffers, so an unchanged type is recognised by pointer, without
+//! comparing its bytes, and is not compressed again.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::io::Write as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,11 +15,16 @@ use mesh_api::proxy::{PUSH_ORDER, ProxyConfig, TYPE_LISTENERS};
 use crate::compiler::{MeshIndex, ViewConfig, ViewKey};
 use crate::registry::Workload;
 
-/// One encoded payload and the hash of its bytes.
+/// Payloads at least this large are also kept gzip-compressed, for proxies that
+/// accept it (JSON configs shrink about tenfold).
+pub const COMPRESS_FROM: usize = 4096;
+
+/// One encoded payload, the hash of its bytes, and its gzip form when large.
 #[derive(Debug, Clone, Default)]
 pub struct Payload {
     pub bytes: Bytes,
     pub hash: u64,
+    pub gzip: Option<Bytes>,
 }
 
 impl Payload {
@@ -36,6 +43,16 @@ impl Payload {
     }
 }
 
+/// `bytes`, gzip-compressed (fast level), or nothing when compression fails.
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 8),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(bytes).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
 fn hash_of(bytes: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut h);
@@ -45,14 +62,14 @@ fn hash_of(bytes: &[u8]) -> u64 {
 /// The payloads of one round, deduplicated, and those of the round before.
 #[derive(Debug, Default)]
 pub struct Interner {
-    previous: HashMap<u64, Vec<Bytes>>,
-    current: HashMap<u64, Vec<Bytes>>,
+    previous: HashMap<u64, Vec<Payload>>,
+    current: HashMap<u64, Vec<Payload>>,
 }
 
 impl Interner {
     /// Start a round that can reuse the buffers of `previous` (the last round's
     /// [`Interner::finish`]).
-    pub fn new(previous: HashMap<u64, Vec<Bytes>>) -> Self {
+    pub fn new(previous: HashMap<u64, Vec<Payload>>) -> Self {
         Interner {
             previous,
             current: HashMap::new(),
@@ -67,18 +84,27 @@ impl Interner {
             .into_iter()
             .filter_map(|m| m.get(&hash))
             .flatten()
-            .find(|b| b.as_ref() == encoded.as_slice())
+            .find(|p| p.bytes.as_ref() == encoded.as_slice())
             .cloned();
-        let bytes = found.unwrap_or_else(|| Bytes::from(encoded));
+        let payload = found.unwrap_or_else(|| Payload {
+            gzip: (encoded.len() >= COMPRESS_FROM)
+                .then(|| gzip(&encoded))
+                .flatten(),
+            bytes: Bytes::from(encoded),
+            hash,
+        });
         let slot = self.current.entry(hash).or_default();
-        if !slot.iter().any(|b| b.as_ptr() == bytes.as_ptr()) {
-            slot.push(bytes.clone());
+        if !slot
+            .iter()
+            .any(|p| p.bytes.as_ptr() == payload.bytes.as_ptr())
+        {
+            slot.push(payload.clone());
         }
-        Payload { bytes, hash }
+        payload
     }
 
     /// This round's buffers, for the next round.
-    pub fn finish(self) -> HashMap<u64, Vec<Bytes>> {
+    pub fn finish(self) -> HashMap<u64, Vec<Payload>> {
         self.current
     }
 }
@@ -116,7 +142,7 @@ pub struct Round<'a> {
 }
 
 impl<'a> Round<'a> {
-    pub fn new(index: &'a MeshIndex, previous: HashMap<u64, Vec<Bytes>>) -> Self {
+    pub fn new(index: &'a MeshIndex, previous: HashMap<u64, Vec<Payload>>) -> Self {
         Round {
             index,
             views: HashMap::new(),
@@ -157,7 +183,7 @@ impl<'a> Round<'a> {
     }
 
     /// The round's buffers, for the next round.
-    pub fn finish(self) -> HashMap<u64, Vec<Bytes>> {
+    pub fn finish(self) -> HashMap<u64, Vec<Payload>> {
         self.interner.finish()
     }
 }
@@ -188,16 +214,42 @@ mod tests {
         assert_ne!(a.version(), b.version());
         // Even with equal hashes (forged here), different bytes are not the same.
         let forged = Payload {
-            bytes: b.bytes.clone(),
             hash: a.hash,
+            ..b.clone()
         };
         assert!(!a.same(&forged));
         // Equal bytes in different buffers are the same.
         let copy = Payload {
             bytes: bytes::Bytes::copy_from_slice(&a.bytes),
-            hash: a.hash,
+            ..a.clone()
         };
         assert!(a.same(&copy));
+    }
+
+    #[test]
+    fn large_payloads_are_compressed_once_and_decompress_to_themselves() {
+        use std::io::Read as _;
+        let json: Vec<u8> = (0..2000)
+            .flat_map(|i| {
+                format!("{{\"cluster\":\"outbound|80||svc-{i}.ns.svc.cluster.local\"}},")
+                    .into_bytes()
+            })
+            .collect();
+        let mut round = Interner::new(Default::default());
+        let p = round.intern(json.clone());
+        let gz = p.gzip.clone().expect("compressed");
+        assert!(gz.len() * 4 < json.len(), "{} -> {}", json.len(), gz.len());
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut back)
+            .expect("gunzip");
+        assert_eq!(back, json);
+        // Reused next round: the same compressed buffer, not compressed again.
+        let mut next = Interner::new(round.finish());
+        let again = next.intern(json);
+        assert_eq!(again.gzip.expect("compressed").as_ptr(), gz.as_ptr());
+        // Small payloads are sent as they are.
+        assert!(next.intern(b"{}".to_vec()).gzip.is_none());
     }
 
     #[test]
@@ -208,6 +260,6 @@ mod tests {
         second.intern(b"new".to_vec());
         let kept = second.finish();
         assert_eq!(kept.values().flatten().count(), 1);
-        assert!(kept.values().flatten().all(|b| b.as_ref() == b"new"));
+        assert!(kept.values().flatten().all(|p| p.bytes.as_ref() == b"new"));
     }
 }

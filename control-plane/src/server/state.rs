@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use mesh_api::discovery::Push;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
 use serde::{Deserialize, Serialize};
@@ -68,7 +67,7 @@ pub struct Shared {
     next_id: std::sync::atomic::AtomicU64,
     pushes: std::sync::atomic::AtomicU64,
     /// The last push round's payload buffers, reused when a payload is unchanged.
-    payloads: Mutex<HashMap<u64, Vec<Bytes>>>,
+    payloads: Mutex<HashMap<u64, Vec<super::payloads::Payload>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -92,16 +91,20 @@ impl Shared {
 
     /// A proxy opened a stream and said who it is. Returns the stream's id. A
     /// reconnecting proxy replaces its previous stream.
+    /// `gzip`: the proxy decodes gzip-compressed payloads.
     pub fn connect(
         &self,
         mut workload: Workload,
         tx: mpsc::Sender<Result<Push, tonic::Status>>,
+        gzip: bool,
     ) -> u64 {
         let stream_id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         workload.connected_unix = crate::unix_now();
-        lock(&self.conns).insert(Conn::new(stream_id, workload, tx));
+        let mut conn = Conn::new(stream_id, workload, tx);
+        conn.gzip = gzip;
+        lock(&self.conns).insert(conn);
         self.registry_rev.send_modify(|r| *r += 1);
         stream_id
     }

@@ -193,6 +193,7 @@ mod tests {
                 version: "00ff".into(),
                 nonce: "42".into(),
                 payload,
+                encoding: String::new(),
             };
             let mut wire = push_header(&push).to_vec();
             wire.extend_from_slice(&push.payload);
