@@ -34,10 +34,12 @@ pub struct ControlPlaneArgs {
     /// seconds (for CI); writes to a temporary directory unless --out is given
     #[arg(long)]
     pub smoke: bool,
-    /// Mesh sizes, in endpoints (each one a connected proxy)
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
-    pub endpoints: Vec<usize>,
-    /// Endpoints per service (1,000 services at 10,000 endpoints)
+    /// Mesh sizes, in endpoints (each one a connected proxy), each optionally
+    /// with its number of services (`2000:1000`; else --endpoints-per-service)
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,2000:1000,10000")]
+    pub endpoints: Vec<String>,
+    /// Endpoints per service when a size does not say (1,000 services at 10,000
+    /// endpoints)
     #[arg(long, default_value_t = 10)]
     pub endpoints_per_service: usize,
     /// VirtualService changes measured per size
@@ -102,11 +104,8 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
     } else {
         args.endpoints
             .iter()
-            .map(|&e| Scale {
-                services: (e / args.endpoints_per_service.max(1)).max(1),
-                endpoints: e,
-            })
-            .collect()
+            .map(|spec| parse_scale(spec, args.endpoints_per_service))
+            .collect::<anyhow::Result<_>>()?
     };
     let changes = if args.smoke { 2 } else { args.changes.max(1) };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -150,6 +149,28 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
         bail!("no mesh size could be measured");
     }
     Ok(())
+}
+
+/// `E` or `E:S`: E endpoints, S services (E / per_service when not given).
+fn parse_scale(spec: &str, per_service: usize) -> anyhow::Result<Scale> {
+    let number = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("--endpoints {spec:?}: expected ENDPOINTS or ENDPOINTS:SERVICES, positive numbers"))
+    };
+    let (endpoints, services) = match spec.split_once(':') {
+        Some((e, s)) => (number(e)?, number(s)?),
+        None => {
+            let e = number(spec)?;
+            (e, (e / per_service.max(1)).max(1))
+        }
+    };
+    Ok(Scale {
+        services: services.min(endpoints),
+        endpoints,
+    })
 }
 
 fn output_path(args: &ControlPlaneArgs) -> anyhow::Result<PathBuf> {

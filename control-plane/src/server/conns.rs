@@ -19,8 +19,10 @@ use super::state::SyncStatus;
 use crate::registry::Workload;
 
 /// How many proxies may have pushes unanswered at once (as Istio's
-/// `PILOT_PUSH_THROTTLE` limits concurrent pushes).
-pub const MAX_IN_FLIGHT: usize = 256;
+/// `PILOT_PUSH_THROTTLE` limits concurrent pushes). Pushes share their payload
+/// buffers, so a turn costs little memory; the limit keeps a burst (a restart,
+/// every proxy reconnecting) from queueing the whole mesh's pushes at once.
+pub const MAX_IN_FLIGHT: usize = 1024;
 /// A proxy that has not answered for this long gives its turn back (it keeps
 /// its pushes; the next proxy is not held up by it).
 pub const STUCK: Duration = Duration::from_secs(10);
