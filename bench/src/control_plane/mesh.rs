@@ -33,7 +33,7 @@ impl Scale {
                     proxy_id: format!("svc-{s}-{i}.{ns}"),
                     service: format!("svc-{s}"),
                     namespace: ns,
-                    version: if (i / self.services) % 2 == 0 {
+                    version: if (i / self.services).is_multiple_of(2) {
                         "v1"
                     } else {
                         "v2"

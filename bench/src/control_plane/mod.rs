@@ -36,7 +36,11 @@ pub struct ControlPlaneArgs {
     pub smoke: bool,
     /// Mesh sizes, in endpoints (each one a connected proxy), each optionally
     /// with its number of services (`2000:1000`; else --endpoints-per-service)
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,2000:1000,10000")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100,1000,2000:1000,10000"
+    )]
     pub endpoints: Vec<String>,
     /// Endpoints per service when a size does not say (1,000 services at 10,000
     /// endpoints)

@@ -60,6 +60,11 @@ impl TypeState {
     }
 }
 
+/// Where a proxy's pushes are queued for its stream. Boxed: a queue allocates
+/// its slots in blocks, and ten thousand queues of full-size slots are tens of
+/// MiB.
+pub type PushTx = mpsc::Sender<Box<Push>>;
+
 /// One connected proxy.
 #[derive(Debug)]
 pub struct Conn {
@@ -71,7 +76,7 @@ pub struct Conn {
     /// The revision and generation of the pending pushes.
     pending_gen: (u64, u64),
     pub workload: Workload,
-    pub tx: mpsc::Sender<Result<Push, tonic::Status>>,
+    pub tx: PushTx,
     pub types: BTreeMap<&'static str, TypeState>,
     /// Since when the proxy holds a turn (has pushes unanswered).
     turn: Option<Instant>,
@@ -82,11 +87,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(
-        stream_id: u64,
-        workload: Workload,
-        tx: mpsc::Sender<Result<Push, tonic::Status>>,
-    ) -> Self {
+    pub fn new(stream_id: u64, workload: Workload, tx: PushTx) -> Self {
         Conn {
             stream_id,
             revision: 0,
@@ -263,7 +264,7 @@ impl Conns {
                 payload: body,
                 encoding: encoding.to_owned(),
             };
-            match conn.tx.try_send(Ok(push)) {
+            match conn.tx.try_send(Box::new(push)) {
                 Ok(()) => {
                     t.sent_version = version;
                     t.sent_nonce = nonce;
@@ -298,7 +299,7 @@ mod tests {
     use super::{Conn, Conns, MAX_IN_FLIGHT};
     use crate::server::payloads::{Interner, Payload};
 
-    type Rx = mpsc::Receiver<Result<Push, tonic::Status>>;
+    type Rx = mpsc::Receiver<Box<Push>>;
 
     fn conn(conns: &mut Conns, id: &str) -> Rx {
         let (tx, rx) = mpsc::channel(64);
@@ -334,7 +335,8 @@ mod tests {
 
     fn received(rx: &mut Rx) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        while let Ok(Ok(p)) = rx.try_recv() {
+        while let Ok(p) = rx.try_recv() {
+            let p = *p;
             out.push((p.type_url, String::from_utf8_lossy(&p.payload).into_owned()));
         }
         out

@@ -134,7 +134,9 @@ impl Discovery for DiscoveryService {
             tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy disconnected");
             shared.disconnect(&proxy_id, stream_id);
         });
-        let out = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let out = futures_util::stream::poll_fn(move |cx| {
+            rx.poll_recv(cx).map(|push| push.map(|p| Ok(*p)))
+        });
         Ok(Response::new(Box::pin(out)))
     }
 }

@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use mesh_api::discovery::Push;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::conns::{Conn, Conns};
 use super::payloads::Round;
@@ -92,12 +91,7 @@ impl Shared {
     /// A proxy opened a stream and said who it is. Returns the stream's id. A
     /// reconnecting proxy replaces its previous stream.
     /// `gzip`: the proxy decodes gzip-compressed payloads.
-    pub fn connect(
-        &self,
-        mut workload: Workload,
-        tx: mpsc::Sender<Result<Push, tonic::Status>>,
-        gzip: bool,
-    ) -> u64 {
+    pub fn connect(&self, mut workload: Workload, tx: super::conns::PushTx, gzip: bool) -> u64 {
         let stream_id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
