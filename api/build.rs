@@ -8,6 +8,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Pushed payloads are shared buffers: one per distinct payload, not one
+        // copy per proxy.
+        .bytes(".meshctl.discovery.v1.Push.payload")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The data-plane benchmark's smoke mode, for CI: installs the load generator (oha)
-# and Envoy when missing, then runs one short round of every setup. It checks that
-# the harness works (every setup answers, only 200s); it asserts nothing on timings.
+# The benchmarks' smoke modes, for CI. The control plane against a tiny simulated
+# mesh (seconds); then the data plane: installs the load generator (oha) and Envoy
+# when missing, then runs one short round of every setup. It checks that the
+# harnesses work (every proxy syncs and ACKs; every setup answers, only 200s); it
+# asserts nothing on timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+cargo run --release --locked -p mesh-bench -- control-plane --smoke
 
 tools="$HOME/.cache/meshctl-tools"
 if ! command -v oha >/dev/null 2>&1 && [ ! -x "$tools/bin/oha" ]; then

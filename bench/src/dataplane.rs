@@ -298,10 +298,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     }
 
     let versions = report::Versions {
-        meshctl: match git_commit() {
-            Some(c) => format!("{} (commit {c})", Mesh::version(&meshctl)),
-            None => Mesh::version(&meshctl),
-        },
+        meshctl: meshctl_version(&meshctl),
         envoy: envoy
             .as_deref()
             .map_or_else(|| "(left out)".into(), Envoys::version),
@@ -327,7 +324,9 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
     std::fs::write(&svg_path, report::svg(&rep))
         .with_context(|| format!("write {}", svg_path.display()))?;
-    std::fs::write(&md_path, report::markdown(&rep, &svg_name))
+    // The control-plane benchmark's section of the same page is kept.
+    let kept = crate::control_plane::kept_section(&md_path);
+    std::fs::write(&md_path, report::markdown(&rep, &svg_name) + &kept)
         .with_context(|| format!("write {}", md_path.display()))?;
     eprintln!(
         "mesh-bench: wrote {} and {} ({}s)",
@@ -385,7 +384,7 @@ fn measure(
 }
 
 /// How this run was invoked, as the documented cargo command.
-fn command_line() -> String {
+pub(crate) fn command_line() -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     format!("cargo run --release -p mesh-bench -- {}", args.join(" "))
 }
@@ -413,9 +412,17 @@ fn output_paths(args: &DataPlaneArgs) -> anyhow::Result<(PathBuf, PathBuf)> {
 }
 
 /// The workspace root (bench/..), from cargo's build-time manifest directory.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     bench.parent().map_or(bench.clone(), Path::to_path_buf)
+}
+
+/// `meshctl --version` and the workspace's commit, for the reports.
+pub(crate) fn meshctl_version(meshctl: &Path) -> String {
+    match git_commit() {
+        Some(c) => format!("{} (commit {c})", Mesh::version(meshctl)),
+        None => Mesh::version(meshctl),
+    }
 }
 
 /// The workspace's current commit, for the report.
@@ -441,7 +448,7 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// `--meshctl`, else `meshctl` beside this binary (the same target directory),
 /// built with `cargo build --release -p meshctl` when missing or older than
 /// this binary and cargo is available.
-fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p.to_path_buf());
     }

@@ -3,13 +3,15 @@
 //! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
 //! run`), a pair of Envoys and the project's own echo backend, drives each setup
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
-//! SVG plot. `mesh-bench echo` is the backend every setup hits. `mesh-bench ca`
-//! measures how fast the mesh CA signs workload certificates, in process.
-//! `mesh-bench analyze` times the config analyzers on a directory of generated
-//! resources.
+//! SVG plot. `mesh-bench echo` is the backend every data-plane setup hits.
+//! `mesh-bench control-plane` runs the control plane against a simulated mesh of
+//! thousands of proxies. `mesh-bench ca` measures how fast the mesh CA signs
+//! workload certificates, in process. `mesh-bench analyze` times the config
+//! analyzers on a directory of generated resources.
 
 mod analyze;
 mod ca;
+mod control_plane;
 mod dataplane;
 mod echo;
 mod envoy;
@@ -25,7 +27,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "mesh-bench", version, about = "meshctl's data-plane benchmark")]
+#[command(
+    name = "mesh-bench",
+    version,
+    about = "meshctl's benchmarks: data plane and control plane"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +39,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The control plane at mesh scale: push latency to every proxy, resync after
+    /// a restart, RSS, CPU and bytes per change, at several mesh sizes
+    ControlPlane(control_plane::ControlPlaneArgs),
     /// Compare direct, meshctl (1 and 2 hops) and Envoy (1 and 2 hops) side by side
     DataPlane(DataPlaneArgs),
     /// The benchmark's HTTP backend: answers every request with a small fixed body
@@ -131,6 +140,7 @@ pub struct EchoArgs {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::ControlPlane(a) => control_plane::run(a),
         Command::DataPlane(a) => dataplane::run(a),
         Command::Echo(a) => echo::run(a),
         Command::Ca(a) => ca::run(a),

@@ -88,7 +88,7 @@ const P99: Metric = |s| s.outcome.p99;
 const P999: Metric = |s| s.outcome.p999;
 const CPU_PER_REQ: Metric = Sample::cpu_us_per_req;
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -105,7 +105,7 @@ fn machine() -> String {
     format!("{cores} CPUs (nproc), {model}, Linux {kernel}")
 }
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()

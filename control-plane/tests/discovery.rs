@@ -52,6 +52,7 @@ fn hello(id: &str) -> Hello {
         proxy_version: "test".into(),
         outbound_address: "127.0.0.1:3".into(),
         app_ready: true,
+        accept_encodings: Vec::new(),
     }
 }
 

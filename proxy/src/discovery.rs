@@ -131,6 +131,7 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .collect();
     let mut hello = opts.hello.clone();
     hello.app_ready = app_ready(&app_ports).await;
+    hello.accept_encodings = vec![GZIP.to_owned()];
     let ready = hello.app_ready;
     tx.send(ProxyMessage {
         message: Some(Message::Hello(hello)),
@@ -152,7 +153,9 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
             () = &mut probe => None,
         };
         let Some(push) = push else { break };
-        let (version, error) = match sink.apply(&push.type_url, &push.version, &push.payload) {
+        let applied =
+            decoded(&push).and_then(|payload| sink.apply(&push.type_url, &push.version, &payload));
+        let (version, error) = match applied {
             Ok(()) => (push.version.clone(), String::new()),
             Err(e) => {
                 tracing::warn!(type_url = %push.type_url, version = %push.version, error = %e, "rejected config (NACK); keeping the previous one");
@@ -172,6 +175,30 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The payload encoding the client decodes besides plain JSON.
+const GZIP: &str = "gzip";
+/// The largest decompressed payload accepted.
+const MAX_PAYLOAD: u64 = 256 << 20;
+
+/// A push's JSON payload, decompressed when the control plane compressed it.
+fn decoded(push: &mesh_api::discovery::Push) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    use std::io::Read as _;
+    match push.encoding.as_str() {
+        "" => Ok(std::borrow::Cow::Borrowed(&push.payload[..])),
+        GZIP => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&push.payload[..])
+                .take(MAX_PAYLOAD)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("cannot decompress the gzip payload: {e}"))?;
+            Ok(std::borrow::Cow::Owned(out))
+        }
+        other => Err(format!(
+            "unknown payload encoding {other:?} (this proxy decodes \"\" and {GZIP:?})"
+        )),
+    }
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
@@ -215,6 +242,29 @@ mod tests {
         assert!(app_ready(&[open_port]).await);
         assert!(!app_ready(&[closed_port]).await);
         assert!(!app_ready(&[open_port, closed_port]).await);
+    }
+
+    #[test]
+    fn gzip_payloads_are_decompressed_and_unknown_encodings_rejected() {
+        use std::io::Write as _;
+        let json = br#"{"virtualHosts":[]}"#;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(json).expect("compress");
+        let push = |payload: Vec<u8>, encoding: &str| mesh_api::discovery::Push {
+            type_url: "routes".into(),
+            version: "v".into(),
+            nonce: "1".into(),
+            payload: payload.into(),
+            encoding: encoding.into(),
+        };
+        let gz = push(enc.finish().expect("finish"), "gzip");
+        assert_eq!(&*decoded(&gz).expect("gunzip"), json);
+        let plain = push(json.to_vec(), "");
+        assert_eq!(&*decoded(&plain).expect("plain"), json);
+        let err = decoded(&push(json.to_vec(), "zstd")).expect_err("unknown");
+        assert!(err.contains("zstd") && err.contains("gzip"), "{err}");
+        let err = decoded(&push(json.to_vec(), "gzip")).expect_err("not gzip");
+        assert!(err.contains("decompress"), "{err}");
     }
 
     #[test]

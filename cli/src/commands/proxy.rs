@@ -131,6 +131,8 @@ async fn serve(
         outbound_address: addresses.outbound.clone(),
         // Probed by the discovery client before it says hello.
         app_ready: false,
+        // The discovery client says which encodings it decodes.
+        accept_encodings: Vec::new(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -13,7 +13,11 @@
 //!
 //! The per-mesh work (service catalog, which rules name which service, endpoints)
 //! is done once in [`MeshIndex::new`]; [`MeshIndex::compile_for`] is the per-proxy
-//! part. Output is sorted, so equal inputs give equal (equally hashed) configs.
+//! part. Clusters, endpoints and routes depend on the proxy only through its
+//! [`ViewKey`] (namespace and selector-relevant labels), so
+//! [`MeshIndex::compile_view`] is shared by every proxy of a view; only the
+//! listeners are the proxy's own. Output is sorted, so equal inputs give equal
+//! (equally hashed) configs.
 //!
 //! Not compiled yet: ServiceEntry, Sidecar scoping, Gateways, TCP/TLS routes,
 //! delegate VirtualServices, retries, faults, mirroring, header changes, CORS,
@@ -25,6 +29,7 @@ mod policies;
 mod routes;
 mod services;
 mod tcp;
+mod view;
 
 #[cfg(test)]
 mod tests;
@@ -32,8 +37,10 @@ mod tests;
 mod tests_policies;
 #[cfg(test)]
 mod tests_routes;
+#[cfg(test)]
+mod tests_view;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mesh_api::Resource;
 use mesh_api::proxy::{
@@ -41,6 +48,7 @@ use mesh_api::proxy::{
 };
 
 pub use services::{DEFAULT_NAMESPACE, ServiceInfo, service_fqdn};
+pub use view::ViewKey;
 
 use crate::registry::Workload;
 
@@ -65,6 +73,16 @@ pub struct MeshIndex {
     virtual_services: routes::VsIndex,
     endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
     peer_authentication: mtls::PaIndex,
+    /// Label keys some selector names (see [`ViewKey`]).
+    selector_keys: BTreeSet<String>,
+}
+
+/// The part of a proxy's config every proxy of its view shares.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewConfig {
+    pub clusters: Vec<mesh_api::proxy::Cluster>,
+    pub endpoints: Vec<ClusterEndpoints>,
+    pub routes: RouteConfig,
 }
 
 impl MeshIndex {
@@ -80,6 +98,7 @@ impl MeshIndex {
             destination_rules: clusters::DrIndex::new(state.resources, &services),
             virtual_services: routes::VsIndex::new(state.resources, &services),
             endpoints: clusters::endpoint_index(&workloads, &services, &peer_authentication),
+            selector_keys: view::selector_keys(state.resources),
             services,
             peer_authentication,
         }
@@ -90,12 +109,29 @@ impl MeshIndex {
         &self.services
     }
 
-    /// The config `proxy` should run.
+    /// The config `proxy` should run: its view's config and its own listeners.
     pub fn compile_for(&self, proxy: &Workload) -> ProxyConfig {
-        let namespace = workload_namespace(proxy);
+        let view = self.compile_view(&self.view_key(proxy));
+        ProxyConfig {
+            listeners: self.listeners(proxy),
+            clusters: view.clusters,
+            endpoints: view.endpoints,
+            routes: view.routes,
+        }
+    }
+
+    /// The view `proxy` belongs to: proxies of one view get the same clusters,
+    /// endpoints and routes.
+    pub fn view_key(&self, proxy: &Workload) -> ViewKey {
+        view::view_key(proxy, &self.selector_keys)
+    }
+
+    /// The clusters, endpoints and routes of every proxy whose view is `key`.
+    pub fn compile_view(&self, key: &ViewKey) -> ViewConfig {
+        let namespace = key.namespace.as_str();
         let client = routes::Client {
             namespace,
-            labels: &proxy.labels,
+            labels: &key.labels,
         };
         let mut clusters = Vec::new();
         let mut endpoints: Vec<ClusterEndpoints> = Vec::new();
@@ -104,7 +140,7 @@ impl MeshIndex {
         for svc in self.services.values() {
             let dr = self
                 .destination_rules
-                .for_service(&svc.fqdn, namespace, &proxy.labels);
+                .for_service(&svc.fqdn, namespace, &key.labels);
             clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
             let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
             routes::service_virtual_hosts(
@@ -119,8 +155,7 @@ impl MeshIndex {
         }
         clusters.sort_by(|a, b| a.name.cmp(&b.name));
         endpoints.sort_by(|a, b| a.cluster.cmp(&b.cluster));
-        ProxyConfig {
-            listeners: self.listeners(proxy),
+        ViewConfig {
             clusters,
             endpoints,
             routes: RouteConfig {
@@ -131,7 +166,7 @@ impl MeshIndex {
     }
 
     /// The proxy's inbound ports, with the protocol its service gives each.
-    fn listeners(&self, proxy: &Workload) -> Listeners {
+    pub fn listeners(&self, proxy: &Workload) -> Listeners {
         let fqdn = service_fqdn(&proxy.service, workload_namespace(proxy));
         let svc = self.services.get(&fqdn);
         let mut inbound: Vec<InboundPort> = proxy

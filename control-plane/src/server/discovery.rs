@@ -127,7 +127,8 @@ impl Discovery for DiscoveryService {
         }
         let proxy_id = workload.proxy_id.clone();
         let (tx, mut rx) = mpsc::channel(QUEUE);
-        let stream_id = self.shared.connect(workload, tx);
+        let gzip = hello.accept_encodings.iter().any(|e| e == "gzip");
+        let stream_id = self.shared.connect(workload, tx, gzip);
         tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy connected");
         let shared = self.shared.clone();
         tokio::spawn(async move {
@@ -152,7 +153,9 @@ impl Discovery for DiscoveryService {
             tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy disconnected");
             shared.disconnect(&proxy_id, stream_id);
         });
-        let out = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let out = futures_util::stream::poll_fn(move |cx| {
+            rx.poll_recv(cx).map(|push| push.map(|p| Ok(*p)))
+        });
         Ok(Response::new(Box::pin(out)))
     }
 

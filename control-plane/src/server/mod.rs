@@ -2,15 +2,17 @@
 //! API (HTTP), bound on loopback, with a state file that tells the CLI where they are.
 
 mod admin;
+mod conns;
 mod discovery;
+mod payloads;
 mod push;
 mod state;
+mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mesh_api::discovery::discovery_server::DiscoveryServer;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -145,7 +147,9 @@ pub async fn run(
         stopped(stop_rx.clone()),
     ));
     let grpc = tonic::transport::Server::builder()
-        .add_service(DiscoveryServer::new(DiscoveryService::new(shared.clone())))
+        .add_service(wire::WireDiscovery::new(DiscoveryService::new(
+            shared.clone(),
+        )))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(discovery).with_nodelay(Some(true)),
             stopped(stop_rx),

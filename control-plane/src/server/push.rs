@@ -17,10 +17,15 @@ pub const MAX_DELAY: Duration = Duration::from_millis(200);
 pub async fn run(shared: Arc<Shared>) {
     let mut store_rx = shared.store.subscribe();
     let mut registry_rx = shared.registry_changes();
+    let mut stuck = tokio::time::interval(super::conns::STUCK / 4);
     loop {
         tokio::select! {
             r = store_rx.changed() => if r.is_err() { return },
             r = registry_rx.changed() => if r.is_err() { return },
+            _ = stuck.tick() => {
+                shared.reclaim_stuck();
+                continue;
+            }
         }
         let first = Instant::now();
         loop {

@@ -2,16 +2,15 @@
 //! compile every proxy's config from one snapshot of the mesh, and send each type
 //! whose content changed, with a new version and nonce.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
-use mesh_api::discovery::Push;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use super::conns::{Conn, Conns};
+use super::payloads::Round;
 use crate::compiler::{MeshIndex, MeshState};
 use crate::registry::Workload;
 use crate::store::{Store, StoreError};
@@ -28,45 +27,6 @@ pub enum SyncStatus {
     NotSent,
     /// The proxy rejected the last push (NACK) and runs an older version.
     Error,
-}
-
-/// One type's push state for one proxy.
-#[derive(Debug, Clone, Default)]
-struct TypeState {
-    sent_version: String,
-    sent_nonce: String,
-    sent_at: Option<Instant>,
-    payload: Vec<u8>,
-    acked_version: String,
-    nack: Option<String>,
-    answered_nonce: String,
-}
-
-impl TypeState {
-    fn status(&self) -> SyncStatus {
-        if self.sent_nonce.is_empty() {
-            SyncStatus::NotSent
-        } else if self.answered_nonce != self.sent_nonce {
-            SyncStatus::Stale
-        } else if self.nack.is_some() {
-            SyncStatus::Error
-        } else {
-            SyncStatus::Synced
-        }
-    }
-}
-
-/// One connected proxy.
-#[derive(Debug)]
-struct Conn {
-    stream_id: u64,
-    /// The store revision this proxy's config was last compiled from.
-    revision: u64,
-    /// The registry generation (joins, leaves, readiness) it was compiled from.
-    registry_gen: u64,
-    workload: Workload,
-    tx: mpsc::Sender<Result<Push, tonic::Status>>,
-    types: BTreeMap<&'static str, TypeState>,
 }
 
 /// What `proxy-status` reports per proxy and type.
@@ -102,11 +62,13 @@ pub struct ProxyStatus {
 pub struct Shared {
     pub store: Arc<Store>,
     registry_rev: watch::Sender<u64>,
-    conns: Mutex<HashMap<String, Conn>>,
+    conns: Mutex<Conns>,
     next_id: std::sync::atomic::AtomicU64,
     pushes: std::sync::atomic::AtomicU64,
     /// The CA, once the server has loaded it (tests may run without one).
     authority: std::sync::OnceLock<Arc<crate::ca::Authority>>,
+    /// The last push round's payload buffers, reused when a payload is unchanged.
+    payloads: Mutex<HashMap<u64, Vec<super::payloads::Payload>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,22 +77,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn version_of(payload: &[u8]) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    payload.hash(&mut h);
-    format!("{:016x}", h.finish())
-}
-
 impl Shared {
     pub fn new(store: Arc<Store>) -> Arc<Self> {
         let (registry_rev, _) = watch::channel(0);
         Arc::new(Self {
             store,
             registry_rev,
-            conns: Mutex::new(HashMap::new()),
+            conns: Mutex::new(Conns::default()),
             next_id: std::sync::atomic::AtomicU64::new(1),
             pushes: std::sync::atomic::AtomicU64::new(0),
             authority: std::sync::OnceLock::new(),
+            payloads: Mutex::new(HashMap::new()),
         })
     }
 
@@ -146,27 +103,15 @@ impl Shared {
 
     /// A proxy opened a stream and said who it is. Returns the stream's id. A
     /// reconnecting proxy replaces its previous stream.
-    pub fn connect(
-        &self,
-        mut workload: Workload,
-        tx: mpsc::Sender<Result<Push, tonic::Status>>,
-    ) -> u64 {
+    /// `gzip`: the proxy decodes gzip-compressed payloads.
+    pub fn connect(&self, mut workload: Workload, tx: super::conns::PushTx, gzip: bool) -> u64 {
         let stream_id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         workload.connected_unix = crate::unix_now();
-        let proxy_id = workload.proxy_id.clone();
-        lock(&self.conns).insert(
-            proxy_id,
-            Conn {
-                stream_id,
-                revision: 0,
-                registry_gen: 0,
-                workload,
-                tx,
-                types: BTreeMap::new(),
-            },
-        );
+        let mut conn = Conn::new(stream_id, workload, tx);
+        conn.gzip = gzip;
+        lock(&self.conns).insert(conn);
         self.registry_rev.send_modify(|r| *r += 1);
         stream_id
     }
@@ -175,11 +120,13 @@ impl Shared {
     pub fn disconnect(&self, proxy_id: &str, stream_id: u64) {
         let mut conns = lock(&self.conns);
         if conns
+            .map
             .get(proxy_id)
             .is_some_and(|c| c.stream_id == stream_id)
         {
-            conns.remove(proxy_id);
+            let sent = conns.remove(proxy_id, &mut || self.nonce());
             drop(conns);
+            self.count(sent);
             self.registry_rev.send_modify(|r| *r += 1);
         }
     }
@@ -187,7 +134,11 @@ impl Shared {
     /// The app behind a proxy became ready (or stopped being ready).
     pub fn set_ready(&self, proxy_id: &str, stream_id: u64, ready: bool) {
         let mut conns = lock(&self.conns);
-        let Some(conn) = conns.get_mut(proxy_id).filter(|c| c.stream_id == stream_id) else {
+        let Some(conn) = conns
+            .map
+            .get_mut(proxy_id)
+            .filter(|c| c.stream_id == stream_id)
+        else {
             return;
         };
         if conn.workload.app_ready != ready {
@@ -201,7 +152,11 @@ impl Shared {
     /// A proxy answered a push.
     pub fn answer(&self, proxy_id: &str, stream_id: u64, ack: &mesh_api::discovery::Ack) {
         let mut conns = lock(&self.conns);
-        let Some(conn) = conns.get_mut(proxy_id).filter(|c| c.stream_id == stream_id) else {
+        let Some(conn) = conns
+            .map
+            .get_mut(proxy_id)
+            .filter(|c| c.stream_id == stream_id)
+        else {
             return;
         };
         let Some(t) = conn.types.get_mut(ack.type_url.as_str()) else {
@@ -217,6 +172,26 @@ impl Shared {
         if let Some(err) = &t.nack {
             tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, "proxy rejected config (NACK)");
         }
+        let sent = conns.answered(proxy_id, &mut || self.nonce());
+        drop(conns);
+        self.count(sent);
+    }
+
+    /// Give the turns of proxies that stopped answering to waiting ones.
+    pub fn reclaim_stuck(&self) {
+        let sent = lock(&self.conns).reclaim_stuck(&mut || self.nonce());
+        self.count(sent);
+    }
+
+    fn nonce(&self) -> String {
+        self.next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string()
+    }
+
+    fn count(&self, pushes: usize) {
+        self.pushes
+            .fetch_add(pushes as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn registry_changes(&self) -> watch::Receiver<u64> {
@@ -227,6 +202,7 @@ impl Shared {
         // The registry is the set of open streams: a workload is in the mesh while
         // its sidecar is connected.
         let mut w: Vec<Workload> = lock(&self.conns)
+            .map
             .values()
             .map(|c| c.workload.clone())
             .collect();
@@ -266,63 +242,35 @@ impl Shared {
     }
 
     /// Compile every connected proxy's config from one snapshot and send each type
-    /// whose payload changed. Returns how many pushes went out.
+    /// whose payload changed. Proxies of one view (namespace and selected labels)
+    /// share one compilation and one encoded payload per type. Returns how many
+    /// pushes went out.
     pub fn push_all(&self) -> Result<usize, StoreError> {
         // Read before taking the snapshot: it holds at least these generations.
         let revision = self.store.revision();
         let registry_gen = *self.registry_rev.borrow();
         let (index, workloads) = self.snapshot()?;
+        let previous = std::mem::take(&mut *lock(&self.payloads));
+        let mut round = Round::new(&index, previous);
         let mut sent = 0;
         // Every connected proxy is a workload: compile for each.
         for w in &workloads {
-            let config = index.compile_for(w);
-            let mut conns = lock(&self.conns);
-            let Some(conn) = conns.get_mut(&w.proxy_id) else {
-                continue;
-            };
-            let mut all_queued = true;
-            for type_url in PUSH_ORDER {
-                let Some(payload) = config.encode(type_url) else {
-                    continue;
-                };
-                let t = conn.types.entry(type_url).or_default();
-                if !t.sent_nonce.is_empty() && t.payload == payload {
-                    continue;
-                }
-                let nonce = self
-                    .next_id
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    .to_string();
-                let version = version_of(&payload);
-                let push = Push {
-                    type_url: type_url.to_owned(),
-                    version: version.clone(),
-                    nonce: nonce.clone(),
-                    payload: payload.clone(),
-                };
-                match conn.tx.try_send(Ok(push)) {
-                    Ok(()) => {
-                        t.sent_version = version;
-                        t.sent_nonce = nonce;
-                        t.sent_at = Some(Instant::now());
-                        t.payload = payload;
-                        sent += 1;
-                    }
-                    Err(e) => {
-                        // The proxy is not reading; leave the type as it is so the
-                        // next round retries.
-                        all_queued = false;
-                        tracing::warn!(proxy = %w.proxy_id, error = %e, "push queue full; will retry");
-                    }
-                }
-            }
-            if all_queued {
-                conn.revision = conn.revision.max(revision);
-                conn.registry_gen = conn.registry_gen.max(registry_gen);
-            }
+            let payloads = round.payloads(w);
+            sent += lock(&self.conns).offer(
+                &w.proxy_id,
+                payloads,
+                (revision, registry_gen),
+                &mut || self.nonce(),
+            );
         }
-        self.pushes
-            .fetch_add(sent as u64, std::sync::atomic::Ordering::Relaxed);
+        tracing::debug!(
+            proxies = workloads.len(),
+            views = round.views(),
+            pushes = sent,
+            "push round"
+        );
+        *lock(&self.payloads) = round.finish();
+        self.count(sent);
         Ok(sent)
     }
 
@@ -335,6 +283,7 @@ impl Shared {
         let current_gen = *self.registry_rev.borrow();
         let conns = lock(&self.conns);
         let mut out: Vec<ProxyStatus> = conns
+            .map
             .values()
             .map(|c| ProxyStatus {
                 proxy_id: c.workload.proxy_id.clone(),
