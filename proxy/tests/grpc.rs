@@ -154,16 +154,9 @@ fn with_retry(attempts: u32) -> RouteAction {
         retry: Some(RetryPolicy {
             attempts,
             per_try_timeout: None,
-            // Istio's default conditions.
-            retry_on: [
-                "connect-failure",
-                "refused-stream",
-                "unavailable",
-                "cancelled",
-                "retriable-status-codes",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
+            retry_on: mesh_api::proxy::ISTIO_DEFAULT_RETRY_ON
+                .map(str::to_owned)
+                .to_vec(),
             retriable_status_codes: vec![503],
             backoff: None,
             other_hosts: true,

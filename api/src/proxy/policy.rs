@@ -35,6 +35,15 @@ pub struct RetryPolicy {
     pub other_hosts: bool,
 }
 
+/// Istio's default `retryOn` when a route gives no `retries`.
+pub const ISTIO_DEFAULT_RETRY_ON: [&str; 5] = [
+    "connect-failure",
+    "refused-stream",
+    "unavailable",
+    "cancelled",
+    "retriable-status-codes",
+];
+
 /// The retry conditions this proxy understands.
 pub const RETRY_CONDITIONS: &[&str] = &[
     "5xx",

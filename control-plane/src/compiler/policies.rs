@@ -4,7 +4,9 @@
 
 use mesh_api::common::Percent;
 use mesh_api::networking::{Headers, HttpFaultInjection, HttpRetry, grpc_status_code};
-use mesh_api::proxy::{Fault, FaultAbort, FaultDelay, HeaderChanges, HeaderOps, RetryPolicy};
+use mesh_api::proxy::{
+    Fault, FaultAbort, FaultDelay, HeaderChanges, HeaderOps, ISTIO_DEFAULT_RETRY_ON, RetryPolicy,
+};
 
 /// Istio's retry policy for a route (`retry.ConvertPolicy`): none given means
 /// Istio's default (2 retries on connect failures, refused streams, gRPC
@@ -14,15 +16,7 @@ pub fn retry_policy(r: Option<&HttpRetry>) -> Option<RetryPolicy> {
     let mut policy = RetryPolicy {
         attempts: 2,
         per_try_timeout: None,
-        retry_on: [
-            "connect-failure",
-            "refused-stream",
-            "unavailable",
-            "cancelled",
-            "retriable-status-codes",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        retry_on: ISTIO_DEFAULT_RETRY_ON.map(str::to_owned).to_vec(),
         retriable_status_codes: vec![503],
         backoff: None,
         other_hosts: true,

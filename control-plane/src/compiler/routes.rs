@@ -359,17 +359,16 @@ fn route_action(
         .route
         .iter()
         .filter_map(|rd| {
-            let dest = rd.destination.as_ref()?;
-            let cluster = destination_cluster(dest, &vs.namespace, port, services)?;
-            let weight = match u32::try_from(rd.weight).unwrap_or(0) {
-                0 if single => 100,
-                w => w,
-            };
-            Some(WeightedCluster {
-                cluster,
-                weight,
-                headers: policies::header_ops(rd.headers.as_ref()),
-            })
+            let mut c = weighted_cluster(
+                rd.destination.as_ref(),
+                rd.weight,
+                single,
+                vs,
+                port,
+                services,
+            )?;
+            c.headers = policies::header_ops(rd.headers.as_ref());
+            Some(c)
         })
         .collect();
     if clusters.is_empty() {
@@ -413,6 +412,28 @@ fn route_action(
         retry: policies::retry_policy(rule.retries.as_ref()),
         mirrors,
     }))
+}
+
+/// A route destination with its weight; a single destination without a weight
+/// takes all traffic (Istio's rule for HTTP, TCP and TLS routes alike).
+pub(super) fn weighted_cluster(
+    dest: Option<&Destination>,
+    weight: i32,
+    single: bool,
+    vs: &VsEntry,
+    port: u16,
+    services: &BTreeMap<String, ServiceInfo>,
+) -> Option<WeightedCluster> {
+    let cluster = destination_cluster(dest?, &vs.namespace, port, services)?;
+    let weight = match u32::try_from(weight).unwrap_or(0) {
+        0 if single => 100,
+        w => w,
+    };
+    Some(WeightedCluster {
+        cluster,
+        weight,
+        ..WeightedCluster::default()
+    })
 }
 
 /// The cluster a destination names: its host resolved relative to the

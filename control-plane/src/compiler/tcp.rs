@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use mesh_api::networking::{RouteDestination, VirtualServiceSpec};
 use mesh_api::proxy::{TcpRoute, TcpService, WeightedCluster, outbound_cluster_name};
 
-use super::routes::{Client, MESH_GATEWAY, VsEntry, destination_cluster, domains};
+use super::routes::{Client, MESH_GATEWAY, VsEntry, domains, weighted_cluster};
 use super::services::ServiceInfo;
 
 /// Whether a VirtualService has rules for TCP or TLS traffic.
@@ -76,17 +76,14 @@ fn weighted(
     route
         .iter()
         .filter_map(|rd| {
-            let dest = rd.destination.as_ref()?;
-            let cluster = destination_cluster(dest, &vs.namespace, port, services)?;
-            let weight = match u32::try_from(rd.weight).unwrap_or(0) {
-                0 if single => 100,
-                w => w,
-            };
-            Some(WeightedCluster {
-                cluster,
-                weight,
-                ..WeightedCluster::default()
-            })
+            weighted_cluster(
+                rd.destination.as_ref(),
+                rd.weight,
+                single,
+                vs,
+                port,
+                services,
+            )
         })
         .collect()
 }
