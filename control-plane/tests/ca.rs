@@ -1,6 +1,8 @@
 //! The CA over the discovery connection: a gRPC client plays a proxy asking for
 //! certificates, with and without the right bootstrap token.
 
+mod common;
+
 use std::time::Duration;
 
 use mesh_api::discovery::CertificateRequest;
@@ -8,29 +10,17 @@ use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::proxy::{CaStatus, CertInfo};
 use mesh_control_plane::ca::{CaSettings, tokens};
 use mesh_control_plane::client::AdminClient;
-use mesh_control_plane::server::{self, ServerOptions, StateFile};
+use mesh_control_plane::server::StateFile;
 
 async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Sender<()>) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let opts = ServerOptions {
-        home: home.to_owned(),
-        discovery: "127.0.0.1:0".parse().expect("addr"),
-        admin: "127.0.0.1:0".parse().expect("addr"),
-        ca: CaSettings {
+    common::start_with(
+        home,
+        CaSettings {
             trust_domain: "example.org".into(),
             workload_ttl: Duration::from_secs(300),
         },
-    };
-    tokio::spawn(server::run(opts, async move {
-        let _ = stopped.await;
-    }));
-    for _ in 0..200 {
-        if let Some(s) = StateFile::read(home) {
-            return (s, stop);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("control plane did not write its state file");
+    )
+    .await
 }
 
 fn csr() -> String {

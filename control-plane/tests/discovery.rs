@@ -1,5 +1,9 @@
 //! The control plane over real loopback sockets: a gRPC client plays a proxy.
 
+mod common;
+
+use common::start;
+
 use std::time::Duration;
 
 use mesh_api::discovery::discovery_client::DiscoveryClient;
@@ -7,28 +11,8 @@ use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
 use mesh_control_plane::api::{ApplyRequest, ApplyResponse, ErrorResponse};
 use mesh_control_plane::client::{AdminClient, ClientError};
-use mesh_control_plane::server::{self, ProxyStatus, ServerOptions, StateFile, SyncStatus};
+use mesh_control_plane::server::{ProxyStatus, SyncStatus};
 use tokio::sync::mpsc;
-
-async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Sender<()>) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let opts = ServerOptions {
-        home: home.to_owned(),
-        discovery: "127.0.0.1:0".parse().expect("addr"),
-        admin: "127.0.0.1:0".parse().expect("addr"),
-        ca: Default::default(),
-    };
-    tokio::spawn(server::run(opts, async move {
-        let _ = stopped.await;
-    }));
-    for _ in 0..200 {
-        if let Some(s) = StateFile::read(home) {
-            return (s, stop);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("control plane did not write its state file");
-}
 
 fn hello(id: &str) -> Hello {
     Hello {

@@ -1,6 +1,10 @@
 //! Pushes are compiled once per view and shared: a change still reaches exactly
 //! the proxies it affects, and each gets the config compiled for it.
 
+mod common;
+
+use common::start;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,31 +14,11 @@ use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
 use mesh_api::proxy::{ProxyConfig, RouteConfig};
 use mesh_control_plane::api::{ApplyRequest, ApplyResponse};
 use mesh_control_plane::client::AdminClient;
-use mesh_control_plane::server::{self, ProxyStatus, ServerOptions, StateFile, SyncStatus};
+use mesh_control_plane::server::{ProxyStatus, SyncStatus};
 use tokio::sync::mpsc;
 
 /// Every push one simulated proxy received: (type, payload decompressed).
 type Log = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-async fn start(home: &std::path::Path) -> (StateFile, tokio::sync::oneshot::Sender<()>) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let opts = ServerOptions {
-        home: home.to_owned(),
-        discovery: "127.0.0.1:0".parse().expect("addr"),
-        admin: "127.0.0.1:0".parse().expect("addr"),
-        ca: Default::default(),
-    };
-    tokio::spawn(server::run(opts, async move {
-        let _ = stopped.await;
-    }));
-    for _ in 0..200 {
-        if let Some(s) = StateFile::read(home) {
-            return (s, stop);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("control plane did not write its state file");
-}
 
 /// A proxy of service `web` that ACKs every push and logs it.
 async fn proxy(discovery: &str, id: &str, ns: &str, labels: &[(&str, &str)], port: u16) -> Log {
