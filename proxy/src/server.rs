@@ -328,7 +328,14 @@ async fn inbound_io(
     };
     if let Some(cfg) = server {
         let mut first = [0u8; 1];
-        if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] == 0x16 {
+        // A peer that opens a connection and says nothing is dropped, as hyper
+        // drops one that sends no request head.
+        let peeked = tokio::time::timeout(Duration::from_secs(30), stream.peek(&mut first)).await;
+        let Ok(peeked) = peeked else {
+            tracing::debug!(%peer, "inbound connection sent nothing for 30s");
+            return None;
+        };
+        if matches!(peeked, Ok(1)) && first[0] == 0x16 {
             return match tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
                 Ok(tls) => {
                     let id = crate::tls::peer_spiffe_id(tls.get_ref().1);
