@@ -20,6 +20,7 @@ use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
 use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
+use crate::telemetry::{Call, Workload};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
 
@@ -48,6 +49,9 @@ pub struct ProxyOptions {
     pub log_control: Option<Arc<dyn LogControl>>,
     /// The workload identity; disabled by default (no certificate, none awaited).
     pub identity: IdentityHandle,
+    /// The workload this sidecar serves, for the metrics' labels (all
+    /// `unknown` by default).
+    pub workload: Workload,
 }
 
 impl std::fmt::Debug for ProxyOptions {
@@ -59,6 +63,7 @@ impl std::fmt::Debug for ProxyOptions {
             .field("admin", &self.admin)
             .field("log_control", &self.log_control.is_some())
             .field("identity", &self.identity.is_enabled())
+            .field("workload", &self.workload.name)
             .finish()
     }
 }
@@ -74,6 +79,7 @@ impl ProxyOptions {
             admin: any,
             log_control: None,
             identity: IdentityHandle::disabled(),
+            workload: Workload::unknown(),
         }
     }
 }
@@ -146,9 +152,13 @@ impl Proxy {
         };
         Ok(BoundProxy {
             shared: Arc::new(Shared {
+                stats: Stats::new(
+                    self.opts.workload,
+                    self.config.clone(),
+                    self.opts.identity.clone(),
+                ),
                 config: self.config,
                 h1: h1_client(),
-                stats: Stats::default(),
                 proxy_id: self.opts.proxy_id,
                 log: self.opts.log_control,
                 identity: self.opts.identity,
@@ -289,9 +299,11 @@ async fn accept_loop(
 async fn dispatch(
     side: Side,
     shared: Arc<Shared>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<ProxyBody>, Infallible> {
+    // Telemetry: measure every data-path request (see `telemetry::Call`).
+    let call = (side != Side::Admin).then(|| Call::start(&shared.stats, side, &mut req));
     let (resp, flag) = match side {
         Side::Admin => return Ok(admin::handle(&shared, &req)),
         Side::Outbound => {
@@ -308,6 +320,8 @@ async fn dispatch(
         resp.headers_mut()
             .insert(FLAGS_HEADER, http::HeaderValue::from_static(flag.as_str()));
     }
-    shared.stats.request(side, resp.status().as_u16(), flag);
-    Ok(resp)
+    Ok(match call {
+        Some(call) => call.finish(&shared.stats, resp, flag),
+        None => resp,
+    })
 }

@@ -39,11 +39,12 @@ pub(super) async fn connect(
             Err((status, flag, msg)) => return local(status, flag, msg),
         };
         return match connect_via(addr, &authority).await {
-            Ok(Ok(up)) => relay(
-                &mut req,
-                up,
-                format!("{authority} ({}) via {}", svc.name, cluster.name),
-            ),
+            Ok(Ok(up)) => {
+                let what = format!("{authority} ({}) via {}", svc.name, cluster.name);
+                let (mut resp, flag) = relay(&mut req, up, what);
+                crate::telemetry::UpstreamCluster::tag(&cluster, &mut resp);
+                (resp, flag)
+            }
             Ok(Err(status)) => {
                 let mut r = Response::new(ProxyBody::empty());
                 *r.status_mut() = status;
