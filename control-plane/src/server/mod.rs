@@ -3,6 +3,7 @@
 
 mod admin;
 mod discovery;
+mod metrics;
 mod push;
 mod state;
 

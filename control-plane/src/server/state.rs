@@ -107,6 +107,8 @@ pub struct Shared {
     pushes: std::sync::atomic::AtomicU64,
     /// The CA, once the server has loaded it (tests may run without one).
     authority: std::sync::OnceLock<Arc<crate::ca::Authority>>,
+    /// Pushes, rejects and ACK latency, for `/metrics`.
+    pub metrics: super::metrics::Metrics,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,6 +133,7 @@ impl Shared {
             next_id: std::sync::atomic::AtomicU64::new(1),
             pushes: std::sync::atomic::AtomicU64::new(0),
             authority: std::sync::OnceLock::new(),
+            metrics: super::metrics::Metrics::default(),
         })
     }
 
@@ -204,7 +207,10 @@ impl Shared {
         let Some(conn) = conns.get_mut(proxy_id).filter(|c| c.stream_id == stream_id) else {
             return;
         };
-        let Some(t) = conn.types.get_mut(ack.type_url.as_str()) else {
+        let Some(type_url) = PUSH_ORDER.into_iter().find(|t| *t == ack.type_url) else {
+            return;
+        };
+        let Some(t) = conn.types.get_mut(type_url) else {
             return;
         };
         if ack.nonce != t.sent_nonce {
@@ -214,6 +220,10 @@ impl Shared {
         t.answered_nonce = ack.nonce.clone();
         t.acked_version = ack.version.clone();
         t.nack = (!ack.error.is_empty()).then(|| ack.error.clone());
+        if let Some(at) = t.sent_at {
+            self.metrics
+                .answered(type_url, at.elapsed(), t.nack.is_some());
+        }
         if let Some(err) = &t.nack {
             tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, "proxy rejected config (NACK)");
         }
@@ -307,6 +317,7 @@ impl Shared {
                         t.sent_at = Some(Instant::now());
                         t.payload = payload;
                         sent += 1;
+                        self.metrics.pushed(type_url);
                     }
                     Err(e) => {
                         // The proxy is not reading; leave the type as it is so the
