@@ -56,6 +56,9 @@ pub(super) async fn connect(
     // TLS routes: accept the tunnel first, then read the ClientHello.
     let on_upgrade = hyper::upgrade::on(&mut req);
     let snap = snap.clone();
+    let meter = crate::telemetry::TunnelMeter::default();
+    let mut resp = Response::new(ProxyBody::empty());
+    meter.tag(&mut resp);
     let host = host.to_owned();
     tokio::spawn(async move {
         let Ok(down) = on_upgrade.await else { return };
@@ -96,12 +99,13 @@ pub(super) async fn connect(
         }
         match tokio::io::copy_bidirectional(&mut down, &mut up).await {
             Ok((tx, rx)) => {
+                meter.closed(buf.len() as u64 + tx, rx);
                 tracing::debug!(%authority, ?sni, route = &*route.name, tx, rx, "tls tunnel closed")
             }
             Err(e) => tracing::debug!(%authority, error = %e, "tls tunnel ended with an error"),
         }
     });
-    (Response::new(ProxyBody::empty()), Flag::None)
+    (resp, Flag::None)
 }
 
 /// Why no endpoint was chosen: the local answer's parts.

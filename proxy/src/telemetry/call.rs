@@ -266,25 +266,44 @@ impl Metered {
 }
 
 /// Where a CONNECT tunnel reports its bytes when it closes: the data path puts
-/// one in the tunnel's response, the listener attaches the labels.
+/// one in the tunnel's response, the listener attaches the labels. A tunnel
+/// that ends without reporting (it failed before relaying) counts as closed
+/// with no bytes once the last handle is gone.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct TunnelMeter(Arc<Mutex<Option<(Arc<TcpFamilies>, TcpLabels)>>>);
+pub(crate) struct TunnelMeter(Arc<Slot>);
 
-impl TunnelMeter {
-    fn attach(&self, families: Arc<TcpFamilies>, labels: TcpLabels) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some((families, labels));
-        }
-    }
+type Attached = (Arc<TcpFamilies>, TcpLabels);
 
-    /// The tunnel closed after `received` bytes from downstream and `sent` to it.
-    pub(crate) fn closed(&self, received: u64, sent: u64) {
+#[derive(Debug, Default)]
+struct Slot(Mutex<Option<Attached>>);
+
+impl Slot {
+    fn report(&self, received: u64, sent: u64) {
         let Some((f, labels)) = self.0.lock().ok().and_then(|mut s| s.take()) else {
             return;
         };
         f.closed.get_or_create(&labels).inc();
         f.sent.get_or_create(&labels).inc_by(sent);
         f.received.get_or_create(&labels).inc_by(received);
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.report(0, 0);
+    }
+}
+
+impl TunnelMeter {
+    fn attach(&self, families: Arc<TcpFamilies>, labels: TcpLabels) {
+        if let Ok(mut slot) = self.0.0.lock() {
+            *slot = Some((families, labels));
+        }
+    }
+
+    /// The tunnel closed after `received` bytes from downstream and `sent` to it.
+    pub(crate) fn closed(&self, received: u64, sent: u64) {
+        self.0.report(received, sent);
     }
 
     /// Puts this meter in a tunnel's response.

@@ -227,7 +227,11 @@ impl Metrics {
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             return String::new();
         }
-        if openmetrics { out } else { classic_text(&out) }
+        if openmetrics {
+            out
+        } else {
+            mesh_api::exposition::classic_text(&out)
+        }
     }
 }
 
