@@ -201,8 +201,6 @@ async fn both_sidecars_report_each_request_with_istio_labels() {
             "the client sidecar strips the exchange header: {r:?}"
         );
     }
-    // The app never sees the exchange header either (it would be echoed as a
-    // header only in /echo; check the inbound side strips it by sending one).
     for _ in 0..FAULTS {
         let r = h
             .get("http://reviews:9080/reviews/1", &[("end-user", "jason")])
@@ -357,18 +355,38 @@ async fn both_sidecars_report_each_request_with_istio_labels() {
     );
 }
 
+/// An app that answers whether it saw the exchange header.
+async fn header_app() -> SocketAddr {
+    use hyper::service::service_fn;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let svc = service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+                let seen = req.headers().contains_key(PEER_HEADER);
+                Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                    bytes::Bytes::from(format!("peer-header={seen}")),
+                )))
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc),
+            );
+        }
+    });
+    addr
+}
+
 #[tokio::test]
-async fn the_inbound_sidecar_strips_the_exchange_header_before_the_app() {
+async fn the_exchange_header_reaches_neither_app() {
     let reviews = server(
         workload("reviews", "v1"),
         9080,
-        echo_app("v1", None).await,
+        header_app().await,
         Protocol::Http,
     )
     .await;
-    // A caller that speaks to the inbound listener directly with a header that
-    // names it; the app's /echo returns the body only, so ask the default path
-    // and check the server recorded the caller named in the header.
+    // A caller that names itself in the header, straight to the inbound listener.
     let caller = workload("ratings", "v2").header_value().unwrap();
     let mut h = H1::connect(reviews.inbound).await;
     let r = h
@@ -377,7 +395,10 @@ async fn the_inbound_sidecar_strips_the_exchange_header_before_the_app() {
             &[(PEER_HEADER, caller.to_str().unwrap())],
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (StatusCode::OK, "peer-header=false")
+    );
     let me = Workload::from_header(r.headers.get(PEER_HEADER).unwrap().as_bytes()).unwrap();
     assert_eq!(
         me.name, "reviews-v1",
@@ -390,6 +411,18 @@ async fn the_inbound_sidecar_strips_the_exchange_header_before_the_app() {
     ];
     let s = scrape_until(reviews.admin, "istio_requests_total", &want, 1.0).await;
     assert_eq!(sum(&s, "istio_requests_total", &want), 1.0);
+
+    // Through the client sidecar: the app behind the server never sees it, the
+    // client never sees the server's answer header.
+    let db = server(workload("db", "v1"), 3306, tcp_echo().await, Protocol::Tcp).await;
+    let pp = client(&reviews, &db).await;
+    let mut h = H1::connect(pp.outbound).await;
+    let r = h.get("http://reviews:9080/x", &[]).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (StatusCode::OK, "peer-header=false")
+    );
+    assert!(!r.headers.contains_key(PEER_HEADER), "{r:?}");
 }
 
 /// `promtool check metrics` on real scrapes of both sides: no parse error, no
