@@ -14,6 +14,7 @@
 
 pub mod common;
 pub mod diagnostic;
+pub mod exposition;
 pub mod kind;
 pub mod load;
 pub mod networking;

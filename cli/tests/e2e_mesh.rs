@@ -224,6 +224,36 @@ fn routing_follows_applied_config_and_survives_the_control_plane() {
     let c = traffic(&proxy, "http://reviews:9080/", 60, &[]);
     assert_eq!(c.keys().collect::<Vec<_>>(), ["v1", "v2", "v3"], "{c:?}");
 
+    // Istio's metrics: both sides of each call report it, with the workloads
+    // that `meshctl run` introduced.
+    let edge = |reporter: &str| {
+        [
+            format!("reporter=\"{reporter}\""),
+            "source_workload=\"client-v1\"".to_owned(),
+            "destination_service=\"reviews.default.svc.cluster.local\"".to_owned(),
+            "response_code=\"200\"".to_owned(),
+        ]
+    };
+    let mut served = 0;
+    for w in mesh.workloads() {
+        let admin = w["adminAddress"].as_str().expect("admin address");
+        let stats = scrape(admin);
+        assert!(
+            stats.contains("meshctl_control_plane_connected 1"),
+            "{stats}"
+        );
+        if w["service"] == "client" {
+            assert_eq!(requests(&stats, &edge("source")), 60, "{stats}");
+        } else {
+            let version = w["labels"]["version"].as_str().unwrap_or("?").to_owned();
+            let mine = format!("destination_workload=\"reviews-{version}\"");
+            let mut want = edge("destination").to_vec();
+            want.push(mine);
+            served += requests(&stats, &want);
+        }
+    }
+    assert_eq!(served, 60, "the three reviews sidecars report the 60 calls");
+
     // Without routing config: the service is reachable by every name.
     for url in [
         "http://reviews:9080/",
@@ -500,4 +530,24 @@ fn bookinfo_fault_injection() {
         !matches!(refused, Ok(Some(200))),
         "a plaintext request to a STRICT sidecar must not be served: {refused:?}"
     );
+}
+
+/// The sidecar admin's `/stats/prometheus`.
+fn scrape(admin: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("http://{admin}/stats/prometheus")])
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "scrape {admin}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The sum of `istio_requests_total` over series with every label in `want`.
+fn requests(stats: &str, want: &[String]) -> u64 {
+    stats
+        .lines()
+        .filter(|l| l.starts_with("istio_requests_total{"))
+        .filter(|l| want.iter().all(|w| l.contains(w.as_str())))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }

@@ -134,6 +134,22 @@ async fn pushes_every_type_and_tracks_acks_and_nacks() {
         }
     }
 
+    // /metrics: one push per type, one NACK (routes), four answers timed, one proxy.
+    let metrics = metrics_text(&admin).await;
+    for line in [
+        "meshctl_pushes_total{type=\"listeners\"} 1",
+        "meshctl_pushes_total{type=\"routes\"} 1",
+        "meshctl_push_rejects_total{type=\"routes\"} 1",
+        "meshctl_push_rejects_total{type=\"clusters\"} 0",
+        "meshctl_push_ack_duration_seconds_count{type=\"routes\"} 1",
+        "meshctl_push_ack_duration_seconds_count{type=\"endpoints\"} 1",
+        "meshctl_connected_proxies 1",
+        "# TYPE meshctl_pushes_total counter",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+    assert!(metrics.contains("meshctl_store_revision "), "{metrics}");
+
     // The workload is registered while connected, and leaves when the stream ends.
     let workloads: Vec<serde_json::Value> = admin.get("/v1/workloads").await.expect("workloads");
     assert_eq!(workloads.len(), 1);
@@ -188,4 +204,16 @@ async fn invalid_applies_are_rejected_whole() {
         .expect("applied");
     assert_eq!(ok.revision, 1);
     assert_eq!(ok.changes[0].resource, "DestinationRule default/reviews");
+}
+
+async fn metrics_text(admin: &AdminClient) -> String {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let uri = format!("http://{}/metrics", admin.addr())
+        .parse()
+        .expect("uri");
+    let resp = client.get(uri).await.expect("metrics");
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&body).into_owned()
 }

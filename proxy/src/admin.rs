@@ -78,11 +78,20 @@ pub(crate) fn handle(shared: &Shared, req: &Request<Incoming>) -> Response<Proxy
             text(StatusCode::OK, out)
         }
         (&Method::GET, "/stats/prometheus" | "/stats") => {
-            let body = shared.stats.render(&shared.config.statuses());
+            // Prometheus text 0.0.4 as Envoy serves it; OpenMetrics on request.
+            let openmetrics = req.headers().get_all(http::header::ACCEPT).iter().any(|v| {
+                v.to_str()
+                    .is_ok_and(|s| s.contains("application/openmetrics-text"))
+            });
+            let content_type = if openmetrics {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            } else {
+                "text/plain; version=0.0.4; charset=utf-8"
+            };
             reply(
                 StatusCode::OK,
-                "text/plain; version=0.0.4; charset=utf-8",
-                body,
+                content_type,
+                shared.stats.render(openmetrics),
             )
         }
         (_, "/logging") => logging(shared, req),

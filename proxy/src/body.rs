@@ -26,6 +26,8 @@ pub enum ProxyBody {
     Local(Option<Bytes>),
     /// A request body read from its spool (see [`Spool`]).
     Spooled(Spooled),
+    /// A response body whose request is recorded in the metrics when it ends.
+    Metered(Box<crate::telemetry::Metered>),
 }
 
 impl ProxyBody {
@@ -62,6 +64,7 @@ impl Body for ProxyBody {
             ProxyBody::Upstream(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
             ProxyBody::Local(b) => Poll::Ready(b.take().map(|d| Ok(Frame::data(d)))),
             ProxyBody::Spooled(s) => s.poll(cx),
+            ProxyBody::Metered(m) => m.poll(cx),
         }
     }
 
@@ -70,6 +73,7 @@ impl Body for ProxyBody {
             ProxyBody::Upstream(b) => b.is_end_stream(),
             ProxyBody::Local(b) => b.is_none(),
             ProxyBody::Spooled(_) => false,
+            ProxyBody::Metered(m) => m.is_end_stream(),
         }
     }
 
@@ -78,6 +82,7 @@ impl Body for ProxyBody {
             ProxyBody::Upstream(b) => b.size_hint(),
             ProxyBody::Local(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             ProxyBody::Spooled(_) => SizeHint::default(),
+            ProxyBody::Metered(m) => m.size_hint(),
         }
     }
 }

@@ -19,6 +19,9 @@ pub trait ConfigSink: Send + Sync + 'static {
 
     /// The version of a type the proxy runs now (empty if none), for NACKs.
     fn version(&self, type_url: &str) -> String;
+
+    /// The stream to the control plane opened (`true`) or ended (`false`).
+    fn connected(&self, _connected: bool) {}
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +64,7 @@ pub async fn run(
             _ = &mut shutdown => return,
             r = attempt => r,
         };
+        sink.connected(false);
         match outcome {
             Ok(()) => {
                 tracing::warn!(address = %opts.address, "control plane closed the stream; serving the last config and reconnecting");
@@ -145,6 +149,7 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .map_err(|s| s.message().to_owned())?
         .into_inner();
     tracing::info!(address = %opts.address, "connected to the control plane");
+    sink.connected(true);
     let probe = report_readiness(app_ports, ready, tx.clone());
     tokio::pin!(probe);
     loop {
@@ -221,6 +226,10 @@ impl ConfigSink for crate::ConfigStore {
         self.status(type_url)
             .and_then(|s| s.version)
             .unwrap_or_default()
+    }
+
+    fn connected(&self, connected: bool) {
+        self.set_connected(connected);
     }
 }
 

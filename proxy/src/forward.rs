@@ -275,19 +275,29 @@ where
     U: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let on_upgrade = hyper::upgrade::on(req);
+    // Telemetry: the listener labels the meter; it counts when the tunnel closes.
+    let meter = crate::telemetry::TunnelMeter::default();
+    let mut resp = Response::new(ProxyBody::empty());
+    meter.tag(&mut resp);
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(down) => {
                 let mut down = TokioIo::new(down);
                 match tokio::io::copy_bidirectional(&mut down, &mut up).await {
-                    Ok((tx, rx)) => tracing::debug!(%what, tx, rx, "tunnel closed"),
-                    Err(e) => tracing::debug!(%what, error = %e, "tunnel ended with an error"),
+                    Ok((tx, rx)) => {
+                        meter.closed(tx, rx);
+                        tracing::debug!(%what, tx, rx, "tunnel closed")
+                    }
+                    Err(e) => {
+                        meter.closed(0, 0);
+                        tracing::debug!(%what, error = %e, "tunnel ended with an error")
+                    }
                 }
             }
             Err(e) => tracing::debug!(%what, error = %e, "downstream upgrade failed"),
         }
     });
-    (Response::new(ProxyBody::empty()), Flag::None)
+    (resp, Flag::None)
 }
 
 /// Opens a tunnel through a peer sidecar's inbound listener: an HTTP/1.1

@@ -35,6 +35,7 @@ mod policy;
 mod server;
 mod sni;
 mod stats;
+pub mod telemetry;
 pub mod tls;
 mod transport;
 mod upstream;

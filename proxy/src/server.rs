@@ -20,6 +20,7 @@ use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
 use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
+use crate::telemetry::{Call, PeerSecurity, SecurityPolicy, Workload};
 use crate::transport::{Conn, MeshTls};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
@@ -49,6 +50,9 @@ pub struct ProxyOptions {
     pub log_control: Option<Arc<dyn LogControl>>,
     /// The workload identity; disabled by default (no certificate, none awaited).
     pub identity: IdentityHandle,
+    /// The workload this sidecar serves, for the metrics' labels (all
+    /// `unknown` by default).
+    pub workload: Workload,
 }
 
 impl std::fmt::Debug for ProxyOptions {
@@ -60,6 +64,7 @@ impl std::fmt::Debug for ProxyOptions {
             .field("admin", &self.admin)
             .field("log_control", &self.log_control.is_some())
             .field("identity", &self.identity.is_enabled())
+            .field("workload", &self.workload.name)
             .finish()
     }
 }
@@ -75,6 +80,7 @@ impl ProxyOptions {
             admin: any,
             log_control: None,
             identity: IdentityHandle::disabled(),
+            workload: Workload::unknown(),
         }
     }
 }
@@ -149,9 +155,13 @@ impl Proxy {
         };
         Ok(BoundProxy {
             shared: Arc::new(Shared {
+                stats: Stats::new(
+                    self.opts.workload,
+                    self.config.clone(),
+                    self.opts.identity.clone(),
+                ),
                 config: self.config,
                 h1: h1_client(),
-                stats: Stats::default(),
                 proxy_id: self.opts.proxy_id,
                 log: self.opts.log_control,
                 tls: MeshTls::new(self.opts.identity.clone()),
@@ -358,10 +368,23 @@ async fn inbound_io(
 async fn dispatch(
     side: Side,
     shared: Arc<Shared>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     conn: Arc<ConnInfo>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let peer = conn.peer;
+    if side == Side::Inbound {
+        // Who the peer is, for the destination side's principal labels.
+        req.extensions_mut().insert(PeerSecurity {
+            policy: match (&conn.peer_identity, shared.tls.enabled()) {
+                (Some(_), _) => SecurityPolicy::MutualTls,
+                (None, true) => SecurityPolicy::None,
+                (None, false) => SecurityPolicy::Unknown,
+            },
+            principal: conn.peer_identity.as_deref().map(Arc::from),
+        });
+    }
+    // Telemetry: measure every data-path request (see `telemetry::Call`).
+    let call = (side != Side::Admin).then(|| Call::start(&shared.stats, side, &mut req));
     let (resp, flag) = match side {
         Side::Admin => return Ok(admin::handle(&shared, &req)),
         Side::Outbound => {
@@ -378,6 +401,8 @@ async fn dispatch(
         resp.headers_mut()
             .insert(FLAGS_HEADER, http::HeaderValue::from_static(flag.as_str()));
     }
-    shared.stats.request(side, resp.status().as_u16(), flag);
-    Ok(resp)
+    Ok(match call {
+        Some(call) => call.finish(&shared.stats, resp, flag),
+        None => resp,
+    })
 }

@@ -105,6 +105,12 @@ async fn serve(
         admin: args.admin_address,
         log_control: Some(log_control),
         identity: identity.clone(),
+        workload: mesh_proxy::telemetry::Workload::new(
+            &args.service,
+            &args.proxy_namespace,
+            &args.service_account,
+            &labels,
+        ),
     });
     let bound = proxy.bind().await.context("bind the sidecar's listeners")?;
     let addresses = SidecarAddresses {

@@ -329,11 +329,11 @@ fn ca_metrics(shared: &Shared) -> String {
 fn metrics(shared: &Shared) -> Reply {
     let text = ca_metrics(shared)
         + &format!(
-            "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n# HELP meshctl_pushes_total Config pushes sent.\n# TYPE meshctl_pushes_total counter\nmeshctl_pushes_total {}\n",
+            "# HELP meshctl_store_revision The config store's revision.\n# TYPE meshctl_store_revision gauge\nmeshctl_store_revision {}\n# HELP meshctl_connected_proxies Proxies with an open discovery stream.\n# TYPE meshctl_connected_proxies gauge\nmeshctl_connected_proxies {}\n",
             shared.store.revision(),
             shared.workloads().len(),
-            shared.push_count(),
-        );
+        )
+        + &shared.metrics.render();
     let mut r = Response::new(Full::new(Bytes::from(text)));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,

@@ -117,6 +117,8 @@ pub struct Conns {
     pub map: HashMap<String, Conn>,
     turns: usize,
     waiting: VecDeque<String>,
+    /// The types of the pushes sent since the owner last drained it (metrics).
+    pub sent_types: Vec<&'static str>,
 }
 
 impl Conns {
@@ -271,6 +273,7 @@ impl Conns {
                     t.sent_at = Some(Instant::now());
                     t.payload = payload;
                     sent += 1;
+                    self.sent_types.push(type_url);
                 }
                 Err(e) => {
                     // The stream is closing or not read: keep it pending.

@@ -4,6 +4,7 @@
 mod admin;
 mod conns;
 mod discovery;
+mod metrics;
 mod payloads;
 mod push;
 mod state;

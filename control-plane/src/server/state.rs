@@ -69,6 +69,8 @@ pub struct Shared {
     authority: std::sync::OnceLock<Arc<crate::ca::Authority>>,
     /// The last push round's payload buffers, reused when a payload is unchanged.
     payloads: Mutex<HashMap<u64, Vec<super::payloads::Payload>>>,
+    /// Pushes, rejects and ACK latency, for `/metrics`.
+    pub metrics: super::metrics::Metrics,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -88,6 +90,7 @@ impl Shared {
             pushes: std::sync::atomic::AtomicU64::new(0),
             authority: std::sync::OnceLock::new(),
             payloads: Mutex::new(HashMap::new()),
+            metrics: super::metrics::Metrics::default(),
         })
     }
 
@@ -159,7 +162,10 @@ impl Shared {
         else {
             return;
         };
-        let Some(t) = conn.types.get_mut(ack.type_url.as_str()) else {
+        let Some(type_url) = PUSH_ORDER.into_iter().find(|t| *t == ack.type_url) else {
+            return;
+        };
+        let Some(t) = conn.types.get_mut(type_url) else {
             return;
         };
         if ack.nonce != t.sent_nonce {
@@ -169,17 +175,32 @@ impl Shared {
         t.answered_nonce = ack.nonce.clone();
         t.acked_version = ack.version.clone();
         t.nack = (!ack.error.is_empty()).then(|| ack.error.clone());
+        if let Some(at) = t.sent_at {
+            self.metrics
+                .answered(type_url, at.elapsed(), t.nack.is_some());
+        }
         if let Some(err) = &t.nack {
             tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, "proxy rejected config (NACK)");
         }
         let sent = conns.answered(proxy_id, &mut || self.nonce());
+        self.record_pushes(&mut conns);
         drop(conns);
         self.count(sent);
     }
 
+    /// Counts the pushes the connection table just sent, by type, for `/metrics`.
+    fn record_pushes(&self, conns: &mut Conns) {
+        for type_url in conns.sent_types.drain(..) {
+            self.metrics.pushed(type_url);
+        }
+    }
+
     /// Give the turns of proxies that stopped answering to waiting ones.
     pub fn reclaim_stuck(&self) {
-        let sent = lock(&self.conns).reclaim_stuck(&mut || self.nonce());
+        let mut conns = lock(&self.conns);
+        let sent = conns.reclaim_stuck(&mut || self.nonce());
+        self.record_pushes(&mut conns);
+        drop(conns);
         self.count(sent);
     }
 
@@ -256,12 +277,11 @@ impl Shared {
         // Every connected proxy is a workload: compile for each.
         for w in &workloads {
             let payloads = round.payloads(w);
-            sent += lock(&self.conns).offer(
-                &w.proxy_id,
-                payloads,
-                (revision, registry_gen),
-                &mut || self.nonce(),
-            );
+            let mut conns = lock(&self.conns);
+            sent += conns.offer(&w.proxy_id, payloads, (revision, registry_gen), &mut || {
+                self.nonce()
+            });
+            self.record_pushes(&mut conns);
         }
         tracing::debug!(
             proxies = workloads.len(),

@@ -45,6 +45,8 @@ pub struct ConfigStore {
 struct Inner {
     running: ArcSwap<Snapshot>,
     state: Mutex<State>,
+    /// Whether the discovery stream is open (for the metrics).
+    connected: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +74,20 @@ impl ConfigStore {
     /// An empty store: nothing routes and the proxy is not ready.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Records whether the discovery stream to the control plane is open.
+    pub fn set_connected(&self, connected: bool) {
+        self.inner
+            .connected
+            .store(connected, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the discovery stream to the control plane is open.
+    pub fn connected(&self) -> bool {
+        self.inner
+            .connected
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

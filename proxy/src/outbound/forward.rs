@@ -127,6 +127,7 @@ pub(super) async fn forward(
         },
         None => tries.await,
     };
+    crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
     target.headers.response.apply(resp.headers_mut());
     route.headers.response.apply(resp.headers_mut());
     if let Some(set) = key.and_then(|k| k.set_cookie)

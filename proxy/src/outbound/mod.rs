@@ -206,7 +206,11 @@ async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<Incoming>
         Err(e) => return crate::forward::answer(Err(e), name),
     };
     match connect_via(ep.addr, &authority, tls).await {
-        Ok(Ok(up)) => relay(&mut req, up, format!("{authority} via {name}")),
+        Ok(Ok(up)) => {
+            let (mut resp, flag) = relay(&mut req, up, format!("{authority} via {name}"));
+            crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
+            (resp, flag)
+        }
         Ok(Err(status)) => {
             let mut r = Response::new(ProxyBody::empty());
             *r.status_mut() = status;

@@ -41,11 +41,12 @@ pub(super) async fn connect(
             Err((status, flag, msg)) => return local(status, flag, msg),
         };
         return match connect_via(addr, &authority, tls).await {
-            Ok(Ok(up)) => relay(
-                &mut req,
-                up,
-                format!("{authority} ({}) via {}", svc.name, cluster.name),
-            ),
+            Ok(Ok(up)) => {
+                let what = format!("{authority} ({}) via {}", svc.name, cluster.name);
+                let (mut resp, flag) = relay(&mut req, up, what);
+                crate::telemetry::UpstreamCluster::tag(&cluster, &mut resp);
+                (resp, flag)
+            }
             Ok(Err(status)) => {
                 let mut r = Response::new(ProxyBody::empty());
                 *r.status_mut() = status;
@@ -57,6 +58,9 @@ pub(super) async fn connect(
     // TLS routes: accept the tunnel first, then read the ClientHello.
     let on_upgrade = hyper::upgrade::on(&mut req);
     let snap = snap.clone();
+    let meter = crate::telemetry::TunnelMeter::default();
+    let mut resp = Response::new(ProxyBody::empty());
+    meter.tag(&mut resp);
     let host = host.to_owned();
     let tls_state = shared.tls.clone();
     tokio::spawn(async move {
@@ -108,12 +112,13 @@ pub(super) async fn connect(
         }
         match tokio::io::copy_bidirectional(&mut down, &mut up).await {
             Ok((tx, rx)) => {
+                meter.closed(buf.len() as u64 + tx, rx);
                 tracing::debug!(%authority, ?sni, route = &*route.name, tx, rx, "tls tunnel closed")
             }
             Err(e) => tracing::debug!(%authority, error = %e, "tls tunnel ended with an error"),
         }
     });
-    (Response::new(ProxyBody::empty()), Flag::None)
+    (resp, Flag::None)
 }
 
 /// Why no endpoint was chosen: the local answer's parts.

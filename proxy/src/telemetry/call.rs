@@ -1,0 +1,313 @@
+//! One request's measurement: started when the listener receives it, labelled
+//! when the answer is known, recorded when the answer's body ends (or is
+//! dropped), so durations and response sizes cover the whole response.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::{Body, Frame, SizeHint};
+
+use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, TcpLabels};
+use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
+use super::peer::{PEER_HEADER, Workload};
+use crate::body::{BoxError, ProxyBody};
+use crate::stats::{Flag, Side};
+
+/// The cluster an outbound request was sent to, put in the response's
+/// extensions by the data path so that the destination service is known.
+#[derive(Debug, Clone)]
+pub(crate) struct UpstreamCluster(pub Arc<crate::cluster::RtCluster>);
+
+impl UpstreamCluster {
+    /// Tags an answer with the cluster it came from.
+    pub(crate) fn tag(cluster: &Arc<crate::cluster::RtCluster>, resp: &mut Response<ProxyBody>) {
+        resp.extensions_mut()
+            .insert(UpstreamCluster(cluster.clone()));
+    }
+}
+
+/// Mutual TLS facts about the downstream connection, put in the request's
+/// extensions by the listener once it terminates mTLS.
+#[derive(Debug, Clone)]
+pub struct PeerSecurity {
+    /// The connection's policy.
+    pub policy: SecurityPolicy,
+    /// The peer certificate's SPIFFE ID, if any.
+    pub principal: Option<Arc<str>>,
+}
+
+/// A request being measured.
+#[derive(Debug)]
+pub(crate) struct Call {
+    side: Side,
+    start: Instant,
+    request_bytes: u64,
+    protocol: Protocol,
+    connect: bool,
+    /// Inbound: the caller (from the exchange header), else unknown.
+    source: Option<Arc<Workload>>,
+    security: PeerSecurity,
+}
+
+/// Roughly what the headers weigh on the wire (name, `: `, value, CRLF).
+fn header_bytes(h: &HeaderMap) -> u64 {
+    h.iter()
+        .map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64)
+        .sum()
+}
+
+fn grpc_status(h: &HeaderMap) -> Option<u16> {
+    h.get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse().ok())
+}
+
+impl Call {
+    /// Starts measuring; on the outbound side adds this workload's exchange
+    /// header, on the inbound side takes the caller's out of the request.
+    pub(crate) fn start<B: Body>(m: &Metrics, side: Side, req: &mut Request<B>) -> Self {
+        let headers = req.headers_mut();
+        let source = match side {
+            Side::Inbound => headers.remove(PEER_HEADER).and_then(|v| m.peers.get(&v)),
+            _ => {
+                match &m.me_header {
+                    Some(v) => headers.insert(PEER_HEADER, v.clone()),
+                    None => headers.remove(PEER_HEADER),
+                };
+                None
+            }
+        };
+        let grpc = headers
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+        let body = req.body().size_hint().exact().unwrap_or(0);
+        let security = req
+            .extensions()
+            .get::<PeerSecurity>()
+            .cloned()
+            .unwrap_or(PeerSecurity {
+                policy: SecurityPolicy::Unknown,
+                principal: None,
+            });
+        Self {
+            side,
+            start: Instant::now(),
+            request_bytes: header_bytes(req.headers()) + body,
+            protocol: if grpc { Protocol::Grpc } else { Protocol::Http },
+            connect: req.method() == Method::CONNECT,
+            source,
+            security,
+        }
+    }
+
+    fn edge(&self, m: &Metrics, resp: &mut Response<ProxyBody>) -> Edge {
+        match self.side {
+            Side::Inbound => {
+                if let Some(v) = &m.me_header {
+                    resp.headers_mut().insert(PEER_HEADER, v.clone());
+                }
+                Edge {
+                    reporter: Reporter::Destination,
+                    source: self.source.clone().unwrap_or_else(|| m.unknown.clone()),
+                    source_principal: self.security.principal.clone(),
+                    destination: m.me.clone(),
+                    destination_principal: None,
+                    service: m.my_service.clone(),
+                    security: self.security.policy,
+                }
+            }
+            _ => {
+                let peer = resp.headers_mut().remove(PEER_HEADER);
+                let service = resp
+                    .extensions()
+                    .get::<UpstreamCluster>()
+                    .map_or_else(|| m.unknown_service.clone(), |c| m.service(&c.0.name));
+                Edge {
+                    reporter: Reporter::Source,
+                    source: m.me.clone(),
+                    source_principal: None,
+                    destination: peer
+                        .and_then(|v| m.peers.get(&v))
+                        .unwrap_or_else(|| m.unknown.clone()),
+                    destination_principal: None,
+                    service,
+                    security: self.security.policy,
+                }
+            }
+        }
+    }
+
+    /// Labels the answer; records it now if it has no body, else when its body ends.
+    pub(crate) fn finish(
+        self,
+        m: &Metrics,
+        mut resp: Response<ProxyBody>,
+        flag: Flag,
+    ) -> Response<ProxyBody> {
+        let edge = self.edge(m, &mut resp);
+        if self.connect
+            && resp.status() == StatusCode::OK
+            && let Some(tunnel) = resp.extensions().get::<TunnelMeter>()
+        {
+            let labels = TcpLabels { edge, flag };
+            m.tcp.opened.get_or_create(&labels).inc();
+            tunnel.attach(m.tcp.clone(), labels);
+            return resp;
+        }
+        let labels = RequestLabels {
+            edge,
+            protocol: self.protocol,
+            code: resp.status().as_u16(),
+            grpc_status: grpc_status(resp.headers()),
+            flag,
+        };
+        let pending = Pending {
+            families: m.http.clone(),
+            labels,
+            start: self.start,
+            request_bytes: self.request_bytes,
+            response_bytes: header_bytes(resp.headers()),
+        };
+        if resp.body().is_end_stream() {
+            pending.record();
+            return resp;
+        }
+        resp.map(|inner| {
+            ProxyBody::Metered(Box::new(Metered {
+                inner,
+                pending: Some(pending),
+            }))
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    families: Arc<RequestFamilies>,
+    labels: RequestLabels,
+    start: Instant,
+    request_bytes: u64,
+    response_bytes: u64,
+}
+
+impl Pending {
+    fn record(self) {
+        let millis = self.start.elapsed().as_secs_f64() * 1000.0;
+        self.families.record(
+            &self.labels,
+            millis,
+            self.request_bytes,
+            self.response_bytes,
+        );
+    }
+}
+
+/// A response body that records its request when it ends.
+#[derive(Debug)]
+pub struct Metered {
+    inner: ProxyBody,
+    pending: Option<Pending>,
+}
+
+impl Metered {
+    fn done(&mut self) {
+        if let Some(p) = self.pending.take() {
+            p.record();
+        }
+    }
+}
+
+impl Drop for Metered {
+    fn drop(&mut self) {
+        self.done();
+    }
+}
+
+impl Metered {
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let r = Pin::new(&mut self.inner).poll_frame(cx);
+        match &r {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(p) = &mut self.pending {
+                    if let Some(d) = frame.data_ref() {
+                        p.response_bytes += d.len() as u64;
+                    } else if let Some(t) = frame.trailers_ref() {
+                        p.response_bytes += header_bytes(t);
+                        if let Some(s) = grpc_status(t) {
+                            p.labels.grpc_status = Some(s);
+                        }
+                    }
+                }
+                if self.inner.is_end_stream() {
+                    self.done();
+                }
+            }
+            Poll::Ready(_) => self.done(),
+            Poll::Pending => {}
+        }
+        r
+    }
+
+    pub(crate) fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    pub(crate) fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Where a CONNECT tunnel reports its bytes when it closes: the data path puts
+/// one in the tunnel's response, the listener attaches the labels. A tunnel
+/// that ends without reporting (it failed before relaying) counts as closed
+/// with no bytes once the last handle is gone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TunnelMeter(Arc<Slot>);
+
+type Attached = (Arc<TcpFamilies>, TcpLabels);
+
+#[derive(Debug, Default)]
+struct Slot(Mutex<Option<Attached>>);
+
+impl Slot {
+    fn report(&self, received: u64, sent: u64) {
+        let Some((f, labels)) = self.0.lock().ok().and_then(|mut s| s.take()) else {
+            return;
+        };
+        f.closed.get_or_create(&labels).inc();
+        f.sent.get_or_create(&labels).inc_by(sent);
+        f.received.get_or_create(&labels).inc_by(received);
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.report(0, 0);
+    }
+}
+
+impl TunnelMeter {
+    fn attach(&self, families: Arc<TcpFamilies>, labels: TcpLabels) {
+        if let Ok(mut slot) = self.0.0.lock() {
+            *slot = Some((families, labels));
+        }
+    }
+
+    /// The tunnel closed after `received` bytes from downstream and `sent` to it.
+    pub(crate) fn closed(&self, received: u64, sent: u64) {
+        self.0.report(received, sent);
+    }
+
+    /// Puts this meter in a tunnel's response.
+    pub(crate) fn tag(&self, resp: &mut Response<ProxyBody>) {
+        resp.extensions_mut().insert(self.clone());
+    }
+}

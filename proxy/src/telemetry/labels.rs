@@ -1,0 +1,313 @@
+//! Istio's label sets for request and TCP metrics. A label set holds shared
+//! (`Arc`) workload and service parts plus small copy values, so building one
+//! per request allocates nothing; the metric families keep one copy per
+//! distinct set (per edge, code and flag).
+
+use std::fmt;
+use std::sync::Arc;
+
+use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
+
+use super::peer::{UNKNOWN, Workload};
+use crate::stats::Flag;
+
+/// Which side of the call reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Reporter {
+    /// The client's sidecar (outbound listener).
+    Source,
+    /// The server's sidecar (inbound listener).
+    Destination,
+}
+
+impl Reporter {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reporter::Source => "source",
+            Reporter::Destination => "destination",
+        }
+    }
+}
+
+/// `request_protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Protocol {
+    Http,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+/// `connection_security_policy`: `unknown` for plaintext hops until mutual TLS
+/// tells `mutual_tls` or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SecurityPolicy {
+    /// Not known (what a plaintext mesh reports).
+    #[default]
+    Unknown,
+    /// The connection is mutual TLS.
+    MutualTls,
+    /// The connection is plaintext although mutual TLS is available.
+    None,
+}
+
+impl SecurityPolicy {
+    fn as_str(self) -> &'static str {
+        match self {
+            SecurityPolicy::Unknown => UNKNOWN,
+            SecurityPolicy::MutualTls => "mutual_tls",
+            SecurityPolicy::None => "none",
+        }
+    }
+}
+
+/// The destination service: `destination_service`, `_name`, `_namespace`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Service {
+    pub host: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl Service {
+    /// Nothing chosen (no route, no cluster).
+    pub(crate) fn unknown() -> Self {
+        Self {
+            host: UNKNOWN.to_owned(),
+            name: UNKNOWN.to_owned(),
+            namespace: UNKNOWN.to_owned(),
+        }
+    }
+
+    /// A workload's own service, as its inbound side reports it.
+    pub(crate) fn of(w: &Workload) -> Self {
+        Self {
+            host: format!("{}.{}.svc.cluster.local", w.service, w.namespace),
+            name: w.service.clone(),
+            namespace: w.namespace.clone(),
+        }
+    }
+
+    /// From a cluster name: `outbound|9080|v1|reviews.default.svc.cluster.local`
+    /// gives host `reviews.default.svc.cluster.local`, name `reviews`, namespace
+    /// `default`; any other name is taken as the host.
+    pub(crate) fn from_cluster(cluster: &str) -> Self {
+        let host = cluster.rsplit('|').next().unwrap_or(cluster);
+        let mut parts = host.split('.');
+        let name = parts.next().unwrap_or(host);
+        let namespace = match parts.next() {
+            Some(ns) if host.ends_with(".svc.cluster.local") || parts.next().is_some() => ns,
+            _ => UNKNOWN,
+        };
+        Self {
+            host: host.to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+        }
+    }
+}
+
+/// Both ends of an edge and how they talk: what request and TCP metrics share.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Edge {
+    pub reporter: Reporter,
+    pub source: Arc<Workload>,
+    pub source_principal: Option<Arc<str>>,
+    pub destination: Arc<Workload>,
+    pub destination_principal: Option<Arc<str>>,
+    pub service: Arc<Service>,
+    pub security: SecurityPolicy,
+}
+
+/// The labels of `istio_requests_total` and the request histograms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct RequestLabels {
+    pub edge: Edge,
+    pub protocol: Protocol,
+    pub code: u16,
+    /// gRPC status, `None` for plain HTTP (reported empty).
+    pub grpc_status: Option<u16>,
+    pub flag: Flag,
+}
+
+/// The labels of the `istio_tcp_*` metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TcpLabels {
+    pub edge: Edge,
+    pub flag: Flag,
+}
+
+fn put(enc: &mut LabelSetEncoder, key: &str, value: &str) -> fmt::Result {
+    (key, value).encode(enc.encode_label())
+}
+
+fn workload(
+    enc: &mut LabelSetEncoder,
+    side: &str,
+    w: &Workload,
+    principal: Option<&str>,
+) -> fmt::Result {
+    let mut key = String::with_capacity(40);
+    let mut field = |name: &str, value: &str| {
+        key.clear();
+        key.push_str(side);
+        key.push('_');
+        key.push_str(name);
+        put(enc, &key, value)
+    };
+    field("workload", &w.name)?;
+    field("workload_namespace", &w.namespace)?;
+    field("principal", principal.unwrap_or(UNKNOWN))?;
+    field("app", &w.app)?;
+    field("version", &w.version)?;
+    field("canonical_service", &w.canonical_service)?;
+    field("canonical_revision", &w.canonical_revision)
+}
+
+impl Edge {
+    fn encode_parts(
+        &self,
+        enc: &mut LabelSetEncoder,
+        protocol: Protocol,
+        flag: Flag,
+    ) -> fmt::Result {
+        put(enc, "reporter", self.reporter.as_str())?;
+        workload(
+            enc,
+            "source",
+            &self.source,
+            self.source_principal.as_deref(),
+        )?;
+        workload(
+            enc,
+            "destination",
+            &self.destination,
+            self.destination_principal.as_deref(),
+        )?;
+        put(enc, "destination_service", &self.service.host)?;
+        put(enc, "destination_service_name", &self.service.name)?;
+        put(
+            enc,
+            "destination_service_namespace",
+            &self.service.namespace,
+        )?;
+        put(enc, "request_protocol", protocol.as_str())?;
+        put(enc, "response_flags", flag.as_str())?;
+        put(enc, "connection_security_policy", self.security.as_str())
+    }
+}
+
+impl EncodeLabelSet for RequestLabels {
+    fn encode(&self, enc: &mut LabelSetEncoder) -> fmt::Result {
+        self.edge.encode_parts(enc, self.protocol, self.flag)?;
+        ("response_code", self.code).encode(enc.encode_label())?;
+        match self.grpc_status {
+            Some(s) => ("grpc_response_status", s).encode(enc.encode_label()),
+            None => put(enc, "grpc_response_status", ""),
+        }
+    }
+}
+
+impl EncodeLabelSet for TcpLabels {
+    fn encode(&self, enc: &mut LabelSetEncoder) -> fmt::Result {
+        self.edge.encode_parts(enc, Protocol::Tcp, self.flag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::metrics::counter::Counter;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::registry::Registry;
+    use std::collections::HashMap;
+
+    fn w(service: &str, version: &str) -> Arc<Workload> {
+        let labels = HashMap::from([
+            ("app".to_owned(), service.to_owned()),
+            ("version".to_owned(), version.to_owned()),
+        ]);
+        Arc::new(Workload::new(service, "default", "sa", &labels))
+    }
+
+    #[test]
+    fn service_from_cluster_names() {
+        let s = Service::from_cluster("outbound|9080|v1|reviews.default.svc.cluster.local");
+        assert_eq!(
+            (&*s.host, &*s.name, &*s.namespace),
+            ("reviews.default.svc.cluster.local", "reviews", "default")
+        );
+        let plain = Service::from_cluster("reviews-v1");
+        assert_eq!(
+            (&*plain.host, &*plain.name, &*plain.namespace),
+            ("reviews-v1", "reviews-v1", UNKNOWN)
+        );
+        let own = Service::of(&w("ratings", "v1"));
+        assert_eq!(own.host, "ratings.default.svc.cluster.local");
+    }
+
+    #[test]
+    fn request_labels_encode_every_istio_label() {
+        let family = Family::<RequestLabels, Counter>::default();
+        let mut registry = Registry::default();
+        registry.register("istio_requests", "Requests", family.clone());
+        let labels = RequestLabels {
+            edge: Edge {
+                reporter: Reporter::Source,
+                source: w("productpage", "v1"),
+                source_principal: None,
+                destination: w("reviews", "v2"),
+                destination_principal: Some("spiffe://cluster.local/ns/default/sa/reviews".into()),
+                service: Arc::new(Service::from_cluster(
+                    "outbound|9080||reviews.default.svc.cluster.local",
+                )),
+                security: SecurityPolicy::Unknown,
+            },
+            protocol: Protocol::Http,
+            code: 503,
+            grpc_status: None,
+            flag: Flag::FaultInjected,
+        };
+        family.get_or_create(&labels).inc();
+        family.get_or_create(&labels.clone()).inc();
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encode");
+        for want in [
+            "reporter=\"source\"",
+            "source_workload=\"productpage-v1\"",
+            "source_workload_namespace=\"default\"",
+            "source_principal=\"unknown\"",
+            "source_app=\"productpage\"",
+            "source_version=\"v1\"",
+            "source_canonical_service=\"productpage\"",
+            "source_canonical_revision=\"v1\"",
+            "destination_workload=\"reviews-v2\"",
+            "destination_principal=\"spiffe://cluster.local/ns/default/sa/reviews\"",
+            "destination_service=\"reviews.default.svc.cluster.local\"",
+            "destination_service_name=\"reviews\"",
+            "destination_service_namespace=\"default\"",
+            "request_protocol=\"http\"",
+            "response_code=\"503\"",
+            "grpc_response_status=\"\"",
+            "response_flags=\"FI\"",
+            "connection_security_policy=\"unknown\"",
+        ] {
+            assert!(out.contains(want), "missing {want} in\n{out}");
+        }
+        assert_eq!(
+            out.matches("istio_requests_total{").count(),
+            1,
+            "equal label sets share one series"
+        );
+        assert!(out.contains("} 2\n"), "{out}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Istio's standard metrics for the sidecar: request counts, durations and
+//! sizes, and TCP tunnel counters, labelled with both ends of each call, plus
+//! the proxy's own health (connections, config pushes, control-plane
+//! connection, certificate expiry). Served on the admin `/stats/prometheus`.
+//!
+//! Both sidecars of a call report (`reporter="source"` on the client's
+//! outbound side, `"destination"` on the server's inbound side); each learns
+//! who the other is through the metadata exchange header ([`PEER_HEADER`]).
+
+mod call;
+mod labels;
+mod metrics;
+mod peer;
+
+pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
+pub use call::{Metered, PeerSecurity};
+pub use labels::SecurityPolicy;
+pub(crate) use metrics::Metrics;
+pub use peer::{PEER_HEADER, UNKNOWN, Workload};
