@@ -136,6 +136,19 @@ fn bookinfo(file: &str) -> String {
         .to_string()
 }
 
+/// A keep-alive HTTP/1.1 connection to the sidecar listener at `proxy`.
+async fn connect(proxy: &str) -> hyper::client::conn::http1::SendRequest<Empty<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(proxy)
+        .await
+        .expect("connect to sidecar");
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(conn);
+    sender
+}
+
 /// Send `n` GETs for `url` through the HTTP proxy at `proxy` on one keep-alive
 /// connection, as an app using HTTP_PROXY does; count answers by version
 /// (`status` for errors).
@@ -145,14 +158,7 @@ fn traffic(proxy: &str, url: &str, n: usize, headers: &[(&str, &str)]) -> BTreeM
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(proxy)
-            .await
-            .expect("connect to sidecar");
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("handshake");
-        tokio::spawn(conn);
+        let mut sender = connect(proxy).await;
         let uri: http::Uri = url.parse().expect("url");
         let mut counts = BTreeMap::new();
         for _ in 0..n {
@@ -407,14 +413,7 @@ fn get_within(proxy: &str, url: &str, headers: &[(&str, &str)], wait: Duration) 
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(proxy)
-            .await
-            .expect("connect");
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("handshake");
-        tokio::spawn(conn);
+        let mut sender = connect(proxy).await;
         let uri: http::Uri = url.parse().expect("url");
         let mut req = http::Request::get(uri.clone()).header(
             http::header::HOST,
