@@ -511,12 +511,30 @@ fn bookinfo_fault_injection() {
         traffic(&proxy, url, 20, &[]),
         BTreeMap::from([("v1".into(), 20)])
     );
-    let ratings_inbound = mesh
+    let ratings = mesh
         .workloads()
         .into_iter()
         .find(|w| w["service"] == "ratings")
-        .and_then(|w| w["inboundAddress"].as_str().map(str::to_owned))
-        .expect("ratings inbound address");
+        .expect("ratings workload");
+    let ratings_inbound = ratings["inboundAddress"]
+        .as_str()
+        .expect("ratings inbound address")
+        .to_owned();
+    // The server side saw those calls over mutual TLS, from the client's
+    // SPIFFE identity.
+    let stats = scrape(ratings["adminAddress"].as_str().expect("admin address"));
+    let mtls_calls = requests(
+        &stats,
+        &[
+            "reporter=\"destination\"".to_owned(),
+            "connection_security_policy=\"mutual_tls\"".to_owned(),
+            "source_principal=\"spiffe://cluster.local/ns/default/sa/default\"".to_owned(),
+        ],
+    );
+    assert!(
+        mtls_calls >= 20,
+        "{mtls_calls} mTLS calls seen by ratings:\n{stats}"
+    );
     let refused = std::panic::catch_unwind(|| {
         get_within(
             &ratings_inbound,
