@@ -377,6 +377,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -397,12 +398,35 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'meshctl;mtls;mode' {
+            [CompletionResult]::new('--workload', '--workload', [CompletionResultType]::ParameterName, 'Only workloads with these labels (key=value[,key=value]) in the namespace')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output: auto colours a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes context (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubernetes config file (for Kubernetes mode; local commands do not use it)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change; apply nothing')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Act on all namespaces')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'meshctl;mtls;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'meshctl;mtls;help;status' {
+            break
+        }
+        'meshctl;mtls;help;mode' {
             break
         }
         'meshctl;mtls;help;help' {
@@ -645,9 +669,13 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
         }
         'meshctl;help;mtls' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each workload port''s inbound mTLS mode and the policy that set it')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads')
             break
         }
         'meshctl;help;mtls;status' {
+            break
+        }
+        'meshctl;help;mtls;mode' {
             break
         }
         'meshctl;help;control-plane' {

@@ -172,6 +172,9 @@ _meshctl() {
             meshctl__subcmd__help__subcmd__control__subcmd__plane,run)
                 cmd="meshctl__subcmd__help__subcmd__control__subcmd__plane__subcmd__run"
                 ;;
+            meshctl__subcmd__help__subcmd__mtls,mode)
+                cmd="meshctl__subcmd__help__subcmd__mtls__subcmd__mode"
+                ;;
             meshctl__subcmd__help__subcmd__mtls,status)
                 cmd="meshctl__subcmd__help__subcmd__mtls__subcmd__status"
                 ;;
@@ -181,11 +184,17 @@ _meshctl() {
             meshctl__subcmd__mtls,help)
                 cmd="meshctl__subcmd__mtls__subcmd__help"
                 ;;
+            meshctl__subcmd__mtls,mode)
+                cmd="meshctl__subcmd__mtls__subcmd__mode"
+                ;;
             meshctl__subcmd__mtls,status)
                 cmd="meshctl__subcmd__mtls__subcmd__status"
                 ;;
             meshctl__subcmd__mtls__subcmd__help,help)
                 cmd="meshctl__subcmd__mtls__subcmd__help__subcmd__help"
+                ;;
+            meshctl__subcmd__mtls__subcmd__help,mode)
+                cmd="meshctl__subcmd__mtls__subcmd__help__subcmd__mode"
                 ;;
             meshctl__subcmd__mtls__subcmd__help,status)
                 cmd="meshctl__subcmd__mtls__subcmd__help__subcmd__status"
@@ -1177,8 +1186,22 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help__subcmd__mtls)
-            opts="status"
+            opts="status mode"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__help__subcmd__mtls__subcmd__mode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1389,7 +1412,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__mtls)
-            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version status help"
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version status mode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1435,7 +1458,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__mtls__subcmd__help)
-            opts="status help"
+            opts="status mode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1462,6 +1485,20 @@ _meshctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        meshctl__subcmd__mtls__subcmd__help__subcmd__mode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         meshctl__subcmd__mtls__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1469,6 +1506,56 @@ _meshctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__mtls__subcmd__mode)
+            opts="-o -n -A -h -V --workload --dry-run --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version strict permissive disable"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

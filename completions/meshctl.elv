@@ -355,6 +355,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+            cand mode 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'meshctl;mtls;status'= {
@@ -373,11 +374,32 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;mtls;mode'= {
+            cand --workload 'Only workloads with these labels (key=value[,key=value]) in the namespace'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand --dry-run 'Show what would change; apply nothing'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'meshctl;mtls;help'= {
             cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+            cand mode 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'meshctl;mtls;help;status'= {
+        }
+        &'meshctl;mtls;help;mode'= {
         }
         &'meshctl;mtls;help;help'= {
         }
@@ -589,8 +611,11 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;help;mtls'= {
             cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'
+            cand mode 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
         }
         &'meshctl;help;mtls;status'= {
+        }
+        &'meshctl;help;mtls;mode'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'

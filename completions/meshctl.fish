@@ -308,22 +308,23 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subc
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
 yaml\t'YAML, for scripts and for re-applying'"
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -s A -l all-namespaces -d 'Act on all namespaces'
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'Show each workload port\'s inbound mTLS mode and the policy that set it'
-complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -f -a "status" -d 'Show each workload port\'s inbound mTLS mode and the policy that set it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -f -a "mode" -d 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -338,7 +339,24 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_su
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l workload -d 'Only workloads with these labels (key=value[,key=value]) in the namespace' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -l dry-run -d 'Show what would change; apply nothing'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from mode" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show each workload port\'s inbound mTLS mode and the policy that set it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from help" -f -a "mode" -d 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and not __fish_seen_subcommand_from run help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
@@ -490,5 +508,6 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_see
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config ca mtls control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from mtls" -f -a "status" -d 'Show each workload port\'s inbound mTLS mode and the policy that set it'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from mtls" -f -a "mode" -d 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from control-plane" -f -a "run" -d 'Run the control plane in the foreground (what `meshctl install` starts)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from proxy" -f -a "run" -d 'Run a sidecar proxy in the foreground (what `meshctl run` starts)'

@@ -393,6 +393,46 @@ Examples:
   meshctl mtls status -n default -o json"
     )]
     Status,
+    /// Set the inbound mTLS mode mesh-wide, for a namespace or for workloads
+    #[command(
+        long_about = "\
+Write the PeerAuthentication that sets the inbound mutual-TLS mode: mesh-wide
+(PeerAuthentication istio-system/default) without -n, namespace-wide
+(<namespace>/default) with -n, or for the workloads a --workload selector picks
+(<namespace>/<values>-mtls). It shows the modes the workload ports have now,
+then applies the policy like `meshctl apply`; --dry-run only shows.
+
+STRICT refuses plaintext: clients without a sidecar (or whose sidecar has no
+certificate) can no longer call the workloads it covers.",
+        after_help = "\
+Examples:
+  meshctl mtls mode strict
+  meshctl mtls mode permissive -n legacy
+  meshctl mtls mode disable -n default --workload app=db --dry-run"
+    )]
+    Mode(MtlsModeArgs),
+}
+
+/// The mode `meshctl mtls mode` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MtlsModeArg {
+    Strict,
+    Permissive,
+    Disable,
+}
+
+/// Options of `meshctl mtls mode`.
+#[derive(Debug, Args)]
+pub struct MtlsModeArgs {
+    /// The mode
+    #[arg(value_enum)]
+    pub mode: MtlsModeArg,
+    /// Only workloads with these labels (key=value[,key=value]) in the namespace
+    #[arg(long, value_name = "SELECTOR")]
+    pub workload: Option<String>,
+    /// Show what would change; apply nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -495,17 +495,21 @@ fn bookinfo_fault_injection() {
         "other users are not delayed"
     );
 
-    // Mesh-wide STRICT mutual TLS: the client's sidecar still gets through (it
-    // speaks mTLS with the workload certificates `install` set up), while a
-    // plaintext connection straight to ratings' sidecar is refused.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let strict = dir.path().join("strict.yaml");
-    std::fs::write(
-        &strict,
-        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls:\n    mode: STRICT\n",
-    )
-    .expect("write");
-    mesh.ok(&["apply", "-f", &strict.display().to_string()]);
+    // Mesh-wide STRICT mutual TLS (`meshctl mtls mode strict` writes Istio's
+    // PeerAuthentication istio-system/default): the client's sidecar still gets
+    // through (it speaks mTLS with the workload certificates `install` set up),
+    // while a plaintext connection straight to ratings' sidecar is refused.
+    let plan = mesh.ok(&["mtls", "mode", "strict", "--dry-run"]);
+    assert!(
+        plan.contains("PeerAuthentication istio-system/default") && plan.contains("dry run"),
+        "{plan}"
+    );
+    assert_eq!(
+        mesh.json(&["mtls", "status"])[0]["mode"],
+        "PERMISSIVE",
+        "a dry run changes nothing"
+    );
+    mesh.ok(&["mtls", "mode", "strict"]);
     mesh.wait_for("proxies synced", |m| m.all_synced(2));
     assert_eq!(
         traffic(&proxy, url, 20, &[]),

@@ -383,3 +383,21 @@ fn a_profile_presets_settings_and_set_refines_them() {
     // The addresses it got are kept for the next install.
     assert_ne!(saved["discoveryAddress"], "127.0.0.1:0");
 }
+
+/// `mtls mode` says what a selector must look like before it needs a mesh.
+#[test]
+fn mtls_mode_rejects_a_malformed_selector() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
+        .env("MESHCTL_HOME", home.path())
+        .env("NO_COLOR", "1")
+        .args(["mtls", "mode", "strict", "-n", "default", "--workload", "app"])
+        .output()
+        .expect("run meshctl");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"app\" is not key=value") && err.contains("app=reviews"),
+        "{err}"
+    );
+}

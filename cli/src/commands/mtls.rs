@@ -1,12 +1,13 @@
 //! `meshctl mtls status`: per workload and port, the inbound mutual-TLS mode the
 //! sidecar runs and the PeerAuthentication that decided it (read from each
-//! sidecar's running config, so it shows what is enforced, not what is stored).
+//! sidecar's running config, so it shows what is enforced, not what is stored);
+//! `meshctl mtls mode` writes the PeerAuthentication that sets it.
 
 use mesh_api::proxy::{InboundMtls, InboundPort};
 use mesh_control_plane::registry::Workload;
 use serde::Serialize;
 
-use crate::cli::{GlobalArgs, MtlsCommand};
+use crate::cli::{GlobalArgs, MtlsCommand, MtlsModeArg, MtlsModeArgs};
 use crate::commands::mesh;
 use crate::commands::proxy_config::config_dump;
 use crate::output::Output;
@@ -25,7 +26,131 @@ struct PortStatus {
 }
 
 pub fn run(cmd: &MtlsCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
-    let MtlsCommand::Status = cmd;
+    match cmd {
+        MtlsCommand::Status => status(g, out),
+        MtlsCommand::Mode(args) => mode(args, g, out),
+    }
+}
+
+/// The PeerAuthentication `mtls mode` writes: its namespace, name and manifest.
+fn policy(
+    args: &MtlsModeArgs,
+    g: &GlobalArgs,
+) -> anyhow::Result<(String, String, serde_json::Value)> {
+    let mode = match args.mode {
+        MtlsModeArg::Strict => "STRICT",
+        MtlsModeArg::Permissive => "PERMISSIVE",
+        MtlsModeArg::Disable => "DISABLE",
+    };
+    let mut spec = serde_json::json!({ "mtls": { "mode": mode } });
+    let (namespace, name) = match (&args.workload, &g.namespace) {
+        (None, None) => ("istio-system".to_owned(), "default".to_owned()),
+        (None, Some(ns)) => (ns.clone(), "default".to_owned()),
+        (Some(sel), ns) => {
+            let mut labels = serde_json::Map::new();
+            for pair in sel.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let Some((k, v)) = pair.split_once('=') else {
+                    anyhow::bail!(
+                        "--workload {sel:?}: {pair:?} is not key=value; write labels as app=reviews,version=v1"
+                    );
+                };
+                labels.insert(k.trim().to_owned(), v.trim().into());
+            }
+            if labels.is_empty() {
+                anyhow::bail!("--workload is empty: give labels as app=reviews");
+            }
+            let name: String = labels
+                .values()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join("-")
+                .to_ascii_lowercase()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            spec["selector"] = serde_json::json!({ "matchLabels": labels });
+            (
+                ns.clone().unwrap_or_else(|| "default".into()),
+                format!("{name}-mtls"),
+            )
+        }
+    };
+    let manifest = serde_json::json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": { "name": name, "namespace": namespace },
+        "spec": spec,
+    });
+    Ok((namespace, name, manifest))
+}
+
+fn mode(args: &MtlsModeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let (namespace, name, manifest) = policy(args, g)?;
+    let admin = mesh::admin(&mesh::home(g))?;
+    let rt = mesh::runtime()?;
+    // What the covered workload ports enforce now.
+    let workloads: Vec<Workload> = rt.block_on(admin.get("/v1/workloads"))?;
+    let covered = |w: &Workload| namespace == "istio-system" || w.namespace == namespace;
+    let mut before = Vec::new();
+    for w in workloads.iter().filter(|w| covered(w)) {
+        let dump = rt.block_on(config_dump(w))?;
+        let ports: Vec<InboundPort> =
+            serde_json::from_value(dump["config"]["listeners"]["inbound"].clone())
+                .unwrap_or_default();
+        for p in ports {
+            before.push(format!(
+                "  {} port {}: {:?} ({})",
+                w.proxy_id,
+                p.port,
+                p.mtls,
+                p.mtls_origin.as_deref().unwrap_or("default")
+            ));
+        }
+    }
+    out.line(&format!(
+        "PeerAuthentication {namespace}/{name}: mtls.mode {:?}{}",
+        args.mode,
+        args.workload
+            .as_deref()
+            .map(|s| format!(" for workloads {s}"))
+            .unwrap_or_default()
+    ))?;
+    if !before.is_empty() {
+        out.line(
+            "now (a policy selecting a workload, or its namespace's, may keep some as they are):",
+        )?;
+        for line in &before {
+            out.line(line)?;
+        }
+    }
+    if args.mode == MtlsModeArg::Strict {
+        out.line("STRICT refuses plaintext: clients without a sidecar, or whose sidecar has no certificate, can no longer call these workloads")?;
+    }
+    if args.dry_run {
+        out.line("dry run: nothing was applied")?;
+        return Ok(());
+    }
+    let resp: mesh_control_plane::api::ApplyResponse = rt.block_on(admin.post(
+        "/v1/apply",
+        &mesh_control_plane::api::ApplyRequest {
+            manifests: vec![manifest],
+            dry_run: false,
+        },
+    ))?;
+    out.line(&format!(
+        "applied at revision {}: `meshctl mtls status` shows the modes once proxies are synced",
+        resp.revision
+    ))?;
+    Ok(())
+}
+
+fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let admin = mesh::admin(&mesh::home(g))?;
     let rt = mesh::runtime()?;
     let workloads: Vec<Workload> = rt.block_on(admin.get("/v1/workloads"))?;
