@@ -391,7 +391,15 @@ fn mtls_mode_rejects_a_malformed_selector() {
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
         .env("MESHCTL_HOME", home.path())
         .env("NO_COLOR", "1")
-        .args(["mtls", "mode", "strict", "-n", "default", "--workload", "app"])
+        .args([
+            "mtls",
+            "mode",
+            "strict",
+            "-n",
+            "default",
+            "--workload",
+            "app",
+        ])
         .output()
         .expect("run meshctl");
     assert!(!out.status.success());
