@@ -29,55 +29,39 @@ static NO_DESTINATION: Destination = Destination {
 fn route_destinations(vs: &VirtualService) -> Vec<Dest<'_>> {
     let spec = FieldPath::root().field("spec");
     let mut out = Vec::new();
+    fn dest<'a>(
+        spec: &FieldPath,
+        section: &str,
+        i: usize,
+        j: usize,
+        d: Option<&'a Destination>,
+    ) -> Dest<'a> {
+        let at = spec
+            .field(section)
+            .index(i)
+            .field("route")
+            .index(j)
+            .field("destination")
+            .field("host");
+        Dest {
+            dest: d.unwrap_or(&NO_DESTINATION),
+            at,
+            mirror: false,
+        }
+    }
     for (i, r) in vs.spec.tcp.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
-            let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec
-                .field("tcp")
-                .index(i)
-                .field("route")
-                .index(j)
-                .field("destination")
-                .field("host");
-            out.push(Dest {
-                dest,
-                at,
-                mirror: false,
-            });
+            out.push(dest(&spec, "tcp", i, j, d.destination.as_ref()));
         }
     }
     for (i, r) in vs.spec.tls.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
-            let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec
-                .field("tls")
-                .index(i)
-                .field("route")
-                .index(j)
-                .field("destination")
-                .field("host");
-            out.push(Dest {
-                dest,
-                at,
-                mirror: false,
-            });
+            out.push(dest(&spec, "tls", i, j, d.destination.as_ref()));
         }
     }
     for (i, r) in vs.spec.http.iter().enumerate() {
         for (j, d) in r.route.iter().enumerate() {
-            let dest = d.destination.as_ref().unwrap_or(&NO_DESTINATION);
-            let at = spec
-                .field("http")
-                .index(i)
-                .field("route")
-                .index(j)
-                .field("destination")
-                .field("host");
-            out.push(Dest {
-                dest,
-                at,
-                mirror: false,
-            });
+            out.push(dest(&spec, "http", i, j, d.destination.as_ref()));
         }
     }
     out
