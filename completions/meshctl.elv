@@ -47,6 +47,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
+            cand authz 'Authorization: the AuthorizationPolicies a sidecar enforces'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -403,6 +404,56 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;mtls;help;help'= {
         }
+        &'meshctl;authz'= {
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Show which AuthorizationPolicies apply to a proxy, and decide a request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;authz;check'= {
+            cand --principal 'The caller''s identity, `<trust-domain>/ns/<ns>/sa/<sa>` (none: plaintext)'
+            cand --method 'The request''s method [default when deciding: GET]'
+            cand --path 'The request''s path [default when deciding: /]'
+            cand --host 'The request''s host (authority)'
+            cand --port 'The port the request is for'
+            cand --header 'A request header, NAME:VALUE (repeatable)'
+            cand --source-ip 'The caller''s address [default when deciding: 127.0.0.1]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand --tcp 'A TCP connection rather than an HTTP request'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;authz;help'= {
+            cand check 'Show which AuthorizationPolicies apply to a proxy, and decide a request'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'meshctl;authz;help;check'= {
+        }
+        &'meshctl;authz;help;help'= {
+        }
         &'meshctl;control-plane'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -481,6 +532,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --admin-address 'Admin listener (loopback only)'
             cand --log-level 'Log level: error, warn, info, debug, trace'
             cand --token-file 'The bootstrap token''s file: with it the sidecar gets a workload certificate from the mesh CA (and is ready only once it has one)'
+            cand --audit-log 'Append authorization audit records (denials, AUDIT matches, dry-run results) to this file as JSON lines; default: the sidecar''s log'
             cand -o 'Output format'
             cand --output 'Output format'
             cand -n 'The namespace to act in (resources without one are placed here)'
@@ -571,6 +623,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
+            cand authz 'Authorization: the AuthorizationPolicies a sidecar enforces'
             cand control-plane 'control-plane'
             cand proxy 'proxy'
             cand sample-app 'A small HTTP service for demos and tests (bookinfo-like roles)'
@@ -616,6 +669,11 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         &'meshctl;help;mtls;status'= {
         }
         &'meshctl;help;mtls;mode'= {
+        }
+        &'meshctl;help;authz'= {
+            cand check 'Show which AuthorizationPolicies apply to a proxy, and decide a request'
+        }
+        &'meshctl;help;authz;check'= {
         }
         &'meshctl;help;control-plane'= {
             cand run 'Run the control plane in the foreground (what `meshctl install` starts)'

@@ -568,6 +568,13 @@ pub const MESSAGES: &[Message] = &[
         template: "This ALLOW policy has no rules, so it matches no request and denies every request to %s.",
         hint: "add rules for the requests to allow; if denying everything is the intent (Istio's allow-nothing pattern), suppress this with -S",
     },
+    Message {
+        code: "MSH0004",
+        name: "CustomActionNotSupported",
+        level: Level::Warning,
+        template: "CUSTOM authorization (provider %q) is not supported by meshctl yet: sidecars deny the requests this policy matches.",
+        hint: "use ALLOW or DENY policies until external authorization is supported, or keep this policy to fail closed",
+    },
 ];
 
 #[cfg(test)]

@@ -127,6 +127,9 @@ Rotating the root (`meshctl ca rotate`) is not available yet."
     /// Mutual TLS between sidecars: the mode each workload port enforces
     #[command(subcommand)]
     Mtls(MtlsCommand),
+    /// Authorization: the AuthorizationPolicies a sidecar enforces
+    #[command(subcommand)]
+    Authz(AuthzCommand),
     #[command(subcommand)]
     ControlPlane(ControlPlaneCommand),
     #[command(subcommand)]
@@ -436,6 +439,80 @@ pub struct MtlsModeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AuthzCommand {
+    /// Show which AuthorizationPolicies apply to a proxy, and decide a request
+    #[command(
+        long_about = "\
+Show the AuthorizationPolicies a sidecar enforces, read from its running config:
+each policy's action and each rule in words. Policies in the root namespace
+(istio-system) apply mesh-wide, others to their namespace; a selector narrows
+either to matching workloads.
+
+Sidecars evaluate CUSTOM (not supported yet: its matches are denied), then DENY,
+then ALLOW: with any ALLOW policy, a request no ALLOW policy matches is denied
+with 403 `RBAC: access denied` (a TCP connection is closed). AUDIT policies only
+mark requests for the audit log (`<mesh home>/audit.log`), which also records
+every denial and what dry-run policies (annotation istio.io/dry-run) would do.
+
+Give a request with --principal, --path, --method, --header, --source-ip or --tcp
+to see the decision the sidecar would make for it, and which policy decides.",
+        after_help = "\
+Examples:
+  meshctl authz check reviews
+  meshctl authz check reviews --principal cluster.local/ns/default/sa/productpage --path /admin
+  meshctl authz check ratings --method POST --path /ratings/1 --header x-user:jason
+  meshctl authz check db --tcp --principal cluster.local/ns/default/sa/reviews
+  meshctl authz check reviews -o json"
+    )]
+    Check(AuthzCheckArgs),
+}
+
+/// Options of `meshctl authz check`.
+#[derive(Debug, Args)]
+pub struct AuthzCheckArgs {
+    /// The proxy (its id, or a unique prefix of it; see `meshctl get workloads`)
+    pub proxy: String,
+    /// The caller's identity, `<trust-domain>/ns/<ns>/sa/<sa>` (none: plaintext)
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub principal: Option<String>,
+    /// The request's method [default when deciding: GET]
+    #[arg(long)]
+    pub method: Option<String>,
+    /// The request's path [default when deciding: /]
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The request's host (authority)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// The port the request is for
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// A request header, NAME:VALUE (repeatable)
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// The caller's address [default when deciding: 127.0.0.1]
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<std::net::IpAddr>,
+    /// A TCP connection rather than an HTTP request
+    #[arg(long)]
+    pub tcp: bool,
+}
+
+impl AuthzCheckArgs {
+    /// Whether a request is described (else only the policies are shown).
+    pub fn simulates(&self) -> bool {
+        self.principal.is_some()
+            || self.method.is_some()
+            || self.path.is_some()
+            || self.host.is_some()
+            || self.port.is_some()
+            || !self.headers.is_empty()
+            || self.source_ip.is_some()
+            || self.tcp
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum CaCommand {
     /// Show the mesh CA: its roots, signing certificate and each proxy's certificate
     #[command(
@@ -581,6 +658,10 @@ pub struct ProxyRunArgs {
     /// certificate from the mesh CA (and is ready only once it has one)
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Append authorization audit records (denials, AUDIT matches, dry-run
+    /// results) to this file as JSON lines; default: the sidecar's log
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// A small HTTP service for demos and tests (bookinfo-like roles)

@@ -78,6 +78,7 @@ fn no_command_is_a_placeholder() {
             "proxy-config",
             "ca",
             "mtls",
+            "authz",
             "control-plane",
             "proxy",
             "sample-app",

@@ -6,6 +6,8 @@ use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use mesh_api::proxy::InboundMtls;
 
+use crate::authz::audit::Who;
+use crate::authz::{Attributes, normalize_path};
 use crate::body::ProxyBody;
 use crate::config::{Snapshot, split_host_port};
 use crate::forward::{self, Answer, local};
@@ -20,10 +22,11 @@ pub(crate) async fn handle(
     mut req: Request<Incoming>,
     conn: &ConnInfo,
 ) -> Answer {
-    let authority = forward::authority_of(&req).unwrap_or("");
-    let port = split_host_port(authority).1.unwrap_or(80);
+    let port = split_host_port(forward::authority_of(&req).unwrap_or(""))
+        .1
+        .unwrap_or(80);
     let Some(ib) = snap.inbound(port) else {
-        tracing::debug!(authority, "no inbound port (NR)");
+        tracing::debug!(port, "no inbound port (NR)");
         return local(
             StatusCode::NOT_FOUND,
             Flag::NoRoute,
@@ -38,7 +41,13 @@ pub(crate) async fn handle(
             "mutual TLS required on this port (PeerAuthentication STRICT)\n",
         );
     }
+    if !snap.authz.is_empty()
+        && let Some(denied) = authorize(shared, snap, &mut req, conn, ib.port)
+    {
+        return denied;
+    }
     if req.method() == Method::CONNECT {
+        let authority = forward::authority_of(&req).unwrap_or("");
         let what = format!("{authority} -> {}", ib.app.addr);
         return match connect_tcp(ib.app.addr).await {
             Ok(tcp) => forward::relay(&mut req, tcp, what),
@@ -76,4 +85,65 @@ pub(crate) async fn handle(
         Some(down) => forward::upgraded(res, down, "inbound"),
         None => forward::answer(res, "inbound"),
     }
+}
+
+/// Evaluates the workload's AuthorizationPolicies; `Some`: the denial to send.
+/// The request's path is replaced by its normalized form when they differ, so
+/// the app serves what was authorized.
+fn authorize(
+    shared: &Shared,
+    snap: &Snapshot,
+    req: &mut Request<Incoming>,
+    conn: &ConnInfo,
+    port: u16,
+) -> Option<Answer> {
+    let http = req.method() != Method::CONNECT;
+    let raw = req.uri().path();
+    let path = normalize_path(raw);
+    if http && path != raw {
+        let mut parts = req.uri().clone().into_parts();
+        let pq = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.clone(),
+        };
+        if let Ok(pq) = PathAndQuery::try_from(pq) {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    let principal = conn
+        .peer_identity
+        .as_deref()
+        .map(|id| id.strip_prefix("spiffe://").unwrap_or(id));
+    let attrs = Attributes {
+        http,
+        principal,
+        source_ip: conn.peer.ip(),
+        destination_ip: conn.local.map(|a| a.ip()),
+        port,
+        sni: conn.sni.as_deref(),
+        method: req.method().as_str(),
+        host: forward::authority_of(req).unwrap_or(""),
+        path: &path,
+        headers: Some(req.headers()),
+    };
+    let decision = snap.authz.evaluate(&attrs);
+    if decision.loggable() {
+        let who = Who {
+            proxy: &shared.proxy_id,
+            workload: &shared.workload,
+        };
+        shared.audit.record(&who, &attrs, &decision);
+    }
+    if decision.allowed {
+        return None;
+    }
+    tracing::debug!(peer = %conn.peer, principal, path, "request denied by authorization policy");
+    Some(local(
+        StatusCode::FORBIDDEN,
+        Flag::None,
+        "RBAC: access denied",
+    ))
 }

@@ -21,6 +21,7 @@
 //! (delay injected) mark upstream answers.
 
 mod admin;
+pub mod authz;
 mod balance;
 mod body;
 mod cluster;

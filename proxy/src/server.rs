@@ -14,6 +14,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use crate::authz::audit::AuditLog;
 use crate::body::ProxyBody;
 use crate::config::ConfigStore;
 use crate::error::ProxyError;
@@ -53,6 +54,9 @@ pub struct ProxyOptions {
     /// The workload this sidecar serves, for the metrics' labels (all
     /// `unknown` by default).
     pub workload: Workload,
+    /// Where authorization decisions worth keeping go (the proxy's log by
+    /// default).
+    pub audit: AuditLog,
 }
 
 impl std::fmt::Debug for ProxyOptions {
@@ -81,6 +85,7 @@ impl ProxyOptions {
             log_control: None,
             identity: IdentityHandle::disabled(),
             workload: Workload::unknown(),
+            audit: AuditLog::to_tracing(),
         }
     }
 }
@@ -95,6 +100,9 @@ pub(crate) struct Shared {
     pub identity: IdentityHandle,
     /// Mutual TLS with peers, from `identity`.
     pub tls: MeshTls,
+    pub audit: AuditLog,
+    /// `namespace/name` of the workload, for the audit log.
+    pub workload: String,
 }
 
 impl std::fmt::Debug for Shared {
@@ -153,8 +161,14 @@ impl Proxy {
                 source: std::io::Error::other("cannot read the bound address"),
             });
         };
+        let workload = format!(
+            "{}/{}",
+            self.opts.workload.namespace, self.opts.workload.name
+        );
         Ok(BoundProxy {
             shared: Arc::new(Shared {
+                audit: self.opts.audit,
+                workload,
                 stats: Stats::new(
                     self.opts.workload,
                     self.config.clone(),
@@ -280,7 +294,8 @@ async fn accept_loop(
         let done = done.clone();
         tokio::spawn(async move {
             shared.stats.conn_open(side);
-            let (io, peer_identity) = if side == Side::Inbound {
+            let local = stream.local_addr().ok();
+            let (io, peer_identity, sni) = if side == Side::Inbound {
                 match inbound_io(&shared, stream, peer).await {
                     Some(x) => x,
                     None => {
@@ -289,11 +304,13 @@ async fn accept_loop(
                     }
                 }
             } else {
-                (Conn::Plain(stream), None)
+                (Conn::Plain(stream), None, None)
             };
             let info = Arc::new(ConnInfo {
                 peer,
+                local,
                 peer_identity,
+                sni,
             });
             let svc_shared = shared.clone();
             let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, info.clone()));
@@ -319,8 +336,12 @@ async fn accept_loop(
 #[derive(Debug)]
 pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
+    /// The address the connection arrived at.
+    pub local: Option<SocketAddr>,
     /// The peer sidecar's SPIFFE ID when the connection is mutual TLS.
     pub peer_identity: Option<String>,
+    /// The server name the peer's TLS handshake asked for.
+    pub sni: Option<String>,
 }
 
 /// An inbound connection as the mesh accepts it: mutual TLS when it starts with
@@ -330,7 +351,7 @@ async fn inbound_io(
     shared: &Shared,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-) -> Option<(Conn, Option<String>)> {
+) -> Option<(Conn, Option<String>, Option<String>)> {
     let server = if shared.tls.enabled() {
         shared.tls.configs.server().ok().flatten()
     } else {
@@ -349,7 +370,8 @@ async fn inbound_io(
             return match tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
                 Ok(tls) => {
                     let id = crate::tls::peer_spiffe_id(tls.get_ref().1);
-                    Some((Conn::Server(Box::new(tls)), id))
+                    let sni = tls.get_ref().1.server_name().map(str::to_owned);
+                    Some((Conn::Server(Box::new(tls)), id, sni))
                 }
                 Err(e) => {
                     tracing::debug!(%peer, error = %e, "inbound mutual TLS handshake failed");
@@ -362,7 +384,7 @@ async fn inbound_io(
         tracing::debug!(%peer, "plaintext connection refused: PeerAuthentication STRICT");
         return None;
     }
-    Some((Conn::Plain(stream), None))
+    Some((Conn::Plain(stream), None, None))
 }
 
 async fn dispatch(

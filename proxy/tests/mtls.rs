@@ -9,58 +9,13 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use common::ca::{Ca, mesh_client, mesh_client_with, mesh_server};
 use common::*;
 use http::StatusCode;
-use mesh_api::proxy::{Endpoint, InboundMtls, InboundPort, Listeners, Protocol, ProxyConfig};
-use mesh_proxy::ProxyOptions;
-use mesh_proxy::identity::{Identity, IdentityHandle};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType,
-};
+use mesh_api::proxy::InboundMtls;
+use mesh_proxy::identity::IdentityHandle;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-struct Ca {
-    key: KeyPair,
-    params: CertificateParams,
-    pem: String,
-}
-
-impl Ca {
-    fn new(name: &str) -> Self {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let pem = params.self_signed(&key).unwrap().pem();
-        Ca { key, params, pem }
-    }
-
-    /// A workload identity `spiffe://cluster.local/<path>` signed by this CA.
-    fn handle(&self, path: &str) -> IdentityHandle {
-        let key = KeyPair::generate().unwrap();
-        let mut p = CertificateParams::default();
-        p.subject_alt_names = vec![SanType::URI(
-            format!("spiffe://cluster.local/{path}")
-                .as_str()
-                .try_into()
-                .unwrap(),
-        )];
-        p.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        let cert = p
-            .signed_by(&key, &Issuer::from_params(&self.params, &self.key))
-            .unwrap();
-        let id = Identity::from_pem(&[cert.pem()], std::slice::from_ref(&self.pem), &key).unwrap();
-        let h = IdentityHandle::new();
-        h.set(id);
-        h
-    }
-}
 
 /// A TCP relay that records what goes from the client side to the server side.
 async fn wiretap(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
@@ -113,78 +68,13 @@ async fn wiretap_counting(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>, C
     (addr, seen, conns)
 }
 
-/// The server sidecar for `app` with `mode` on port 9080.
-async fn server(app: SocketAddr, identity: IdentityHandle, mode: InboundMtls) -> TestProxy {
-    let mut opts = ProxyOptions::local("reviews");
-    opts.identity = identity;
-    let p = start_proxy(opts).await;
-    let cfg = ProxyConfig {
-        listeners: Listeners {
-            inbound: vec![InboundPort {
-                port: 9080,
-                app_port: app.port(),
-                protocol: Protocol::Http,
-                mtls: mode,
-                ..Default::default()
-            }],
-        },
-        ..Default::default()
-    };
-    p.config.apply_all("1", &cfg).unwrap();
-    p
-}
-
-/// A client sidecar routing `reviews:9080` to `endpoint`, expecting the peer
-/// identity `peer` (none: plaintext).
-async fn client(identity: IdentityHandle, endpoint: SocketAddr, peer: Option<&str>) -> TestProxy {
-    client_with(identity, endpoint, peer, Default::default()).await
-}
-
-async fn client_with(
-    identity: IdentityHandle,
-    endpoint: SocketAddr,
-    peer: Option<&str>,
-    limits: mesh_api::proxy::ConnectionLimits,
-) -> TestProxy {
-    let mut opts = ProxyOptions::local("client");
-    opts.identity = identity;
-    let p = start_proxy(opts).await;
-    let c = &p.config;
-    apply(c, "listeners", "1", &Listeners::default());
-    let mut cl = cluster("reviews", 9080, Protocol::Http);
-    cl.limits = limits;
-    apply(c, "clusters", "1", &vec![cl]);
-    let eps = vec![mesh_api::proxy::ClusterEndpoints {
-        cluster: "reviews".into(),
-        endpoints: vec![Endpoint {
-            address: endpoint.to_string(),
-            proxy_id: "reviews".into(),
-            weight: 1,
-            identity: peer.map(str::to_owned),
-            ..Default::default()
-        }],
-    }];
-    apply(c, "endpoints", "1", &eps);
-    apply(
-        c,
-        "routes",
-        "1",
-        &routes(vec![vhost(
-            "reviews",
-            9080,
-            vec![route("r", vec![], forward(&[("reviews", 1)]))],
-        )]),
-    );
-    p
-}
-
 #[tokio::test]
 async fn strict_mtls_between_sidecars() {
     let ca = Ca::new("mesh root");
     let app = echo_app("reviews", None).await;
-    let srv = server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
     let (tap, seen) = wiretap(srv.inbound).await;
-    let cli = client(
+    let cli = mesh_client(
         ca.handle("ns/default/sa/client"),
         tap,
         Some("ns/default/sa/reviews"),
@@ -225,19 +115,19 @@ async fn strict_mtls_between_sidecars() {
 async fn permissive_accepts_both() {
     let ca = Ca::new("mesh root");
     let app = echo_app("reviews", None).await;
-    let srv = server(
+    let srv = mesh_server(
         app,
         ca.handle("ns/default/sa/reviews"),
         InboundMtls::Permissive,
     )
     .await;
-    let mtls = client(
+    let mtls = mesh_client(
         ca.handle("ns/default/sa/client"),
         srv.inbound,
         Some("ns/default/sa/reviews"),
     )
     .await;
-    let plain = client(IdentityHandle::disabled(), srv.inbound, None).await;
+    let plain = mesh_client(IdentityHandle::disabled(), srv.inbound, None).await;
     for c in [&mtls, &plain] {
         let r = H1::connect(c.outbound)
             .await
@@ -251,10 +141,10 @@ async fn permissive_accepts_both() {
 async fn other_ca_or_other_identity_is_refused() {
     let ca = Ca::new("mesh root");
     let app = echo_app("reviews", None).await;
-    let srv = server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
     // A client whose certificate comes from another CA.
     let rogue = Ca::new("rogue root");
-    let c = client(
+    let c = mesh_client(
         rogue.handle("ns/default/sa/client"),
         srv.inbound,
         Some("ns/default/sa/reviews"),
@@ -269,7 +159,7 @@ async fn other_ca_or_other_identity_is_refused() {
         (StatusCode::SERVICE_UNAVAILABLE, "UF")
     );
     // A client that expects another identity than the server has.
-    let c = client(
+    let c = mesh_client(
         ca.handle("ns/default/sa/client"),
         srv.inbound,
         Some("ns/default/sa/ratings"),
@@ -289,13 +179,13 @@ async fn other_ca_or_other_identity_is_refused() {
 async fn max_requests_per_connection_replaces_the_mesh_connection() {
     let ca = Ca::new("mesh root");
     let app = echo_app("reviews", None).await;
-    let srv = server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
     let (tap, _, conns) = wiretap_counting(srv.inbound).await;
     let limits = mesh_api::proxy::ConnectionLimits {
         max_requests_per_connection: Some(2),
         ..Default::default()
     };
-    let cli = client_with(
+    let cli = mesh_client_with(
         ca.handle("ns/default/sa/client"),
         tap,
         Some("ns/default/sa/reviews"),

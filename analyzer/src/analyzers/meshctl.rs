@@ -89,10 +89,26 @@ pub fn zero_weights(s: &Snapshot<'_>, r: &mut Reporter) {
     }
 }
 
-/// `meshctl.AuthorizationPolicyAnalyzer` (MSH0003): an ALLOW policy without rules
-/// matches no request, so it denies every request to the workloads it selects.
-pub fn deny_all(s: &Snapshot<'_>, r: &mut Reporter) {
+/// `meshctl.AuthorizationPolicyAnalyzer`: an ALLOW policy without rules matches no
+/// request, so it denies every request to the workloads it selects (MSH0003); a
+/// CUSTOM policy needs an external authorizer sidecars do not support yet, so
+/// they deny what it matches (MSH0004).
+pub fn authorization(s: &Snapshot<'_>, r: &mut Reporter) {
     for (e, ap) in s.authorization_policies() {
+        if ap.spec.action == Some(Action::Custom) {
+            let provider = ap
+                .spec
+                .provider
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            r.report(
+                e,
+                Some(&FieldPath::root().field("spec").field("action")),
+                "MSH0004",
+                &[provider],
+            );
+        }
         let allow = ap.spec.action.unwrap_or_default() == Action::Allow;
         if allow && ap.spec.rules.is_empty() && ap.spec.provider.is_none() {
             let scope = match &ap.spec.selector {
@@ -179,5 +195,16 @@ mod tests {
         );
         let with_rule = format!("{ap}  rules:\n  - to:\n    - operation: {{methods: [GET]}}\n");
         assert!(codes(&with_rule, "meshctl.AuthorizationPolicyAnalyzer").is_empty());
+    }
+
+    #[test]
+    fn a_custom_policy_is_reported_as_failing_closed() {
+        let ap = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: ext, namespace: shop}\nspec:\n  action: CUSTOM\n  provider: {name: opa}\n  rules:\n  - to:\n    - operation: {paths: [/admin]}\n";
+        let found = codes(ap, "meshctl.AuthorizationPolicyAnalyzer");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("MSH0004") && found[0].contains("provider \"opa\""),
+            "{found:?}"
+        );
     }
 }

@@ -110,9 +110,9 @@ pub static ALL: &[Analyzer] = &[
     },
     Analyzer {
         name: "meshctl.AuthorizationPolicyAnalyzer",
-        description: "Reports ALLOW policies without rules, which deny every request to what they select",
-        codes: &["MSH0003"],
-        run: meshctl::deny_all,
+        description: "Reports ALLOW policies without rules, which deny every request to what they select, and CUSTOM policies, which sidecars cannot evaluate yet",
+        codes: &["MSH0003", "MSH0004"],
+        run: meshctl::authorization,
     },
     Analyzer {
         name: "meshctl.RetryTimeoutAnalyzer",

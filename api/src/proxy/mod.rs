@@ -12,6 +12,7 @@
 //! Everything here is plain data: the proxy turns it into its own runtime form at
 //! the boundary, and rejects (NACKs) what it cannot run.
 
+mod authz;
 mod policy;
 mod route;
 mod secret;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use authz::*;
 pub use policy::*;
 pub use route::*;
 pub use secret::{
@@ -74,6 +76,10 @@ pub fn outbound_cluster_name(port: u16, subset: Option<&str>, host: &str) -> Str
 pub struct Listeners {
     /// Inbound: the service ports this workload serves, each forwarded to the app.
     pub inbound: Vec<InboundPort>,
+    /// The AuthorizationPolicies that select this workload, for its inbound
+    /// traffic, in evaluation order within each action; none: everything allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authz: Vec<AuthzPolicy>,
 }
 
 /// One service port of this workload and the local app port behind it.

@@ -20,6 +20,10 @@ pub fn home(g: &GlobalArgs) -> PathBuf {
         .join(".meshctl")
 }
 
+/// The mesh's authorization audit log in the home: every sidecar `meshctl run`
+/// starts appends its JSON lines here.
+pub const AUDIT_LOG: &str = "audit.log";
+
 /// A runtime for a command's async work.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()

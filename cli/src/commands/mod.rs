@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod apply;
+pub mod authz;
 pub mod ca;
 pub mod check;
 pub mod completion;
@@ -44,6 +45,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::ProxyConfig(args) => proxy_config::run(args, g, out),
         Command::Ca(cmd) => ca::run(cmd, g, out),
         Command::Mtls(cmd) => mtls::run(cmd, g, out),
+        Command::Authz(cmd) => authz::run(cmd, g, out),
         Command::Proxy(cmd) => proxy::run(cmd, g),
         Command::SampleApp(args) => sample_app::run(args),
         Command::ControlPlane(cmd) => control_plane::run(cmd, g),

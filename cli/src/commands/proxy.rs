@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use mesh_api::discovery::{Hello, ServicePort};
+use mesh_proxy::authz::audit::AuditLog;
 use mesh_proxy::discovery::{self, DiscoveryOptions};
 use mesh_proxy::identity::{self, GrpcSigner, IdentityHandle, IdentityOptions};
 use mesh_proxy::{Proxy, ProxyOptions};
@@ -98,7 +99,14 @@ async fn serve(
     } else {
         IdentityHandle::disabled()
     };
+    let audit = match &args.audit_log {
+        Some(path) => AuditLog::to_file(path)
+            .await
+            .with_context(|| format!("open the audit log {}", path.display()))?,
+        None => AuditLog::to_tracing(),
+    };
     let proxy = Proxy::new(ProxyOptions {
+        audit,
         proxy_id: proxy_id.clone(),
         outbound: args.outbound_address,
         inbound: args.inbound_address,

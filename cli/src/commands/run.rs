@@ -18,7 +18,7 @@ use mesh_control_plane::client::AdminClient;
 use serde::Deserialize;
 
 use crate::cli::{GlobalArgs, RunArgs};
-use crate::commands::mesh;
+use crate::commands::mesh::{self, AUDIT_LOG};
 use crate::exit;
 use crate::output::Output;
 
@@ -127,6 +127,8 @@ pub fn run(args: &RunArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
         ])
         .arg("--token-file")
         .arg(&token.path)
+        .arg("--audit-log")
+        .arg(home.join(AUDIT_LOG))
         .args(["--label", &format!("app={}", args.service)])
         .args(["--label", &format!("version={}", args.version)])
         .args(args.labels.iter().flat_map(|l| ["--label", l.as_str()]))

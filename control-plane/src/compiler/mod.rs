@@ -3,13 +3,17 @@
 //!
 //! - **services** are `<name>.<namespace>.svc.cluster.local`, declared by Kubernetes
 //!   Service objects and/or known through their workloads ([`services`]);
-//! - **listeners**: the proxy's own ports, inbound;
+//! - **listeners**: the proxy's own ports, inbound, each with its mutual-TLS mode
+//!   from PeerAuthentication ([`mtls`]), and the AuthorizationPolicies that select
+//!   the workload ([`authz`]);
 //! - **clusters**: `outbound|<port>||<fqdn>` per service port, plus one per
-//!   DestinationRule subset, and their **endpoints** (the workloads serving them,
-//!   a subset's selected by its labels) ([`clusters`]);
+//!   DestinationRule subset, with the rule's traffic policy ([`policies`]), and
+//!   their **endpoints** (the workloads serving them, a subset's selected by its
+//!   labels) ([`clusters`]);
 //! - **routes**: one virtual host per HTTP service port, with the default route or
-//!   the HTTP rules of the VirtualService claiming the service, filtered for this
-//!   proxy as the client ([`routes`]).
+//!   the HTTP rules of the VirtualService claiming the service (delegates inlined),
+//!   filtered for this proxy as the client ([`routes`]), and the `tcp`/`tls` rules
+//!   of TCP service ports ([`tcp`]).
 //!
 //! The per-mesh work (service catalog, which rules name which service, endpoints)
 //! is done once in [`MeshIndex::new`]; [`MeshIndex::compile_for`] is the per-proxy
@@ -19,10 +23,10 @@
 //! listeners are the proxy's own. Output is sorted, so equal inputs give equal
 //! (equally hashed) configs.
 //!
-//! Not compiled yet: ServiceEntry, Sidecar scoping, Gateways, TCP/TLS routes,
-//! delegate VirtualServices, retries, faults, mirroring, header changes, CORS,
-//! consistent-hash balancing, connection pools, outlier detection, upstream TLS.
+//! Not compiled yet: ServiceEntry, Sidecar scoping, Gateways, DestinationRule
+//! `tls` SIMPLE/MUTUAL, Telemetry.
 
+mod authz;
 mod clusters;
 mod mtls;
 mod policies;
@@ -73,6 +77,7 @@ pub struct MeshIndex {
     virtual_services: routes::VsIndex,
     endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
     peer_authentication: mtls::PaIndex,
+    authorization: authz::AuthzIndex,
     /// Label keys some selector names (see [`ViewKey`]).
     selector_keys: BTreeSet<String>,
 }
@@ -99,6 +104,7 @@ impl MeshIndex {
             virtual_services: routes::VsIndex::new(state.resources, &services),
             endpoints: clusters::endpoint_index(&workloads, &services, &peer_authentication),
             selector_keys: view::selector_keys(state.resources),
+            authorization: authz::AuthzIndex::new(state.resources),
             services,
             peer_authentication,
         }
@@ -190,7 +196,10 @@ impl MeshIndex {
             .collect();
         inbound.sort_by_key(|p| p.port);
         inbound.dedup_by_key(|p| p.port);
-        Listeners { inbound }
+        let authz = self
+            .authorization
+            .for_workload(workload_namespace(proxy), &proxy.labels);
+        Listeners { inbound, authz }
     }
 }
 

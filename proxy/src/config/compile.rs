@@ -39,6 +39,8 @@ pub(crate) struct Snapshot {
     catch_all: Option<usize>,
     pub(crate) clusters: HashMap<Box<str>, Arc<RtCluster>>,
     inbound: Box<[RtInbound]>,
+    /// The workload's AuthorizationPolicies.
+    pub(crate) authz: crate::authz::RtAuthz,
     pub(crate) tcp: super::tcp::TcpTable,
     /// Upstream connection slots by address and peer identity (mutual TLS or
     /// not), carried over between snapshots so a config change does not drop
@@ -269,10 +271,14 @@ pub(crate) fn compile(
         problems: Vec::new(),
     };
     let inbound = compile_listeners(&mut c, &cfg.listeners);
+    let mut p = Vec::new();
+    let authz = crate::authz::RtAuthz::compile(&cfg.listeners.authz, &mut p);
+    c.problems.extend(p.into_iter().map(|p| (L, p)));
     let clusters = compile_clusters(&mut c, &cfg.clusters, &cfg.endpoints);
     let mut snap = Snapshot {
         clusters,
         inbound,
+        authz,
         ..Default::default()
     };
     compile_routes(&mut c, &cfg.routes, &mut snap);

@@ -1,6 +1,8 @@
 //! Test fixtures: tiny apps, proxies on 127.0.0.1 and a config builder.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod ca;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -156,6 +158,7 @@ pub async fn server_proxy(id: &str, port: u16, app: SocketAddr, protocol: Protoc
                 protocol,
                 ..Default::default()
             }],
+            ..Default::default()
         },
         ..Default::default()
     };
