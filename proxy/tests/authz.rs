@@ -8,15 +8,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::ca::{Ca, mesh_client};
+use common::ca::{Ca, mesh_client, mesh_server_with};
 use common::*;
 use http::StatusCode;
 use mesh_api::proxy::{
     AuthzAction, AuthzAttr, AuthzField, AuthzPolicy, AuthzRule, InboundMtls, InboundPort,
-    Listeners, Protocol, ProxyConfig, RouteConfig, TcpRoute, TcpService, WeightedCluster,
+    Listeners, Protocol, RouteConfig, TcpRoute, TcpService, WeightedCluster,
 };
 use mesh_proxy::ProxyOptions;
 use mesh_proxy::authz::audit::AuditLog;
@@ -42,38 +42,45 @@ fn policy(name: &str, action: AuthzAction, rule: AuthzRule) -> AuthzPolicy {
     }
 }
 
-/// The `reviews` sidecar (PERMISSIVE, so plaintext callers reach the policies),
-/// writing its audit log to `audit`.
-async fn reviews(ca: &Ca, app: SocketAddr, audit: &Path, authz: Vec<AuthzPolicy>) -> TestProxy {
-    reviews_with(ca, app, audit, authz, Protocol::Http).await
+/// What each test starts from: a CA, a `reviews` app, and where its sidecar's
+/// audit log goes.
+struct Setup {
+    _dir: tempfile::TempDir,
+    audit: PathBuf,
+    ca: Ca,
+    app: SocketAddr,
 }
 
-async fn reviews_with(
-    ca: &Ca,
-    app: SocketAddr,
-    audit: &Path,
-    authz: Vec<AuthzPolicy>,
-    protocol: Protocol,
-) -> TestProxy {
-    let mut opts = ProxyOptions::local("reviews-v1");
-    opts.identity = ca.handle("ns/default/sa/reviews");
-    opts.audit = AuditLog::to_file(audit).await.unwrap();
-    let p = start_proxy(opts).await;
-    let cfg = ProxyConfig {
-        listeners: Listeners {
-            inbound: vec![InboundPort {
-                port: 9080,
-                app_port: app.port(),
-                protocol,
-                mtls: InboundMtls::Permissive,
-                ..Default::default()
-            }],
-            authz,
-        },
-        ..Default::default()
-    };
-    p.config.apply_all("1", &cfg).unwrap();
-    p
+async fn setup(app: SocketAddr) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    Setup {
+        audit: dir.path().join("audit.log"),
+        _dir: dir,
+        ca: Ca::new("mesh root"),
+        app,
+    }
+}
+
+impl Setup {
+    /// The `reviews` sidecar (PERMISSIVE, so plaintext callers reach the
+    /// policies), writing its audit log to `self.audit`.
+    async fn reviews(&self, authz: Vec<AuthzPolicy>, protocol: Protocol) -> TestProxy {
+        let mut opts = ProxyOptions::local("reviews-v1");
+        opts.identity = self.ca.handle("ns/default/sa/reviews");
+        opts.audit = AuditLog::to_file(&self.audit).await.unwrap();
+        mesh_server_with(opts, self.app, protocol, InboundMtls::Permissive, authz).await
+    }
+
+    /// A client sidecar with the identity `ns/default/sa/<sa>` (none: plaintext).
+    async fn client(&self, srv: &TestProxy, sa: Option<&str>) -> TestProxy {
+        match sa {
+            Some(sa) => {
+                let id = self.ca.handle(&format!("ns/{sa}"));
+                mesh_client(id, srv.inbound, Some("ns/default/sa/reviews")).await
+            }
+            None => mesh_client(IdentityHandle::disabled(), srv.inbound, None).await,
+        }
+    }
 }
 
 /// The audit log's lines, once `n` have been written.
@@ -97,10 +104,7 @@ async fn audit_lines(path: &Path, n: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn deny_one_path_and_the_audit_log_names_the_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.log");
-    let ca = Ca::new("mesh root");
-    let app = echo_app("reviews", None).await;
+    let t = setup(echo_app("reviews", None).await).await;
     let deny = policy(
         "default/deny-admin",
         AuthzAction::Deny,
@@ -109,13 +113,8 @@ async fn deny_one_path_and_the_audit_log_names_the_policy() {
             ..Default::default()
         },
     );
-    let srv = reviews(&ca, app, &audit, vec![deny]).await;
-    let cli = mesh_client(
-        ca.handle("ns/default/sa/productpage"),
-        srv.inbound,
-        Some("ns/default/sa/reviews"),
-    )
-    .await;
+    let srv = t.reviews(vec![deny], Protocol::Http).await;
+    let cli = t.client(&srv, Some("default/sa/productpage")).await;
     let mut h = H1::connect(cli.outbound).await;
     let r = h.get("http://reviews:9080/books/1", &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -130,7 +129,7 @@ async fn deny_one_path_and_the_audit_log_names_the_policy() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("path=/books/2"), "{}", r.body);
 
-    let lines = audit_lines(&audit, 2).await;
+    let lines = audit_lines(&t.audit, 2).await;
     assert_eq!(lines.len(), 2, "only denials are logged: {lines:?}");
     let l = &lines[0];
     assert_eq!(l["decision"], "DENY");
@@ -145,10 +144,7 @@ async fn deny_one_path_and_the_audit_log_names_the_policy() {
 
 #[tokio::test]
 async fn allow_one_principal_denies_every_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.log");
-    let ca = Ca::new("mesh root");
-    let app = echo_app("reviews", None).await;
+    let t = setup(echo_app("reviews", None).await).await;
     let allow = policy(
         "default/reviews-viewer",
         AuthzAction::Allow,
@@ -165,12 +161,11 @@ async fn allow_one_principal_denies_every_other() {
             ..Default::default()
         },
     );
-    let srv = reviews(&ca, app, &audit, vec![allow, audit_posts]).await;
-    let peer = Some("ns/default/sa/reviews");
-    let productpage = mesh_client(ca.handle("ns/default/sa/productpage"), srv.inbound, peer).await;
-    let ratings = mesh_client(ca.handle("ns/default/sa/ratings"), srv.inbound, peer).await;
-    let intruder = mesh_client(ca.handle("ns/other/sa/productpage"), srv.inbound, peer).await;
-    let plaintext = mesh_client(IdentityHandle::disabled(), srv.inbound, None).await;
+    let srv = t.reviews(vec![allow, audit_posts], Protocol::Http).await;
+    let productpage = t.client(&srv, Some("default/sa/productpage")).await;
+    let ratings = t.client(&srv, Some("default/sa/ratings")).await;
+    let intruder = t.client(&srv, Some("other/sa/productpage")).await;
+    let plaintext = t.client(&srv, None).await;
 
     let status = |p: SocketAddr, method: &'static str| async move {
         H1::connect(p)
@@ -185,7 +180,7 @@ async fn allow_one_principal_denies_every_other() {
         assert_eq!(status(other.outbound, "GET").await, StatusCode::FORBIDDEN);
     }
 
-    let lines = audit_lines(&audit, 4).await;
+    let lines = audit_lines(&t.audit, 4).await;
     assert_eq!(lines.len(), 4, "{lines:?}");
     // The POST was allowed and audited.
     assert_eq!(lines[0]["decision"], "ALLOW");
@@ -212,17 +207,9 @@ async fn allow_one_principal_denies_every_other() {
 
 #[tokio::test]
 async fn policies_change_with_the_config() {
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.log");
-    let ca = Ca::new("mesh root");
-    let app = echo_app("reviews", None).await;
-    let srv = reviews(&ca, app, &audit, vec![]).await;
-    let cli = mesh_client(
-        ca.handle("ns/default/sa/productpage"),
-        srv.inbound,
-        Some("ns/default/sa/reviews"),
-    )
-    .await;
+    let t = setup(echo_app("reviews", None).await).await;
+    let srv = t.reviews(vec![], Protocol::Http).await;
+    let cli = t.client(&srv, Some("default/sa/productpage")).await;
     let mut h = H1::connect(cli.outbound).await;
     assert_eq!(
         h.get("http://reviews:9080/", &[]).await.status,
@@ -232,7 +219,7 @@ async fn policies_change_with_the_config() {
     let listeners = Listeners {
         inbound: vec![InboundPort {
             port: 9080,
-            app_port: app.port(),
+            app_port: t.app.port(),
             protocol: Protocol::Http,
             ..Default::default()
         }],
@@ -252,10 +239,7 @@ async fn policies_change_with_the_config() {
 
 #[tokio::test]
 async fn a_denied_tcp_tunnel_is_closed() {
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.log");
-    let ca = Ca::new("mesh root");
-    let app = tcp_echo().await;
+    let t = setup(tcp_echo().await).await;
     let deny = policy(
         "default/deny-ratings",
         AuthzAction::Deny,
@@ -269,10 +253,9 @@ async fn a_denied_tcp_tunnel_is_closed() {
             ..Default::default()
         },
     );
-    let srv = reviews_with(&ca, app, &audit, vec![deny], Protocol::Tcp).await;
-    let peer = Some("ns/default/sa/reviews");
-    let ok = mesh_client(ca.handle("ns/default/sa/productpage"), srv.inbound, peer).await;
-    let denied = mesh_client(ca.handle("ns/default/sa/ratings"), srv.inbound, peer).await;
+    let srv = t.reviews(vec![deny], Protocol::Tcp).await;
+    let ok = t.client(&srv, Some("default/sa/productpage")).await;
+    let denied = t.client(&srv, Some("default/sa/ratings")).await;
     // reviews:9080 as a TCP service for both clients.
     let tcp = RouteConfig {
         tcp_services: vec![TcpService {
@@ -296,7 +279,7 @@ async fn a_denied_tcp_tunnel_is_closed() {
     apply(&denied.config, "routes", "2", &tcp);
     assert_eq!(tunnel_echo(ok.outbound).await.as_deref(), Some("ping"));
     assert_eq!(tunnel_echo(denied.outbound).await, None);
-    let lines = audit_lines(&audit, 1).await;
+    let lines = audit_lines(&t.audit, 1).await;
     assert_eq!(lines[0]["request"]["protocol"], "TCP");
     assert_eq!(lines[0]["policy"], "default/deny-ratings");
 }

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use mesh_api::proxy::{Endpoint, InboundMtls, InboundPort, Listeners, Protocol, ProxyConfig};
+use mesh_api::proxy::{
+    AuthzPolicy, Endpoint, InboundMtls, InboundPort, Listeners, Protocol, ProxyConfig,
+};
 use mesh_proxy::ProxyOptions;
 use mesh_proxy::identity::{Identity, IdentityHandle};
 
@@ -111,17 +113,28 @@ pub async fn mesh_server(
 ) -> TestProxy {
     let mut opts = ProxyOptions::local("reviews");
     opts.identity = identity;
+    mesh_server_with(opts, app, Protocol::Http, mode, vec![]).await
+}
+
+/// The server sidecar for `app` on port 9080, with `opts` and `authz`.
+pub async fn mesh_server_with(
+    opts: ProxyOptions,
+    app: SocketAddr,
+    protocol: Protocol,
+    mtls: InboundMtls,
+    authz: Vec<AuthzPolicy>,
+) -> TestProxy {
     let p = start_proxy(opts).await;
     let cfg = ProxyConfig {
         listeners: Listeners {
             inbound: vec![InboundPort {
                 port: 9080,
                 app_port: app.port(),
-                protocol: Protocol::Http,
-                mtls: mode,
+                protocol,
+                mtls,
                 ..Default::default()
             }],
-            ..Default::default()
+            authz,
         },
         ..Default::default()
     };
