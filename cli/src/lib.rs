@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod liveview;
 pub mod logging;
 pub mod output;
 
