@@ -154,6 +154,10 @@ Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next instal
   logLevel           error, warn, info, debug, trace [default: info]
   trustDomain        the SPIFFE trust domain of workload identities [default: cluster.local]
   ca.workloadCertTtl lifetime of workload certificates, 1m to 90d   [default: 24h]
+  addons.prometheus  true: also run a Prometheus server (Debian's `prometheus`
+                     package) scraping every proxy and the control plane every 5s;
+                     `meshctl uninstall` stops it               [default: false]
+  addons.prometheusAddress  where it listens        [default: 127.0.0.1:0, a free port]
   ca.cert, ca.key    your own CA (root or intermediate) instead of a generated root,
   ca.chain           like Istio's plugged-in cacerts: the CA certificate, its PKCS#8
                      key, and its issuers up to the root (ca.chain; omit it for a root).
@@ -177,6 +181,7 @@ Examples:
   meshctl install --home /tmp/mesh -y
   meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug
   meshctl install --set ca.workloadCertTtl=2m
+  meshctl install --set addons.prometheus=true
   meshctl install --set ca.cert=ca-cert.pem --set ca.key=ca-key.pem --set ca.chain=cert-chain.pem"
 )]
 pub struct InstallArgs {
@@ -695,6 +700,9 @@ pub struct ControlPlaneRunArgs {
     /// Lifetime of the workload certificates the CA signs (1m to 90d)
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     pub workload_cert_ttl: String,
+    /// Keep a Prometheus file_sd targets file of every proxy and the control plane here
+    #[arg(long, value_name = "FILE")]
+    pub scrape_targets: Option<PathBuf>,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

@@ -8,6 +8,7 @@
 //!
 //! Not for: mesh logic. Anything a second caller could need belongs in a library.
 
+pub mod addons;
 pub mod cli;
 pub mod commands;
 pub mod exit;
