@@ -351,8 +351,8 @@ read from every sidecar's Istio metrics (no Prometheus needed). Rates cover the
 time between two scrapes, so the first numbers appear after one --interval.
 
 An edge's numbers come from its destination's sidecar (reporter=destination),
-or from the caller's when the destination has none. MTLS is what the requests
-used: mutual_tls, none (plaintext), mixed, or unknown (no workload identities).
+or from the caller's when the destination has none. The MTLS column says how the
+requests went: mutual_tls, none (plaintext), mixed, or unknown (no identities).
 
 -n NAMESPACE keeps edges with either end in that namespace (default: all).
 -o json/yaml prints the snapshot as data; with --once, one snapshot and exit.",
