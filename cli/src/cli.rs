@@ -407,7 +407,9 @@ pub struct DashboardArgs {
 fn parse_interval(v: &str) -> Result<f64, String> {
     match v.parse::<f64>() {
         Ok(s) if (0.1..=3600.0).contains(&s) => Ok(s),
-        _ => Err(format!("{v}: expected seconds between 0.1 and 3600, such as 2 or 0.5")),
+        _ => Err(format!(
+            "{v}: expected seconds between 0.1 and 3600, such as 2 or 0.5"
+        )),
     }
 }
 

@@ -71,11 +71,16 @@ fn top_once_and_the_dashboard_in_chromium_show_live_edges() {
         .as_array()
         .and_then(|w| w.iter().find(|w| w["workload"] == "reviews-v1"))
         .expect("reviews-v1 in workloads");
-    assert!(reviews["inboundRps"].as_f64() > Some(0.0) && reviews["outboundRps"].as_f64() > Some(0.0));
+    assert!(
+        reviews["inboundRps"].as_f64() > Some(0.0) && reviews["outboundRps"].as_f64() > Some(0.0)
+    );
     println!("top --once: scraped 3 proxies in {} ms", snap["scrapeMs"]);
 
     let table = mesh.ok(&["top", "--once", "--interval", "0.5"]);
-    assert!(table.contains("default/client-v1") && table.contains("mutual_tls"), "{table}");
+    assert!(
+        table.contains("default/client-v1") && table.contains("mutual_tls"),
+        "{table}"
+    );
     // -n keeps edges touching that namespace: none here.
     let other = mesh.json(&["top", "--once", "--interval", "0.2", "-n", "elsewhere"]);
     assert_eq!(other["edges"], serde_json::json!([]));
@@ -91,7 +96,10 @@ fn top_once_and_the_dashboard_in_chromium_show_live_edges() {
         {
             break;
         }
-        assert!(Instant::now() < deadline, "no rates in the dashboard feed: {feed:#}");
+        assert!(
+            Instant::now() < deadline,
+            "no rates in the dashboard feed: {feed:#}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let profile = tempfile::tempdir().expect("chromium profile");
@@ -102,19 +110,37 @@ fn top_once_and_the_dashboard_in_chromium_show_live_edges() {
         assert!(rps > 0.0, "{from} -> {to} drawn with rps {rps}");
     }
     for node in ["client-v1", "reviews-v1", "ratings-v1"] {
-        assert!(dom.contains(&format!("data-id=\"default/{node}\"")), "no node {node}");
+        assert!(
+            dom.contains(&format!("data-id=\"default/{node}\"")),
+            "no node {node}"
+        );
     }
-    assert!(dom.contains("class=\"lock closed\""), "mTLS edges show a closed lock");
-    assert_eq!(dom.matches(">SYNCED<").count(), 6, "3 proxies and 3 nodes SYNCED");
+    assert!(
+        dom.contains("class=\"lock closed\""),
+        "mTLS edges show a closed lock"
+    );
+    assert_eq!(
+        dom.matches(">SYNCED<").count(),
+        6,
+        "3 proxies and 3 nodes SYNCED"
+    );
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
     let _ = std::fs::remove_file(&shot);
     chromium(
         profile.path(),
-        &[&format!("--screenshot={}", shot.display()), "--window-size=1280,900", &url],
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,900",
+            &url,
+        ],
     );
     let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
     println!("dashboard screenshot: {}", shot.display());
 
     dashboard.stop();
@@ -128,7 +154,10 @@ fn top_and_dashboard_without_a_mesh_say_how_to_start_one() {
         let out = mesh.cmd(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("no control plane is running") && err.contains("meshctl install"), "{err}");
+        assert!(
+            err.contains("no control plane is running") && err.contains("meshctl install"),
+            "{err}"
+        );
     }
     let out = mesh.cmd(&["dashboard", "--address", "0.0.0.0:0"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be a loopback address"));
@@ -171,7 +200,9 @@ fn prometheus_addon_scrapes_every_proxy_and_stops_with_uninstall() {
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let (total, targets) = loop {
-        let q = get_json(&format!("{api}/api/v1/query?query=sum(istio_requests_total)"));
+        let q = get_json(&format!(
+            "{api}/api/v1/query?query=sum(istio_requests_total)"
+        ));
         let total: f64 = q["data"]["result"][0]["value"][1]
             .as_str()
             .and_then(|v| v.parse().ok())
@@ -182,12 +213,25 @@ fn prometheus_addon_scrapes_every_proxy_and_stops_with_uninstall() {
             .into_iter()
             .flatten()
             .filter(|t| t["health"] == "up")
-            .map(|t| t["labels"]["proxy_id"].as_str().unwrap_or("control-plane").to_owned())
+            .map(|t| {
+                t["labels"]["proxy_id"]
+                    .as_str()
+                    .unwrap_or("control-plane")
+                    .to_owned()
+            })
             .collect();
-        if total > 0.0 && ids.iter().chain(["control-plane".to_owned()].iter()).all(|id| up.contains(id)) {
+        if total > 0.0
+            && ids
+                .iter()
+                .chain(["control-plane".to_owned()].iter())
+                .all(|id| up.contains(id))
+        {
             break (total, up);
         }
-        assert!(Instant::now() < deadline, "prometheus: sum {total}, targets up {up:?}");
+        assert!(
+            Instant::now() < deadline,
+            "prometheus: sum {total}, targets up {up:?}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     };
     println!("prometheus: sum(istio_requests_total) = {total}, targets up {targets:?}");
@@ -199,8 +243,14 @@ fn prometheus_addon_scrapes_every_proxy_and_stops_with_uninstall() {
         .parse()
         .expect("pid");
     let out = mesh.ok(&["uninstall", "-y"]);
-    assert!(out.contains(&format!("stopped: prometheus (pid {pid})")), "{out}");
-    assert!(!Path::new(&format!("/proc/{pid}")).exists() || zombie(pid), "prometheus still runs");
+    assert!(
+        out.contains(&format!("stopped: prometheus (pid {pid})")),
+        "{out}"
+    );
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists() || zombie(pid),
+        "prometheus still runs"
+    );
     mesh.children.iter_mut().for_each(|c| {
         let _ = Command::new("kill").arg(c.id().to_string()).status();
     });
@@ -208,7 +258,10 @@ fn prometheus_addon_scrapes_every_proxy_and_stops_with_uninstall() {
 
 fn zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z')))
+        .map(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
         .unwrap_or(true)
 }
 
@@ -251,8 +304,9 @@ fn get_json(url: &str) -> Value {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http::<http_body_util::Empty<bytes::Bytes>>();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Empty<bytes::Bytes>>();
         let resp = client.get(url.parse().expect("url")).await.expect("GET");
         let body = http_body_util::BodyExt::collect(resp.into_body())
             .await
@@ -279,18 +333,25 @@ impl Dashboard {
             .expect("meshctl dashboard");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the URL");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the URL");
         let url = line
             .trim()
             .strip_prefix("dashboard: ")
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{url}");
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+            "{url}"
+        );
         Self { child, url }
     }
 
     fn stop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }

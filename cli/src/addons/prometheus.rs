@@ -70,7 +70,8 @@ fn resolve(address: &str) -> anyhow::Result<String> {
     if addr.port() != 0 {
         return Ok(address.to_owned());
     }
-    let l = std::net::TcpListener::bind(addr).with_context(|| format!("find a free port on {}", addr.ip()))?;
+    let l = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("find a free port on {}", addr.ip()))?;
     Ok(l.local_addr().context("free port")?.to_string())
 }
 
@@ -88,12 +89,19 @@ pub fn running(home: &Path) -> Option<u32> {
 
 /// Starts the server on `address` and waits until it is ready; returns its
 /// pid and the address it listens on.
-pub fn start(home: &Path, binary: &Path, address: &str, timeout: Duration) -> anyhow::Result<(u32, String)> {
+pub fn start(
+    home: &Path,
+    binary: &Path,
+    address: &str,
+    timeout: Duration,
+) -> anyhow::Result<(u32, String)> {
     let address = resolve(address)?;
     let dir = home.join(DIR);
-    std::fs::create_dir_all(dir.join("data")).with_context(|| format!("create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("data"))
+        .with_context(|| format!("create {}", dir.display()))?;
     let config_path = dir.join("prometheus.yml");
-    std::fs::write(&config_path, config(home)).with_context(|| format!("write {}", config_path.display()))?;
+    std::fs::write(&config_path, config(home))
+        .with_context(|| format!("write {}", config_path.display()))?;
     let log_path = home.join(LOG_FILE);
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -102,7 +110,10 @@ pub fn start(home: &Path, binary: &Path, address: &str, timeout: Duration) -> an
         .with_context(|| format!("open {}", log_path.display()))?;
     let mut child = Command::new(binary)
         .arg(format!("--config.file={}", config_path.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
         .arg(format!("--web.listen-address={address}"))
         .arg("--storage.tsdb.retention.time=1d")
         .stdin(Stdio::null())
@@ -112,7 +123,8 @@ pub fn start(home: &Path, binary: &Path, address: &str, timeout: Duration) -> an
         .spawn()
         .with_context(|| format!("start {}", binary.display()))?;
     let pid = child.id();
-    std::fs::write(home.join(PID_FILE), format!("{pid}\n")).context("write the prometheus pid file")?;
+    std::fs::write(home.join(PID_FILE), format!("{pid}\n"))
+        .context("write the prometheus pid file")?;
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait().context("watch prometheus")? {
@@ -149,7 +161,9 @@ fn ready(address: &str) -> bool {
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     let req = format!("GET /-/ready HTTP/1.0\r\nHost: {address}\r\n\r\n");
     let mut head = [0u8; 12];
-    s.write_all(req.as_bytes()).is_ok() && s.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+    s.write_all(req.as_bytes()).is_ok()
+        && s.read_exact(&mut head).is_ok()
+        && head.ends_with(b" 200")
 }
 
 /// Stops the running server (SIGTERM, then SIGKILL after 10 s); its pid if one ran.
@@ -178,10 +192,16 @@ mod tests {
     #[test]
     fn config_reads_the_targets_file_of_the_home() {
         let c = config(Path::new("/tmp/mesh home"));
-        assert!(c.contains("files: [\"/tmp/mesh home/prometheus/targets.json\"]"), "{c}");
+        assert!(
+            c.contains("files: [\"/tmp/mesh home/prometheus/targets.json\"]"),
+            "{c}"
+        );
         assert!(c.contains("scrape_interval: 5s"));
         let port = resolve("127.0.0.1:0").expect("free port");
         assert!(!port.ends_with(":0"));
-        assert_eq!(resolve("127.0.0.1:9090").expect("as given"), "127.0.0.1:9090");
+        assert_eq!(
+            resolve("127.0.0.1:9090").expect("as given"),
+            "127.0.0.1:9090"
+        );
     }
 }

@@ -117,7 +117,14 @@ pub fn show(snap: &Snapshot, out: &Output) -> anyhow::Result<()> {
             .collect();
         out.table(
             &[
-                "source", "destination", "service", "rps", "success", "p50 ms", "p99 ms", "mtls",
+                "source",
+                "destination",
+                "service",
+                "rps",
+                "success",
+                "p50 ms",
+                "p99 ms",
+                "mtls",
             ],
             &rows,
         )?;
@@ -142,7 +149,14 @@ pub fn show(snap: &Snapshot, out: &Output) -> anyhow::Result<()> {
         .collect();
     out.table(
         &[
-            "workload", "namespace", "proxies", "in rps", "success", "p50 ms", "p99 ms", "out rps",
+            "workload",
+            "namespace",
+            "proxies",
+            "in rps",
+            "success",
+            "p50 ms",
+            "p99 ms",
+            "out rps",
             "sync",
         ],
         &rows,

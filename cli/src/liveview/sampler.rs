@@ -130,7 +130,11 @@ impl Sampler {
 type ScrapeResult = (String, Instant, Result<String, String>);
 
 /// Every workload's metrics, scraped concurrently.
-async fn scrape_all(http: &HttpClient, workloads: &[Workload], timeout: Duration) -> Vec<ScrapeResult> {
+async fn scrape_all(
+    http: &HttpClient,
+    workloads: &[Workload],
+    timeout: Duration,
+) -> Vec<ScrapeResult> {
     let mut set = tokio::task::JoinSet::new();
     for w in workloads {
         let http = http.clone();

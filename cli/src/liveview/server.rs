@@ -94,12 +94,22 @@ pub async fn serve(
     }
 }
 
-fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+fn reply(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     h.insert(
         "content-security-policy",
         http::HeaderValue::from_static(
@@ -168,10 +178,22 @@ mod tests {
 
     #[test]
     fn only_loopback_hosts() {
-        for ok in ["127.0.0.1:8080", "localhost:1", "[::1]:9", "LOCALHOST", "127.0.0.1"] {
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:1",
+            "[::1]:9",
+            "LOCALHOST",
+            "127.0.0.1",
+        ] {
             assert!(loopback_host(ok), "{ok}");
         }
-        for bad in ["evil.example:80", "10.0.0.1:80", "", "[fe80::1]:1", "localhost.evil:1"] {
+        for bad in [
+            "evil.example:80",
+            "10.0.0.1:80",
+            "",
+            "[fe80::1]:1",
+            "localhost.evil:1",
+        ] {
             assert!(!loopback_host(bad), "{bad}");
         }
     }
@@ -199,10 +221,7 @@ mod tests {
         }
         let api = get("/api/snapshot", "localhost:1234");
         assert_eq!(api.status(), StatusCode::OK);
-        assert_eq!(
-            api.headers()[header::CONTENT_TYPE],
-            "application/json"
-        );
+        assert_eq!(api.headers()[header::CONTENT_TYPE], "application/json");
         assert_eq!(get("/", "attacker.example").status(), StatusCode::FORBIDDEN);
         assert_eq!(get("/nope", "127.0.0.1").status(), StatusCode::NOT_FOUND);
     }

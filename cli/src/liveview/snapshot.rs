@@ -93,8 +93,7 @@ pub struct ProxyRow {
 /// Istio's workload name of a registry workload (`reviews-v1`).
 pub fn workload_name(w: &Workload) -> String {
     let labels: HashMap<String, String> = w.labels.clone().into_iter().collect();
-    mesh_proxy::telemetry::Workload::new(&w.service, &w.namespace, &w.service_account, &labels)
-        .name
+    mesh_proxy::telemetry::Workload::new(&w.service, &w.namespace, &w.service_account, &labels).name
 }
 
 fn sync_of(status: Option<&ProxyStatus>) -> String {
@@ -183,18 +182,25 @@ pub fn build(mut edges: Vec<EdgeStats>, input: &Inputs<'_>) -> Snapshot {
         let k = &e.key;
         if k.destination_workload != UNKNOWN {
             let s = served
-                .entry((k.destination_namespace.clone(), k.destination_workload.clone()))
+                .entry((
+                    k.destination_namespace.clone(),
+                    k.destination_workload.clone(),
+                ))
                 .or_default();
             s.0 += e.requests;
             s.1 += e.requests * e.success_rate.unwrap_or(1.0);
             for (le, c) in &e.buckets.0 {
                 s.2.add(*le, *c);
             }
-            if let Some(w) = workloads.get_mut(&(k.destination_namespace.clone(), k.destination_workload.clone())) {
+            if let Some(w) = workloads.get_mut(&(
+                k.destination_namespace.clone(),
+                k.destination_workload.clone(),
+            )) {
                 w.inbound_rps += e.rps;
             }
         }
-        if let Some(w) = workloads.get_mut(&(k.source_namespace.clone(), k.source_workload.clone())) {
+        if let Some(w) = workloads.get_mut(&(k.source_namespace.clone(), k.source_workload.clone()))
+        {
             w.outbound_rps += e.rps;
         }
     }
@@ -256,7 +262,10 @@ pub fn destination_id(e: &EdgeStats) -> String {
     if k.destination_workload != UNKNOWN {
         format!("{}/{}", k.destination_namespace, k.destination_workload)
     } else {
-        format!("{}/{}", k.destination_service_namespace, k.destination_service)
+        format!(
+            "{}/{}",
+            k.destination_service_namespace, k.destination_service
+        )
     }
 }
 

@@ -165,7 +165,10 @@ impl Traffic {
                     tokio::spawn(conn);
                     while !s.load(Ordering::Relaxed) {
                         let req = http::Request::get(uri.clone())
-                            .header(http::header::HOST, uri.authority().expect("authority").as_str())
+                            .header(
+                                http::header::HOST,
+                                uri.authority().expect("authority").as_str(),
+                            )
                             .body(Empty::<Bytes>::new())
                             .expect("request");
                         let Ok(resp) = sender.send_request(req).await else {

@@ -93,7 +93,10 @@ mod tests {
             service: "reviews".into(),
             namespace: "default".into(),
             service_account: "default".into(),
-            labels: BTreeMap::from([("app".into(), "reviews".into()), ("version".into(), "v2".into())]),
+            labels: BTreeMap::from([
+                ("app".into(), "reviews".into()),
+                ("version".into(), "v2".into()),
+            ]),
             inbound_address: "127.0.0.1:1".into(),
             outbound_address: "127.0.0.1:2".into(),
             admin_address: admin.into(),
@@ -108,7 +111,10 @@ mod tests {
     fn one_group_per_proxy_plus_the_control_plane() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("prometheus/targets.json");
-        let g = groups("127.0.0.1:15014", &[workload("reviews-v2-1.default", "127.0.0.1:15000")]);
+        let g = groups(
+            "127.0.0.1:15014",
+            &[workload("reviews-v2-1.default", "127.0.0.1:15000")],
+        );
         write(&path, &g).expect("write");
         let v: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");

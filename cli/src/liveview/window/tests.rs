@@ -69,14 +69,19 @@ fn rates_from_two_real_scrapes_prefer_the_destination_report() {
     assert_eq!(e.mtls, Mtls::MutualTls);
     assert_eq!(e.protocol, "http");
     assert_eq!(e.key.destination_service, "reviews");
-    assert_eq!(e.buckets.count(), sent, "the histogram counts every request");
+    assert_eq!(
+        e.buckets.count(),
+        sent,
+        "the histogram counts every request"
+    );
     let (p50, p99) = (e.p50_ms.expect("p50"), e.p99_ms.expect("p99"));
     assert!(0.0 < p50 && p50 <= p99, "p50 {p50} p99 {p99}");
 
     // reviews -> ratings: ratings was not scraped, so reviews' own report.
     let r = edge(&edges, "reviews-v1", "ratings-v1");
     assert_eq!(r.reporter, Reporter::Source);
-    let calls = requests(REVIEWS_2, "source", "ratings-v1") - requests(REVIEWS_1, "source", "ratings-v1");
+    let calls =
+        requests(REVIEWS_2, "source", "ratings-v1") - requests(REVIEWS_1, "source", "ratings-v1");
     assert_eq!(r.requests, calls);
     assert_eq!(r.mtls, Mtls::Unknown, "a source report cannot tell");
     // Busiest first, then by name.
@@ -90,8 +95,14 @@ fn a_new_proxy_has_edges_but_no_rates_and_a_gone_one_nothing() {
     let edges = edges(&prev, &cur);
     assert_eq!(edges.len(), 1);
     let e = &edges[0];
-    assert_eq!((e.key.source_workload.as_str(), e.reporter), ("client-v1", Reporter::Source));
-    assert_eq!((e.rps, e.requests, e.success_rate, e.p50_ms), (0.0, 0.0, None, None));
+    assert_eq!(
+        (e.key.source_workload.as_str(), e.reporter),
+        ("client-v1", Reporter::Source)
+    );
+    assert_eq!(
+        (e.rps, e.requests, e.success_rate, e.p50_ms),
+        (0.0, 0.0, None, None)
+    );
     assert_eq!(e.total_requests, requests(CLIENT_2, "source", "reviews-v1"));
 }
 
@@ -120,12 +131,17 @@ fn mtls_status_from_the_window_requests() {
         edges(&prev, &[at(1.0, after)])[0].mtls
     };
     let both = |m: u32, n: u32| line("mutual_tls", m) + &line("none", n);
-    assert_eq!(status(both(1, 1), both(5, 1)), Mtls::MutualTls, "only mTLS in the window");
+    assert_eq!(
+        status(both(1, 1), both(5, 1)),
+        Mtls::MutualTls,
+        "only mTLS in the window"
+    );
     assert_eq!(status(both(1, 1), both(5, 3)), Mtls::Mixed);
     assert_eq!(status(both(1, 1), both(1, 3)), Mtls::None);
-    assert_eq!(status(both(1, 1), both(1, 1)), Mtls::Mixed, "idle: all time counts");
     assert_eq!(
-        status(line(UNKNOWN, 1), line(UNKNOWN, 2)),
-        Mtls::Unknown
+        status(both(1, 1), both(1, 1)),
+        Mtls::Mixed,
+        "idle: all time counts"
     );
+    assert_eq!(status(line(UNKNOWN, 1), line(UNKNOWN, 2)), Mtls::Unknown);
 }
