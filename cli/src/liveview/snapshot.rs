@@ -319,3 +319,6 @@ fn nodes(edges: &[EdgeStats], proxies: &[ProxyRow]) -> Vec<Node> {
     }
     out.into_values().collect()
 }
+
+#[cfg(test)]
+mod tests;
