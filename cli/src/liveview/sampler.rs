@@ -189,3 +189,81 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn workload(id: &str, admin: String) -> Workload {
+        Workload {
+            proxy_id: id.into(),
+            service: "s".into(),
+            namespace: "default".into(),
+            service_account: "default".into(),
+            labels: Default::default(),
+            inbound_address: String::new(),
+            outbound_address: String::new(),
+            admin_address: admin,
+            ports: Vec::new(),
+            proxy_version: "0.1.0".into(),
+            connected_unix: 0,
+            app_ready: true,
+        }
+    }
+
+    /// A proxy that answers, one that is gone, and one that accepts and never
+    /// answers: the scrape still returns, with a reason for each failure.
+    #[tokio::test(start_paused = true)]
+    async fn scrapes_tolerate_gone_and_silent_proxies() {
+        let answering = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let ok_addr = answering.local_addr().expect("addr").to_string();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = answering.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let body = "istio_requests_total{reporter=\"source\"} 3\n";
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                let _ = s.write_all(format!("{head}{body}").as_bytes()).await;
+            }
+        });
+        let gone = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let gone_addr = gone.local_addr().expect("addr").to_string();
+        drop(gone);
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let silent_addr = silent.local_addr().expect("addr").to_string();
+        let _held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((s, _)) = silent.accept().await {
+                open.push(s);
+            }
+        });
+        let http = Client::builder(TokioExecutor::new()).build_http();
+        let ws = [
+            workload("ok", ok_addr),
+            workload("gone", gone_addr),
+            workload("silent", silent_addr.clone()),
+        ];
+        let mut results = scrape_all(&http, &ws, Duration::from_secs(2)).await;
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        let by_id: Vec<(&str, &Result<String, String>)> =
+            results.iter().map(|(id, _, r)| (id.as_str(), r)).collect();
+        assert_eq!(by_id.len(), 3);
+        let gone = by_id[0].1.as_ref().expect_err("gone");
+        assert!(gone.contains("onnect"), "{gone}");
+        assert!(
+            by_id[1]
+                .1
+                .as_ref()
+                .is_ok_and(|t| t.contains("istio_requests_total"))
+        );
+        let silent = by_id[2].1.as_ref().expect_err("silent");
+        assert_eq!(silent, &format!("no answer from {silent_addr} within 2s"));
+    }
+}
