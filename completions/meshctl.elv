@@ -45,6 +45,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
+            cand top 'Live request rate, success rate and latency per edge, in the terminal'
+            cand dashboard 'Serve a live web page of the mesh: service graph, edges, proxies'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
             cand authz 'Authorization: the AuthorizationPolicies a sidecar enforces'
@@ -298,6 +300,44 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;top'= {
+            cand --interval 'Seconds between samples (the window the rates cover)'
+            cand --scrape-timeout 'How long one proxy may take to answer a scrape'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand --once 'Take one sample (two scrapes, --interval apart), print it and exit'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'meshctl;dashboard'= {
+            cand --address 'Where to serve the page (a loopback address; port 0 picks a free one)'
+            cand --interval 'Seconds between samples'
+            cand --scrape-timeout 'How long one proxy may take to answer a scrape'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'meshctl;ca'= {
             cand -o 'Output format'
             cand --output 'Output format'
@@ -478,6 +518,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --log-level 'Log level: error, warn, info, debug, trace'
             cand --trust-domain 'The SPIFFE trust domain of workload identities'
             cand --workload-cert-ttl 'Lifetime of the workload certificates the CA signs (1m to 90d)'
+            cand --scrape-targets 'Keep a Prometheus file_sd targets file of every proxy and the control plane here'
             cand -o 'Output format'
             cand --output 'Output format'
             cand -n 'The namespace to act in (resources without one are placed here)'
@@ -621,6 +662,8 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand demo 'See the mesh at work: a bookinfo-like app, live traffic, routing changes'
             cand proxy-status 'Show whether each proxy runs the config the control plane sent it'
             cand proxy-config 'Show the config a sidecar is running, read from its own admin endpoint'
+            cand top 'Live request rate, success rate and latency per edge, in the terminal'
+            cand dashboard 'Serve a live web page of the mesh: service graph, edges, proxies'
             cand ca 'The mesh''s certificate authority: roots and workload certificates'
             cand mtls 'Mutual TLS between sidecars: the mode each workload port enforces'
             cand authz 'Authorization: the AuthorizationPolicies a sidecar enforces'
@@ -656,6 +699,10 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         &'meshctl;help;proxy-status'= {
         }
         &'meshctl;help;proxy-config'= {
+        }
+        &'meshctl;help;top'= {
+        }
+        &'meshctl;help;dashboard'= {
         }
         &'meshctl;help;ca'= {
             cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'

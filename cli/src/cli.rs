@@ -113,6 +113,8 @@ pub enum Command {
     Demo(DemoArgs),
     ProxyStatus(ProxyStatusArgs),
     ProxyConfig(ProxyConfigArgs),
+    Top(TopArgs),
+    Dashboard(DashboardArgs),
     /// The mesh's certificate authority: roots and workload certificates
     #[command(
         subcommand,
@@ -155,6 +157,10 @@ Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next instal
   logLevel           error, warn, info, debug, trace [default: info]
   trustDomain        the SPIFFE trust domain of workload identities [default: cluster.local]
   ca.workloadCertTtl lifetime of workload certificates, 1m to 90d   [default: 24h]
+  addons.prometheus  true: also run a Prometheus server (Debian's `prometheus`
+                     package) scraping every proxy and the control plane every 5s;
+                     `meshctl uninstall` stops it               [default: false]
+  addons.prometheusAddress  where it listens        [default: 127.0.0.1:0, a free port]
   ca.cert, ca.key    your own CA (root or intermediate) instead of a generated root,
   ca.chain           like Istio's plugged-in cacerts: the CA certificate, its PKCS#8
                      key, and its issuers up to the root (ca.chain; omit it for a root).
@@ -178,6 +184,7 @@ Examples:
   meshctl install --home /tmp/mesh -y
   meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug
   meshctl install --set ca.workloadCertTtl=2m
+  meshctl install --set addons.prometheus=true
   meshctl install --set ca.cert=ca-cert.pem --set ca.key=ca-key.pem --set ca.chain=cert-chain.pem"
 )]
 pub struct InstallArgs {
@@ -335,6 +342,78 @@ Examples:
 pub struct ProxyStatusArgs {
     /// One proxy: show what differs between its sent and running config
     pub name: Option<String>,
+}
+
+/// Live request rate, success rate and latency per edge, in the terminal
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Live request rate, success rate and p50/p99 latency per edge (source workload ->
+destination service and workload), per workload, and each proxy's sync status,
+read from every sidecar's Istio metrics (no Prometheus needed). Rates cover the
+time between two scrapes, so the first numbers appear after one --interval.
+
+An edge's numbers come from its destination's sidecar (reporter=destination),
+or from the caller's when the destination has none. The MTLS column says how the
+requests went: mutual_tls, none (plaintext), mixed, or unknown (no identities).
+
+-n NAMESPACE keeps edges with either end in that namespace (default: all).
+-o json/yaml prints the snapshot as data; with --once, one snapshot and exit.",
+    after_help = "\
+Examples:
+  meshctl top                          # refresh every 2 s until Ctrl-C
+  meshctl top --interval 5 -n default
+  meshctl top --once -o json | jq '.edges[] | {sourceWorkload, destinationWorkload, rps}'"
+)]
+pub struct TopArgs {
+    /// Seconds between samples (the window the rates cover)
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", value_parser = parse_interval)]
+    pub interval: f64,
+    /// Take one sample (two scrapes, --interval apart), print it and exit
+    #[arg(long)]
+    pub once: bool,
+    /// How long one proxy may take to answer a scrape
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", value_parser = parse_interval)]
+    pub scrape_timeout: f64,
+}
+
+/// Serve a live web page of the mesh: service graph, edges, proxies
+#[derive(Debug, Args)]
+#[command(
+    long_about = "\
+Serve a local web page showing the mesh live: the service graph (workloads and
+services, each edge with its request rate, success rate, p50/p99 latency and a
+lock for mutual TLS), the edges, workloads and proxies with their sync status.
+The page polls this process, which scrapes every sidecar's metrics each
+--interval (the same numbers as `meshctl top`). Everything is served from the
+binary; the page loads nothing from the network.
+
+Listens on loopback only; --address 127.0.0.1:0 (the default) picks a free port.
+Prints the URL and serves until Ctrl-C.",
+    after_help = "\
+Examples:
+  meshctl dashboard                      # then open the printed URL
+  meshctl dashboard --address 127.0.0.1:9090 --interval 5"
+)]
+pub struct DashboardArgs {
+    /// Where to serve the page (a loopback address; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub address: std::net::SocketAddr,
+    /// Seconds between samples
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", value_parser = parse_interval)]
+    pub interval: f64,
+    /// How long one proxy may take to answer a scrape
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", value_parser = parse_interval)]
+    pub scrape_timeout: f64,
+}
+
+fn parse_interval(v: &str) -> Result<f64, String> {
+    match v.parse::<f64>() {
+        Ok(s) if (0.1..=3600.0).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "{v}: expected seconds between 0.1 and 3600, such as 2 or 0.5"
+        )),
+    }
 }
 
 /// Show the config a sidecar is running, read from its own admin endpoint
@@ -704,6 +783,9 @@ pub struct ControlPlaneRunArgs {
     /// Lifetime of the workload certificates the CA signs (1m to 90d)
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     pub workload_cert_ttl: String,
+    /// Keep a Prometheus file_sd targets file of every proxy and the control plane here
+    #[arg(long, value_name = "FILE")]
+    pub scrape_targets: Option<PathBuf>,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

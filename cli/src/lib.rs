@@ -8,9 +8,11 @@
 //!
 //! Not for: mesh logic. Anything a second caller could need belongs in a library.
 
+pub mod addons;
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod liveview;
 pub mod logging;
 pub mod output;
 

@@ -76,6 +76,8 @@ fn no_command_is_a_placeholder() {
             "demo",
             "proxy-status",
             "proxy-config",
+            "top",
+            "dashboard",
             "ca",
             "mtls",
             "authz",

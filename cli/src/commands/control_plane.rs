@@ -22,6 +22,7 @@ pub fn run(cmd: &ControlPlaneCommand, g: &GlobalArgs) -> anyhow::Result<()> {
             trust_domain: args.trust_domain.clone(),
             workload_ttl,
         },
+        scrape_targets: args.scrape_targets.clone(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -12,6 +12,7 @@ use mesh_control_plane::ca;
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{STATE_FILE, StateFile};
 
+use crate::addons::prometheus;
 use crate::cli::{GlobalArgs, InstallArgs, InstallProfile, UninstallArgs};
 use crate::commands::mesh;
 use crate::exit;
@@ -34,6 +35,33 @@ pub struct InstallSettings {
     pub trust_domain: String,
     #[serde(default = "default_workload_cert_ttl")]
     pub workload_cert_ttl: String,
+    #[serde(default)]
+    pub addons: Addons,
+}
+
+/// `--set addons.*`: what starts beside the control plane.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Addons {
+    /// Run a Prometheus server scraping every proxy.
+    #[serde(default)]
+    pub prometheus: bool,
+    /// Where it listens (kept once a free port was picked).
+    #[serde(default = "default_prometheus_address")]
+    pub prometheus_address: String,
+}
+
+fn default_prometheus_address() -> String {
+    "127.0.0.1:0".into()
+}
+
+impl Default for Addons {
+    fn default() -> Self {
+        Self {
+            prometheus: false,
+            prometheus_address: default_prometheus_address(),
+        }
+    }
 }
 
 fn default_trust_domain() -> String {
@@ -52,6 +80,7 @@ impl Default for InstallSettings {
             log_level: "info".into(),
             trust_domain: default_trust_domain(),
             workload_cert_ttl: default_workload_cert_ttl(),
+            addons: Addons::default(),
         }
     }
 }
@@ -124,7 +153,12 @@ impl InstallSettings {
                 return Err(format!("--set {kv:?}: expected KEY=VALUE"));
             };
             match k {
-                "discoveryAddress" | "adminAddress" => {
+                "addons.prometheus" => {
+                    s.addons.prometheus = v.parse().map_err(|_| {
+                        format!("--set addons.prometheus={v}: expected true or false")
+                    })?;
+                }
+                "discoveryAddress" | "adminAddress" | "addons.prometheusAddress" => {
                     let addr = v.parse::<std::net::SocketAddr>().map_err(|_| {
                         format!("--set {k}={v}: expected an address such as 127.0.0.1:15010")
                     })?;
@@ -137,6 +171,8 @@ impl InstallSettings {
                     }
                     if k == "discoveryAddress" {
                         s.discovery_address = v.into();
+                    } else if k == "addons.prometheusAddress" {
+                        s.addons.prometheus_address = v.into();
                     } else {
                         s.admin_address = v.into();
                     }
@@ -162,7 +198,7 @@ impl InstallSettings {
                 }
                 _ => {
                     return Err(format!(
-                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain"
+                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain, addons.prometheus, addons.prometheusAddress"
                     ));
                 }
             }
@@ -207,6 +243,18 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
             return Err(exit::Exit::with(exit::DATA));
         }
     };
+    // A missing addon binary is found before anything starts.
+    let prometheus = if settings.addons.prometheus {
+        match prometheus::binary() {
+            Ok(b) => Some(b),
+            Err(e) => {
+                out.error(&e.to_string());
+                return Err(exit::Exit::with(exit::FAILURE));
+            }
+        }
+    } else {
+        None
+    };
     if let Some(state) = mesh::running(&home) {
         if plugged.is_some() {
             out.error(&format!(
@@ -224,6 +272,9 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
             state.admin_address,
             state.discovery_address
         ))?;
+        if prometheus.is_some() && prometheus::running(&home).is_none() {
+            out.note("addons.prometheus: the running control plane was installed without it; run `meshctl uninstall`, then install again with the addon")?;
+        }
         return Ok(());
     }
     if !confirm(
@@ -259,6 +310,13 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .args(["--log-level", &settings.log_level])
         .args(["--trust-domain", &settings.trust_domain])
         .args(["--workload-cert-ttl", &settings.workload_cert_ttl])
+        .args(
+            prometheus
+                .as_ref()
+                .map(|_| ["--scrape-targets".into(), prometheus::targets_file(&home)])
+                .into_iter()
+                .flatten(),
+        )
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("log file")?)
         .stderr(log)
@@ -302,9 +360,24 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         std::thread::sleep(Duration::from_millis(50));
     };
     spinner.finish_and_clear();
+    let mut addons = settings.addons.clone();
+    let started_prometheus = match &prometheus {
+        Some(binary) => {
+            let (pid, addr) = prometheus::start(
+                &home,
+                binary,
+                &addons.prometheus_address,
+                Duration::from_secs(args.timeout),
+            )?;
+            addons.prometheus_address = addr.clone();
+            Some((pid, addr))
+        }
+        None => None,
+    };
     InstallSettings {
         discovery_address: state.discovery_address.clone(),
         admin_address: state.admin_address.clone(),
+        addons,
         ..settings.clone()
     }
     .save(&home)?;
@@ -332,6 +405,13 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         settings.workload_cert_ttl,
         home.join("ca").display()
     ))?;
+    if let Some((pid, addr)) = started_prometheus {
+        out.line(&format!(
+            "  prometheus http://{addr}/ (pid {pid}) scraping every proxy every {} ({})",
+            prometheus::SCRAPE_INTERVAL,
+            prometheus::targets_file(&home).display()
+        ))?;
+    }
     out.line("next: meshctl run --service NAME --port PORT -- COMMAND, then meshctl proxy-status")?;
     Ok(())
 }
@@ -356,6 +436,9 @@ pub fn uninstall(args: &UninstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::
             "no control plane is running in {}; nothing to stop",
             home.display()
         ))?,
+    }
+    if let Some(pid) = prometheus::stop(&home)? {
+        out.line(&format!("stopped: prometheus (pid {pid})"))?;
     }
     let _ = std::fs::remove_file(home.join(STATE_FILE));
     let _ = std::fs::remove_file(home.join(PID_FILE));

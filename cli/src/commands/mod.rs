@@ -8,6 +8,7 @@ pub mod ca;
 pub mod check;
 pub mod completion;
 pub mod control_plane;
+pub mod dashboard;
 pub mod demo;
 pub mod diff;
 pub mod get;
@@ -21,6 +22,7 @@ pub mod proxy_status;
 pub mod run;
 pub mod sample_app;
 pub mod signals;
+pub mod top;
 pub mod validate;
 pub mod version;
 
@@ -43,6 +45,8 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args, g, out),
         Command::ProxyStatus(args) => proxy_status::run(args, g, out),
         Command::ProxyConfig(args) => proxy_config::run(args, g, out),
+        Command::Top(args) => top::run(args, g, out),
+        Command::Dashboard(args) => dashboard::run(args, g, out),
         Command::Ca(cmd) => ca::run(cmd, g, out),
         Command::Mtls(cmd) => mtls::run(cmd, g, out),
         Command::Authz(cmd) => authz::run(cmd, g, out),

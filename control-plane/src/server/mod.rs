@@ -7,6 +7,7 @@ mod discovery;
 mod metrics;
 mod payloads;
 mod push;
+pub mod scrape_targets;
 mod state;
 mod wire;
 
@@ -58,6 +59,8 @@ pub struct ServerOptions {
     pub admin: SocketAddr,
     /// How the CA signs (its key and certificates are in `home/ca/`, created if missing).
     pub ca: CaSettings,
+    /// Keep a Prometheus `file_sd` targets file of every proxy here.
+    pub scrape_targets: Option<PathBuf>,
 }
 
 /// Written after the listeners are bound, removed on a clean exit.
@@ -141,6 +144,13 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
     tokio::spawn(push::run(shared.clone()));
+    if let Some(path) = opts.scrape_targets.clone() {
+        tokio::spawn(scrape_targets::run(
+            shared.clone(),
+            path,
+            admin_addr.to_string(),
+        ));
+    }
     let admin_task = tokio::spawn(admin::serve(
         admin,
         shared.clone(),

@@ -1,0 +1,193 @@
+//! `meshctl top`: the live view's numbers in the terminal, refreshed every
+//! `--interval`, or one sample with `--once`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::cli::{GlobalArgs, OutputFormat, TopArgs};
+use crate::commands::mesh;
+use crate::liveview::snapshot::{destination_id, source_id};
+use crate::liveview::window::Mtls;
+use crate::liveview::{Sampler, SamplerOptions, Snapshot};
+use crate::output::{self, Output};
+
+pub fn run(args: &TopArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
+    let admin = mesh::admin(&mesh::home(g))?;
+    let rt = mesh::runtime()?;
+    let mut sampler = Sampler::new(
+        admin,
+        SamplerOptions {
+            timeout: Duration::from_secs_f64(args.scrape_timeout),
+            namespace: if g.all_namespaces {
+                None
+            } else {
+                g.namespace.clone()
+            },
+        },
+    );
+    let interval = Duration::from_secs_f64(args.interval);
+    let redraw = !args.once && !out.is_data() && std::io::stdout().is_terminal();
+    rt.block_on(async {
+        // The first scrape is the baseline the first rates are measured from.
+        sampler.sample().await?;
+        loop {
+            tokio::time::sleep(interval).await;
+            let snap = sampler.sample().await?;
+            if redraw {
+                out.raw("\x1b[2J\x1b[H")?;
+            }
+            show(&snap, out)?;
+            if args.once {
+                return Ok(());
+            }
+            if !redraw && !out.is_data() {
+                out.line("")?;
+            }
+        }
+    })
+}
+
+fn num(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.2}"))
+}
+
+fn percent(v: Option<f64>, out: &Output) -> String {
+    let Some(v) = v else { return "-".into() };
+    let text = format!("{:.2}%", v * 100.0);
+    match v {
+        v if v >= 0.99 => text,
+        v if v >= 0.95 => out.paint(output::WARNING, &text),
+        _ => out.paint(output::ERROR, &text),
+    }
+}
+
+fn mtls(m: Mtls, out: &Output) -> String {
+    match m {
+        Mtls::MutualTls => out.paint(output::OK, "mutual_tls"),
+        Mtls::None => out.paint(output::WARNING, "none"),
+        Mtls::Mixed => out.paint(output::WARNING, "mixed"),
+        Mtls::Unknown => "unknown".into(),
+    }
+}
+
+/// One snapshot as tables (or data).
+pub fn show(snap: &Snapshot, out: &Output) -> anyhow::Result<()> {
+    if out.is_data() {
+        return Ok(out.data(snap)?);
+    }
+    let window = snap
+        .window_seconds
+        .map_or_else(|| "first sample".into(), |w| format!("rates over {w:.1}s"));
+    out.line(&format!(
+        "{} proxies, {} edges, {window}, scraped in {:.0} ms",
+        snap.proxies.len(),
+        snap.edges.len(),
+        snap.scrape_ms
+    ))?;
+    if snap.proxies.is_empty() {
+        out.line("no proxies are connected: start workloads with `meshctl run`")?;
+        return Ok(());
+    }
+    out.line("")?;
+    if snap.edges.is_empty() {
+        out.line("no traffic seen yet: send requests through a sidecar")?;
+    } else {
+        let rows: Vec<Vec<String>> = snap
+            .edges
+            .iter()
+            .map(|e| {
+                vec![
+                    source_id(e),
+                    destination_id(e),
+                    format!(
+                        "{}.{}",
+                        e.key.destination_service, e.key.destination_service_namespace
+                    ),
+                    num(e.rps),
+                    percent(e.success_rate, out),
+                    opt_ms(e.p50_ms),
+                    opt_ms(e.p99_ms),
+                    mtls(e.mtls, out),
+                ]
+            })
+            .collect();
+        out.table(
+            &[
+                "source",
+                "destination",
+                "service",
+                "rps",
+                "success",
+                "p50 ms",
+                "p99 ms",
+                "mtls",
+            ],
+            &rows,
+        )?;
+    }
+    out.line("")?;
+    let rows: Vec<Vec<String>> = snap
+        .workloads
+        .iter()
+        .map(|w| {
+            vec![
+                w.workload.clone(),
+                w.namespace.clone(),
+                w.proxies.to_string(),
+                num(w.inbound_rps),
+                percent(w.success_rate, out),
+                opt_ms(w.p50_ms),
+                opt_ms(w.p99_ms),
+                num(w.outbound_rps),
+                sync(&w.sync, out),
+            ]
+        })
+        .collect();
+    out.table(
+        &[
+            "workload",
+            "namespace",
+            "proxies",
+            "in rps",
+            "success",
+            "p50 ms",
+            "p99 ms",
+            "out rps",
+            "sync",
+        ],
+        &rows,
+    )?;
+    if out.format() == OutputFormat::Wide {
+        out.line("")?;
+        let rows: Vec<Vec<String>> = snap
+            .proxies
+            .iter()
+            .map(|p| {
+                vec![
+                    p.proxy_id.clone(),
+                    p.workload.clone(),
+                    p.admin_address.clone(),
+                    sync(&p.sync, out),
+                    p.scrape_error.clone().unwrap_or_else(|| "ok".into()),
+                ]
+            })
+            .collect();
+        out.table(&["proxy", "workload", "admin", "sync", "metrics"], &rows)?;
+    }
+    for n in &snap.notes {
+        out.note(n)?;
+    }
+    Ok(())
+}
+
+fn sync(s: &str, out: &Output) -> String {
+    match s {
+        "SYNCED" => out.paint(output::OK, s),
+        "ERROR" => out.paint(output::ERROR, s),
+        _ => out.paint(output::WARNING, s),
+    }
+}
