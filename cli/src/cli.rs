@@ -467,6 +467,10 @@ istio-system); portLevelMtls over the policy's own mode; PERMISSIVE when none
 says otherwise. PERMISSIVE accepts mTLS and plaintext, STRICT refuses plaintext,
 DISABLE accepts plaintext only. Read from each sidecar's running config.
 
+Below, every client -> server edge the sidecars' metrics have seen, and whether
+its requests used mutual TLS (mutual_tls, none = plaintext, mixed): the server's
+sidecar reports the security of each connection it accepted.
+
 Clients use mTLS automatically to every workload that accepts it (auto mTLS)
 unless a DestinationRule sets tls.mode: DISABLE.",
         after_help = "\
@@ -485,7 +489,9 @@ Write the PeerAuthentication that sets the inbound mutual-TLS mode: mesh-wide
 then applies the policy like `meshctl apply`; --dry-run only shows.
 
 STRICT refuses plaintext: clients without a sidecar (or whose sidecar has no
-certificate) can no longer call the workloads it covers.",
+certificate) can no longer call the workloads it covers. For STRICT it lists the
+clients the sidecars' metrics show calling those workloads in plaintext, which
+would be refused.",
         after_help = "\
 Examples:
   meshctl mtls mode strict

@@ -483,13 +483,50 @@ fn bookinfo_fault_injection() {
     // PeerAuthentication istio-system/default): the client's sidecar still gets
     // through (it speaks mTLS with the workload certificates `install` set up),
     // while a plaintext connection straight to ratings' sidecar is refused.
+    // Before: the client's calls are mTLS (auto mTLS), and one plaintext call
+    // straight to ratings' sidecar is still served (PERMISSIVE).
+    let ratings_inbound = mesh
+        .workloads()
+        .into_iter()
+        .find(|w| w["service"] == "ratings")
+        .and_then(|w| w["inboundAddress"].as_str().map(str::to_owned))
+        .expect("ratings inbound address");
+    assert_eq!(
+        get_within(&ratings_inbound, url, &[], Duration::from_secs(3)),
+        Some(200)
+    );
+    let status = mesh.json(&["mtls", "status"]);
+    assert_eq!(status["ports"][0]["mode"], "PERMISSIVE", "{status}");
+    let edge = |client: &str| {
+        status["edges"]
+            .as_array()
+            .and_then(|e| {
+                e.iter()
+                    .find(|e| e["client"].as_str().is_some_and(|c| c.ends_with(client)))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no edge from {client}: {status}"))
+    };
+    assert_eq!(edge("/client-v1")["mtls"], "mutual_tls", "{status}");
+    assert_eq!(
+        edge("/client-v1")["server"],
+        "default/ratings-v1",
+        "{status}"
+    );
+    assert_eq!(edge("unknown/unknown")["mtls"], "none", "{status}");
     let plan = mesh.ok(&["mtls", "mode", "strict", "--dry-run"]);
     assert!(
         plan.contains("PeerAuthentication istio-system/default") && plan.contains("dry run"),
         "{plan}"
     );
+    assert!(
+        plan.contains("would be refused")
+            && plan.contains("unknown/unknown -> default/ratings-v1")
+            && !plan.contains("client-v1 -> "),
+        "STRICT warns about the plaintext caller only: {plan}"
+    );
     assert_eq!(
-        mesh.json(&["mtls", "status"])[0]["mode"],
+        mesh.json(&["mtls", "status"])["ports"][0]["mode"],
         "PERMISSIVE",
         "a dry run changes nothing"
     );
@@ -504,10 +541,6 @@ fn bookinfo_fault_injection() {
         .into_iter()
         .find(|w| w["service"] == "ratings")
         .expect("ratings workload");
-    let ratings_inbound = ratings["inboundAddress"]
-        .as_str()
-        .expect("ratings inbound address")
-        .to_owned();
     // The server side saw those calls over mutual TLS, from the client's
     // SPIFFE identity.
     let stats = scrape(ratings["adminAddress"].as_str().expect("admin address"));

@@ -10,6 +10,10 @@ use serde::Serialize;
 use crate::cli::{GlobalArgs, MtlsCommand, MtlsModeArg, MtlsModeArgs};
 use crate::commands::mesh;
 use crate::commands::proxy_config::config_dump;
+use crate::liveview::counters::Reporter;
+use crate::liveview::snapshot::workload_name;
+use crate::liveview::window::Mtls;
+use crate::liveview::{Sampler, SamplerOptions};
 use crate::output::Output;
 
 /// One workload port's mode, as `-o json|yaml` prints it.
@@ -96,7 +100,20 @@ fn mode(args: &MtlsModeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()>
     let rt = mesh::runtime()?;
     // What the covered workload ports enforce now.
     let workloads: Vec<Workload> = rt.block_on(admin.get("/v1/workloads"))?;
-    let covered = |w: &Workload| namespace == "istio-system" || w.namespace == namespace;
+    let selector: Vec<(String, String)> = manifest["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let covered = |w: &Workload| {
+        (namespace == "istio-system" || w.namespace == namespace)
+            && selector
+                .iter()
+                .all(|(k, v)| w.labels.get(k).is_some_and(|l| l == v))
+    };
     let mut before = Vec::new();
     for w in workloads.iter().filter(|w| covered(w)) {
         let dump = rt.block_on(config_dump(w))?;
@@ -131,6 +148,33 @@ fn mode(args: &MtlsModeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()>
     }
     if args.mode == MtlsModeArg::Strict {
         out.line("STRICT refuses plaintext: clients without a sidecar, or whose sidecar has no certificate, can no longer call these workloads")?;
+        let servers: Vec<String> = workloads
+            .iter()
+            .filter(|w| covered(w))
+            .map(|w| format!("{}/{}", w.namespace, workload_name(w)))
+            .collect();
+        let breaking: Vec<EdgeStatus> = edges(&rt, &admin, None)?
+            .into_iter()
+            .filter(|e| servers.contains(&e.server) && matches!(e.mtls, Mtls::None | Mtls::Mixed))
+            .collect();
+        if breaking.is_empty() {
+            out.line(
+                "no client has called these workloads in plaintext (from the sidecars' metrics)",
+            )?;
+        } else {
+            out.line(
+                "warning: these clients call these workloads in plaintext and would be refused:",
+            )?;
+            for e in &breaking {
+                out.line(&format!(
+                    "  {} -> {} ({}): {} since the sidecars started",
+                    e.client,
+                    e.server,
+                    e.service,
+                    mtls_word(e.mtls)
+                ))?;
+            }
+        }
     }
     if args.dry_run {
         out.line("dry run: nothing was applied")?;
@@ -148,6 +192,78 @@ fn mode(args: &MtlsModeArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()>
         resp.revision
     ))?;
     Ok(())
+}
+
+/// Each client -> server edge seen by the sidecars' metrics: whether its
+/// requests so far used mutual TLS.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EdgeStatus {
+    /// `namespace/workload` of the caller (`unknown/unknown` outside the mesh).
+    client: String,
+    /// `namespace/workload` of the server.
+    server: String,
+    /// `service.namespace`.
+    service: String,
+    /// `mutual_tls`, `none` (plaintext), `mixed` or `unknown`.
+    mtls: Mtls,
+    /// Requests counted since the sidecars started.
+    requests: f64,
+    /// Whose metrics tell (`destination`: the server's sidecar saw the peer's
+    /// certificate; `source`: the server has no sidecar).
+    reporter: Reporter,
+}
+
+/// What `mtls status -o json|yaml` prints.
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    ports: Vec<PortStatus>,
+    edges: Vec<EdgeStatus>,
+}
+
+/// The edges the sidecars have seen (one scrape of every sidecar's metrics).
+fn edges(
+    rt: &tokio::runtime::Runtime,
+    admin: &mesh_control_plane::client::AdminClient,
+    namespace: Option<String>,
+) -> anyhow::Result<Vec<EdgeStatus>> {
+    let mut sampler = Sampler::new(
+        admin.clone(),
+        SamplerOptions {
+            namespace,
+            ..SamplerOptions::default()
+        },
+    );
+    let snap = rt.block_on(sampler.sample())?;
+    let mut edges: Vec<EdgeStatus> = snap
+        .edges
+        .into_iter()
+        .map(|e| EdgeStatus {
+            client: format!("{}/{}", e.key.source_namespace, e.key.source_workload),
+            server: format!(
+                "{}/{}",
+                e.key.destination_namespace, e.key.destination_workload
+            ),
+            service: format!(
+                "{}.{}",
+                e.key.destination_service, e.key.destination_service_namespace
+            ),
+            mtls: e.mtls,
+            requests: e.total_requests,
+            reporter: e.reporter,
+        })
+        .collect();
+    edges.sort_by(|a, b| (&a.server, &a.client).cmp(&(&b.server, &b.client)));
+    Ok(edges)
+}
+
+fn mtls_word(m: Mtls) -> &'static str {
+    match m {
+        Mtls::MutualTls => "mTLS",
+        Mtls::None => "plaintext",
+        Mtls::Mixed => "mixed",
+        Mtls::Unknown => "unknown",
+    }
 }
 
 fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
@@ -179,8 +295,10 @@ fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     rows.sort_by(|a, b| {
         (&a.namespace, &a.workload, a.port).cmp(&(&b.namespace, &b.workload, b.port))
     });
+    let namespace = (!g.all_namespaces).then(|| g.namespace.clone()).flatten();
+    let edges = edges(&rt, &admin, namespace)?;
     if out.is_data() {
-        return Ok(out.data(&rows)?);
+        return Ok(out.data(&StatusReport { ports: rows, edges })?);
     }
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -195,7 +313,7 @@ fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    Ok(out.table(
+    out.table(
         &[
             "workload",
             "namespace",
@@ -203,6 +321,36 @@ fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
             "mode",
             "decided by",
             "identity",
+        ],
+        &table,
+    )?;
+    out.line("")?;
+    if edges.is_empty() {
+        out.line("edges: no requests between workloads yet (from the sidecars' metrics)")?;
+        return Ok(());
+    }
+    out.line("edges (every request since the sidecars started, from their metrics):")?;
+    let table: Vec<Vec<String>> = edges
+        .iter()
+        .map(|e| {
+            vec![
+                e.client.clone(),
+                e.server.clone(),
+                e.service.clone(),
+                mtls_word(e.mtls).into(),
+                format!("{}", e.requests),
+                format!("{:?}", e.reporter).to_lowercase(),
+            ]
+        })
+        .collect();
+    Ok(out.table(
+        &[
+            "client",
+            "server",
+            "service",
+            "mtls",
+            "requests",
+            "reported by",
         ],
         &table,
     )?)
