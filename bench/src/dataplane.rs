@@ -20,9 +20,13 @@ use crate::stats::Rng;
 pub enum Setup {
     Direct,
     Mesh1,
+    /// Two meshctl sidecars, plaintext between them.
     Mesh2,
+    /// Two meshctl sidecars, mutual TLS between them (the mesh's default).
+    Mesh2Mtls,
     Envoy1,
     Envoy2,
+    Envoy2Mtls,
 }
 
 impl Setup {
@@ -31,8 +35,10 @@ impl Setup {
             Setup::Direct => "direct",
             Setup::Mesh1 => "meshctl 1 hop",
             Setup::Mesh2 => "meshctl 2 hops",
+            Setup::Mesh2Mtls => "meshctl 2 hops mTLS",
             Setup::Envoy1 => "Envoy 1 hop",
             Setup::Envoy2 => "Envoy 2 hops",
+            Setup::Envoy2Mtls => "Envoy 2 hops mTLS",
         }
     }
 
@@ -41,10 +47,18 @@ impl Setup {
             Setup::Direct => "oha -> echo",
             Setup::Mesh1 => "oha -> echo sidecar (inbound) -> echo",
             Setup::Mesh2 => {
-                "oha -(HTTP proxy)-> loadgen sidecar (outbound) -> echo sidecar (inbound) -> echo"
+                "oha -(HTTP proxy)-> loadgen sidecar (outbound) -plaintext HTTP/1.1-> echo-plain sidecar (inbound) -> echo"
+            }
+            Setup::Mesh2Mtls => {
+                "oha -(HTTP proxy)-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo sidecar (inbound) -> echo"
             }
             Setup::Envoy1 => "oha -> server Envoy -> echo",
-            Setup::Envoy2 => "oha -(HTTP proxy)-> client Envoy -> server Envoy -> echo",
+            Setup::Envoy2 => {
+                "oha -(HTTP proxy)-> client Envoy -plaintext HTTP/1.1-> server Envoy -> echo"
+            }
+            Setup::Envoy2Mtls => {
+                "oha -(HTTP proxy)-> client Envoy -mTLS, HTTP/1.1-> server Envoy -> echo"
+            }
         }
     }
 }
@@ -171,7 +185,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             .map_or("(left out)".into(), |e| e.display().to_string())
     );
 
-    eprintln!("mesh-bench: starting the mesh (meshctl install, meshctl run x2)");
+    eprintln!("mesh-bench: starting the mesh (meshctl install, meshctl run x3)");
     let mesh = Mesh::start(&meshctl, &bench_exe)?;
     let backend_port: u16 = mesh
         .backend_addr
@@ -205,10 +219,17 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         },
         Target {
             setup: Setup::Mesh2,
+            url: format!("http://echo-plain:{ECHO_PORT}/"),
+            proxy: Some(format!("http://{}", mesh.client_outbound)),
+            host: None,
+            proxy_pids: vec![mesh.plain_sidecar_pid, mesh.client_sidecar_pid],
+        },
+        Target {
+            setup: Setup::Mesh2Mtls,
             url: format!("http://{host}/"),
             proxy: Some(format!("http://{}", mesh.client_outbound)),
             host: None,
-            proxy_pids: mesh.proxy_pids(),
+            proxy_pids: vec![mesh.echo_sidecar_pid, mesh.client_sidecar_pid],
         },
     ];
     if let Some(e) = &envoys {
@@ -224,6 +245,13 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             setup: Setup::Envoy2,
             url: format!("http://{host}/"),
             proxy: Some(format!("http://{}", e.client_addr)),
+            host: None,
+            proxy_pids: pids.clone(),
+        });
+        targets.push(Target {
+            setup: Setup::Envoy2Mtls,
+            url: format!("http://{host}/"),
+            proxy: Some(format!("http://{}", e.client_mtls_addr)),
             host: None,
             proxy_pids: pids,
         });

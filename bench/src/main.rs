@@ -11,6 +11,7 @@
 
 mod analyze;
 mod ca;
+mod certs;
 mod control_plane;
 mod dataplane;
 mod echo;

@@ -1,7 +1,10 @@
 //! The meshctl side of the benchmark, built with the real product: `meshctl
 //! install` into a private home, `meshctl run` for the echo backend (service
 //! `echo`, port 9080) and for a client workload (`loadgen`, whose sidecar's
-//! outbound listener is the load generator's HTTP proxy).
+//! outbound listener is the load generator's HTTP proxy). The loadgen sidecar
+//! reaches `echo` over mutual TLS (auto mTLS with the installed CA, checked from
+//! the echo sidecar's metrics), and `echo-plain` (a second sidecar in front of the
+//! same backend) in plaintext (a DestinationRule with `tls.mode: DISABLE`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,6 +33,8 @@ pub struct Mesh {
     pub client_outbound: String,
     pub backend_pid: u32,
     pub echo_sidecar_pid: u32,
+    /// The sidecar of `echo-plain`, reached in plaintext.
+    pub plain_sidecar_pid: u32,
     pub client_sidecar_pid: u32,
     pub control_plane_pid: Option<u32>,
 }
@@ -40,6 +45,7 @@ struct WorkloadRow {
     service: String,
     inbound_address: String,
     outbound_address: String,
+    admin_address: String,
 }
 
 impl Mesh {
@@ -58,6 +64,7 @@ impl Mesh {
             client_outbound: String::new(),
             backend_pid: 0,
             echo_sidecar_pid: 0,
+            plain_sidecar_pid: 0,
             client_sidecar_pid: 0,
             control_plane_pid: None,
         };
@@ -96,24 +103,50 @@ impl Mesh {
             "echo",
             Duration::from_secs(20),
         )?;
+        // echo-plain: a second sidecar in front of the same backend, which
+        // clients reach in plaintext (the app is a placeholder: the backend
+        // already listens on its port).
+        let plain = mesh.run_workload(
+            &[
+                "--service",
+                "echo-plain",
+                "--port",
+                &ECHO_PORT.to_string(),
+                "--app-port",
+                &app_port.to_string(),
+            ],
+            &["sleep".into(), "100000".into()],
+        )?;
+        mesh.runs.push(plain);
+        mesh.wait_workload("echo-plain")?;
+        let dr = mesh.home.join("echo-plain-dr.yaml");
+        std::fs::write(
+            &dr,
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: echo-plain, namespace: default}\nspec:\n  host: echo-plain\n  trafficPolicy: {tls: {mode: DISABLE}}\n",
+        )
+        .context("write the echo-plain DestinationRule")?;
+        mesh.meshctl_ok(&["apply", "-f", &dr.display().to_string()])?;
         let client = mesh.run_workload(
             &["--service", "loadgen", "--port", "9081"],
             &["sleep".into(), "100000".into()],
         )?;
         mesh.runs.push(client);
         let rows = mesh.wait_workload("loadgen")?;
+        let mut admin = std::collections::HashMap::new();
         for r in &rows {
+            admin.insert(r.service.clone(), r.admin_address.clone());
             match r.service.as_str() {
                 "echo" => mesh.echo_inbound = r.inbound_address.clone(),
                 "loadgen" => mesh.client_outbound = r.outbound_address.clone(),
                 _ => {}
             }
         }
-        let (echo_pid, client_pid) = (mesh.runs[0].id(), mesh.runs[1].id());
+        let (echo_pid, plain_pid, client_pid) =
+            (mesh.runs[0].id(), mesh.runs[1].id(), mesh.runs[2].id());
         mesh.echo_sidecar_pid = child_with(echo_pid, "proxy")?;
         mesh.backend_pid = child_with(echo_pid, "echo")?;
+        mesh.plain_sidecar_pid = child_with(plain_pid, "proxy")?;
         mesh.client_sidecar_pid = child_with(client_pid, "proxy")?;
-        let target = format!("http://echo:{ECHO_PORT}/");
         let host = format!("echo:{ECHO_PORT}");
         net::wait_for_echo(
             "meshctl 1 hop",
@@ -122,13 +155,38 @@ impl Mesh {
             &host,
             Duration::from_secs(20),
         )?;
-        net::wait_for_echo(
-            "meshctl 2 hops",
-            &mesh.client_outbound,
-            &target,
-            &host,
-            Duration::from_secs(20),
-        )?;
+        for (what, service) in [
+            ("meshctl 2 hops mTLS", "echo"),
+            ("meshctl 2 hops", "echo-plain"),
+        ] {
+            let host = format!("{service}:{ECHO_PORT}");
+            net::wait_for_echo(
+                what,
+                &mesh.client_outbound,
+                &format!("http://{host}/"),
+                &host,
+                Duration::from_secs(20),
+            )?;
+        }
+        // The setups are what they say: the echo sidecar saw the loadgen's
+        // calls over mutual TLS, the echo-plain sidecar in plaintext.
+        for (service, policy) in [("echo", "mutual_tls"), ("echo-plain", "none")] {
+            let addr = admin
+                .get(service)
+                .with_context(|| format!("admin address of {service}"))?;
+            let (_, stats) = net::probe(addr, "/stats/prometheus", addr)?;
+            let seen = stats.lines().any(|l| {
+                l.starts_with("istio_requests_total{")
+                    && l.contains("reporter=\"destination\"")
+                    && l.contains("source_workload=\"loadgen")
+                    && l.contains(&format!("connection_security_policy=\"{policy}\""))
+            });
+            if !seen {
+                bail!(
+                    "the {service} sidecar did not count the loadgen's calls as {policy}:\n{stats}"
+                );
+            }
+        }
         Ok(mesh)
     }
 
@@ -207,9 +265,13 @@ impl Mesh {
         }
     }
 
-    /// Every pid of the mesh's data plane (both sidecars).
+    /// Every pid of the mesh's data plane (all three sidecars).
     pub fn proxy_pids(&self) -> Vec<u32> {
-        vec![self.echo_sidecar_pid, self.client_sidecar_pid]
+        vec![
+            self.echo_sidecar_pid,
+            self.plain_sidecar_pid,
+            self.client_sidecar_pid,
+        ]
     }
 }
 

@@ -171,14 +171,23 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let pairs = [
         (Setup::Mesh1, Setup::Envoy1, "1 hop"),
         (Setup::Mesh2, Setup::Envoy2, "2 hops"),
+        (Setup::Mesh2Mtls, Setup::Envoy2Mtls, "2 hops mTLS"),
+        // The issue's target: two meshctl sidecars with mTLS against one Envoy hop.
+        (
+            Setup::Mesh2Mtls,
+            Setup::Envoy1,
+            "meshctl 2 hops mTLS / Envoy 1 hop",
+        ),
     ];
     if r.has(Setup::Envoy1) || r.has(Setup::Envoy2) {
         let _ = writeln!(md, "## Summary: meshctl / Envoy\n");
         let _ = writeln!(
             md,
             "Medians over rounds of the per-round ratio meshctl / Envoy at the same load \
-             point and hop count (below 1 = meshctl lower). Latency ratios are of total \
-             latency; added latency over direct is in the tables below.\n"
+             point, hop count and security (below 1 = meshctl lower); the last row of each \
+             load compares meshctl's two sidecars with mTLS against a single Envoy hop. \
+             Latency ratios are of total latency; added latency over direct is in the \
+             tables below.\n"
         );
         let _ = writeln!(
             md,
@@ -364,12 +373,14 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     md
 }
 
-const COLORS: [(Setup, &str, &str); 5] = [
+const COLORS: [(Setup, &str, &str); 7] = [
     (Setup::Direct, "#555555", ""),
     (Setup::Mesh1, "#6baed6", "6,4"),
-    (Setup::Mesh2, "#08519c", ""),
+    (Setup::Mesh2, "#2171b5", "2,3"),
+    (Setup::Mesh2Mtls, "#08306b", ""),
     (Setup::Envoy1, "#fd8d3c", "6,4"),
-    (Setup::Envoy2, "#a63603", ""),
+    (Setup::Envoy2, "#d94801", "2,3"),
+    (Setup::Envoy2Mtls, "#7f2704", ""),
 ];
 
 fn esc(s: &str) -> String {
