@@ -13,6 +13,8 @@ pub mod material;
 pub mod rotation;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rotation;
 pub mod tokens;
 
 use std::collections::HashMap;
