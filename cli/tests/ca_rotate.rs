@@ -113,20 +113,17 @@ impl Mesh {
             .into_iter()
             .find(|w| w["service"] == "client")
             .expect("client");
-        client["outboundAddress"].as_str().expect("outbound").to_owned()
+        client["outboundAddress"]
+            .as_str()
+            .expect("outbound")
+            .to_owned()
     }
 
     /// Every proxy's `/certs`, as `meshctl proxy-config secret` shows it.
     fn secrets(&self) -> Vec<Value> {
         self.workloads()
             .iter()
-            .map(|w| {
-                self.json(&[
-                    "proxy-config",
-                    "secret",
-                    w["proxyId"].as_str().expect("id"),
-                ])
-            })
+            .map(|w| self.json(&["proxy-config", "secret", w["proxyId"].as_str().expect("id")]))
             .collect()
     }
 }
@@ -209,9 +206,10 @@ async fn connect(proxy: &str) -> Result<Sender, String> {
     let stream = tokio::net::TcpStream::connect(proxy)
         .await
         .map_err(|e| e.to_string())?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
     tokio::spawn(conn);
     Ok(sender)
 }
@@ -232,7 +230,11 @@ async fn get(sender: &mut Sender) -> Result<(), String> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?;
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
     if !status.is_success() {
         return Err(format!(
             "status {status} {flags}: {}",
@@ -281,7 +283,11 @@ fn ca_rotate_under_a_steady_mtls_stream_fails_no_request() {
         stream.ok() >= after_rotation + 20
     });
     let (ok, failures) = stream.finish();
-    assert!(failures.is_empty(), "{} failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
     assert!(ok > before, "requests flowed during the rotation");
 
     // The CA trusts and signs with the new root only; every proxy says its
@@ -358,7 +364,12 @@ fn two_minute_certificates_renew_under_a_steady_stream_for_five_minutes() {
     let serials = |m: &Mesh| -> Vec<String> {
         m.secrets()
             .iter()
-            .map(|s| s["certChain"][0]["serial"].as_str().unwrap_or("").to_owned())
+            .map(|s| {
+                s["certChain"][0]["serial"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
             .collect()
     };
     let first = serials(&mesh);
@@ -366,7 +377,11 @@ fn two_minute_certificates_renew_under_a_steady_stream_for_five_minutes() {
         std::thread::sleep(Duration::from_secs(5));
     }
     let (ok, failures) = stream.finish();
-    assert!(failures.is_empty(), "{} failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failed: {failures:?}",
+        failures.len()
+    );
     assert!(ok > 1000, "a steady stream: {ok} requests");
     for secret in mesh.secrets() {
         let rotations = secret["rotations"].as_u64().unwrap_or(0);

@@ -8,8 +8,8 @@ use std::time::Duration;
 use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{CertificateReport, CertificateRequest, Hello, ProxyMessage};
-use mesh_control_plane::ca::rotation::RotateRequest;
 use mesh_api::proxy::{CaStatus, CertInfo};
+use mesh_control_plane::ca::rotation::RotateRequest;
 use mesh_control_plane::ca::{CaSettings, tokens};
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::StateFile;
@@ -192,7 +192,11 @@ async fn reported_certificates_drive_the_rotation_and_laggards_are_asked_to_rene
         ttl_seconds: 0,
         token: token.clone(),
     };
-    let first = client.create_certificate(ask()).await.expect("signed").into_inner();
+    let first = client
+        .create_certificate(ask())
+        .await
+        .expect("signed")
+        .into_inner();
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     tx.send(ProxyMessage {
         message: Some(Message::Hello(Hello {
@@ -224,17 +228,27 @@ async fn reported_certificates_drive_the_rotation_and_laggards_are_asked_to_rene
         ca = status(admin.clone()).await;
     }
     let p = &ca.proxies[0];
-    assert_eq!((p.origin.as_str(), p.connected, p.current), ("reported", true, true), "{p:?}");
+    assert_eq!(
+        (p.origin.as_str(), p.connected, p.current),
+        ("reported", true, true),
+        "{p:?}"
+    );
     assert_eq!(p.root_sha256, ca.roots[0].fingerprint_sha256);
 
     let rotate = |phase: &str| RotateRequest {
         phase: phase.into(),
         ..Default::default()
     };
-    let after: CaStatus = admin.post("/v1/ca/rotate", &rotate("add-root")).await.expect("add-root");
+    let after: CaStatus = admin
+        .post("/v1/ca/rotate", &rotate("add-root"))
+        .await
+        .expect("add-root");
     assert_eq!(after.roots.len(), 2, "old and new root trusted");
     let r = after.rotation.expect("in progress");
-    assert_eq!((r.phase.as_str(), r.done, r.laggards.as_slice()), ("add-root", 0, &["cart-v1-1.shop".to_owned()][..]));
+    assert_eq!(
+        (r.phase.as_str(), r.done, r.laggards.as_slice()),
+        ("add-root", 0, &["cart-v1-1.shop".to_owned()][..])
+    );
     // The proxy is asked to renew now (config pushes may come first).
     loop {
         let push = tokio::time::timeout(Duration::from_secs(5), pushes.message())
@@ -251,9 +265,16 @@ async fn reported_certificates_drive_the_rotation_and_laggards_are_asked_to_rene
         .await
         .expect_err("the proxy has not renewed")
         .to_string();
-    assert!(err.contains("cart-v1-1.shop") && err.contains("trust bundle with the new root"), "{err}");
+    assert!(
+        err.contains("cart-v1-1.shop") && err.contains("trust bundle with the new root"),
+        "{err}"
+    );
 
-    let renewed = client.create_certificate(ask()).await.expect("signed").into_inner();
+    let renewed = client
+        .create_certificate(ask())
+        .await
+        .expect("signed")
+        .into_inner();
     assert_eq!(renewed.trust_bundle_pem.len(), 2);
     tx.send(report(&renewed)).await.expect("report");
     let mut done = 0;

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 pub use policy::*;
 pub use route::*;
 pub use secret::{
-    CaStatus, CertInfo, CertParseError, IssuedCert, RotationStatus, SecretDump, cert_pem, certs_from_pem, hex,
-    spiffe_ids,
+    CaStatus, CertInfo, CertParseError, IssuedCert, RotationStatus, SecretDump, cert_pem,
+    certs_from_pem, hex, spiffe_ids,
 };
 
 /// The discovery type names, in the order the control plane pushes them on a new

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use mesh_api::proxy::{CaStatus, RotationStatus};
-use mesh_control_plane::ca::rotation::RotateRequest;
 use mesh_control_plane::ca::Phase;
+use mesh_control_plane::ca::rotation::RotateRequest;
 
 use crate::cli::{CaRotateArgs, GlobalArgs, RotatePhase};
 use crate::commands::mesh;
@@ -123,7 +123,10 @@ pub fn run(args: &CaRotateArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<
         (Some(c), Some(k)) => Some((
             read(c, "--cert")?,
             read(k, "--key")?,
-            args.chain.as_deref().map(|p| read(p, "--chain")).transpose()?,
+            args.chain
+                .as_deref()
+                .map(|p| read(p, "--chain"))
+                .transpose()?,
         )),
         _ => None,
     };
@@ -240,7 +243,10 @@ mod tests {
         assert_eq!(plan(None).1, Phase::ALL.to_vec());
         assert_eq!(
             plan(Some(Phase::Reissue)),
-            (Some(Phase::Reissue), vec![Phase::RemoveOld, Phase::Complete])
+            (
+                Some(Phase::Reissue),
+                vec![Phase::RemoveOld, Phase::Complete]
+            )
         );
         assert_eq!(plan(Some(Phase::RemoveOld)).1, vec![Phase::Complete]);
     }

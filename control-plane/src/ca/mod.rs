@@ -19,8 +19,8 @@ pub mod tokens;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use mesh_api::proxy::{CaStatus, CertInfo, IssuedCert};
@@ -208,7 +208,11 @@ impl Ca {
 
     /// Sign with `signing` from now on and hand out `bundle_der` as the trust
     /// bundle (a rotation phase).
-    pub(crate) fn switch(&self, signing: &CaFiles, bundle_der: Vec<Vec<u8>>) -> Result<(), CaError> {
+    pub(crate) fn switch(
+        &self,
+        signing: &CaFiles,
+        bundle_der: Vec<Vec<u8>>,
+    ) -> Result<(), CaError> {
         let keys = Arc::new(Keys::new(signing, bundle_der)?);
         *self
             .keys
@@ -309,7 +313,11 @@ impl Ca {
             not_before_unix: info.not_before_unix,
             not_after_unix: info.not_after_unix,
             connected: false,
-            root_sha256: keys.roots_der.first().map(|r| sha256_hex(r)).unwrap_or_default(),
+            root_sha256: keys
+                .roots_der
+                .first()
+                .map(|r| sha256_hex(r))
+                .unwrap_or_default(),
             trust_bundle_sha256: keys.bundle_der.iter().map(|r| sha256_hex(r)).collect(),
             rotations: None,
             origin: "issued".into(),

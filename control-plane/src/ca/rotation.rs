@@ -146,7 +146,9 @@ pub struct ProxyCert {
 }
 
 fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
-    x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c)
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .map(|(_, c)| c)
 }
 
 /// Which of `roots` the chain ends at (DER), if any.
@@ -276,9 +278,8 @@ impl Authority {
     fn apply_phase(&self, r: &Rotation) -> Result<(), CaError> {
         let old = ders(&r.record.old_roots_pem);
         let new = ders(&r.record.new_roots_pem);
-        let current = CaFiles::load(&self.home)?.ok_or_else(|| {
-            file_err(&ca_dir(&self.home), "the CA files are gone")
-        })?;
+        let current = CaFiles::load(&self.home)?
+            .ok_or_else(|| file_err(&ca_dir(&self.home), "the CA files are gone"))?;
         match (r.record.phase, &r.next) {
             (Phase::AddRoot, Some(_)) => self.ca.switch(&current, union(&old, &new)),
             (Phase::Reissue, Some(next)) => self.ca.switch(next, union(&old, &new)),
@@ -396,7 +397,8 @@ impl Authority {
                 };
                 if next.roots_der.iter().any(|r| current.roots_der.contains(r)) {
                     return Err(RotateError::Order(
-                        "the new CA chains to the current root: a rotation needs another root".into(),
+                        "the new CA chains to the current root: a rotation needs another root"
+                            .into(),
                     ));
                 }
                 next.save_dir(&ca_dir(&self.home).join(NEXT_DIR))?;

@@ -68,9 +68,19 @@ fn three_phases_each_waiting_for_every_proxy() {
     assert_eq!(a.rotation_phase(), Some(Phase::AddRoot));
     assert!(a.epoch() > epoch, "proxies are asked again");
     assert_eq!(a.ca().bundle_der().len(), 2, "both roots trusted");
-    assert_eq!(a.ca().signing_root_der(), old_root, "the old root still signs");
+    assert_eq!(
+        a.ca().signing_root_der(),
+        old_root,
+        "the old root still signs"
+    );
     assert!(!a.is_current(&x), "x must renew to get the new bundle");
-    assert!(dir.path().join("ca").join(NEXT_DIR).join("ca-key.pem").exists());
+    assert!(
+        dir.path()
+            .join("ca")
+            .join(NEXT_DIR)
+            .join("ca-key.pem")
+            .exists()
+    );
 
     // y has not renewed: reissue is refused and names it.
     let x = renewed(&a);
@@ -79,7 +89,9 @@ fn three_phases_each_waiting_for_every_proxy() {
         .expect_err("y lags")
         .to_string();
     assert!(
-        err.contains("1 of 2") && err.contains(": y;") && err.contains("trust bundle with the new root"),
+        err.contains("1 of 2")
+            && err.contains(": y;")
+            && err.contains("trust bundle with the new root"),
         "{err}"
     );
     let y = renewed(&a);
@@ -95,15 +107,29 @@ fn three_phases_each_waiting_for_every_proxy() {
         .rotate(Phase::RemoveOld, None, &proxies(&[("x", &x), ("y", &y)]))
         .expect_err("y still has the old root's certificate")
         .to_string();
-    assert!(err.contains("certificate from the new root") && err.contains(": y;"), "{err}");
-    assert_eq!(chain_root(&y.chain_der, &a.ca().bundle_der()), Some(&old_root));
+    assert!(
+        err.contains("certificate from the new root") && err.contains(": y;"),
+        "{err}"
+    );
+    assert_eq!(
+        chain_root(&y.chain_der, &a.ca().bundle_der()),
+        Some(&old_root)
+    );
     let y = renewed(&a);
     a.rotate(Phase::RemoveOld, None, &proxies(&[("x", &x), ("y", &y)]))
         .expect("remove-old");
-    assert_eq!(a.ca().bundle_der(), vec![new_root.clone()], "only the new root");
+    assert_eq!(
+        a.ca().bundle_der(),
+        vec![new_root.clone()],
+        "only the new root"
+    );
     assert!(!dir.path().join("ca").join(NEXT_DIR).exists(), "promoted");
     let kept = CaFiles::load(dir.path()).expect("load").expect("some");
-    assert_eq!(kept.roots_der, vec![new_root.clone()], "the new CA is the kept one");
+    assert_eq!(
+        kept.roots_der,
+        vec![new_root.clone()],
+        "the new CA is the kept one"
+    );
 
     let x = renewed(&a);
     let y = renewed(&a);
@@ -116,19 +142,29 @@ fn three_phases_each_waiting_for_every_proxy() {
 #[test]
 fn phases_out_of_order_are_refused_and_repeats_are_no_ops() {
     let (_dir, a) = home();
-    let err = a.rotate(Phase::Reissue, None, &[]).expect_err("no rotation");
-    assert!(err.to_string().contains("no rotation is in progress"), "{err}");
+    let err = a
+        .rotate(Phase::Reissue, None, &[])
+        .expect_err("no rotation");
+    assert!(
+        err.to_string().contains("no rotation is in progress"),
+        "{err}"
+    );
     a.rotate(Phase::AddRoot, None, &[]).expect("add-root");
     let bundle = a.ca().bundle_der();
     a.rotate(Phase::AddRoot, None, &[]).expect("again: resumes");
     assert_eq!(a.ca().bundle_der(), bundle, "not a second new root");
-    let err = a.rotate(Phase::RemoveOld, None, &[]).expect_err("skips reissue");
+    let err = a
+        .rotate(Phase::RemoveOld, None, &[])
+        .expect_err("skips reissue");
     assert!(err.to_string().contains("next phase is reissue"), "{err}");
     let other = CaFiles::generate("cluster.local").expect("generate");
     let err = a
         .rotate(Phase::AddRoot, Some(other), &[])
         .expect_err("another root mid-rotation");
-    assert!(err.to_string().contains("already in phase add-root"), "{err}");
+    assert!(
+        err.to_string().contains("already in phase add-root"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -337,8 +337,14 @@ async fn ca_rotate(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply,
                 chain: "--chain".into(),
             };
             Some(
-                CaFiles::check(CaSource::PluggedIn, cert, key, r.chain_pem.as_deref(), &labels)
-                    .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?,
+                CaFiles::check(
+                    CaSource::PluggedIn,
+                    cert,
+                    key,
+                    r.chain_pem.as_deref(),
+                    &labels,
+                )
+                .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?,
             )
         }
         (None, None) => None,

@@ -102,7 +102,10 @@ pub async fn run(
     let shared = Shared::new(store);
     let authority = Authority::open(opts.home.clone(), opts.ca.clone())?;
     if let Some(phase) = authority.rotation_phase() {
-        tracing::info!(phase = phase.as_str(), "a CA rotation is in progress; run `meshctl ca rotate` to continue it");
+        tracing::info!(
+            phase = phase.as_str(),
+            "a CA rotation is in progress; run `meshctl ca rotate` to continue it"
+        );
     }
     shared.set_authority(Arc::new(authority));
     let discovery =
