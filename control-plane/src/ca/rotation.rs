@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use x509_parser::certificate::X509Certificate;
 
 use super::material::{CA_DIR, write_private};
-use super::{Authority, Ca, CaError, CaFiles, CaSettings, sha256_hex};
+use super::{Authority, Ca, CaError, CaFiles, CaSettings};
 
 /// The rotation state file in `<home>/ca/`.
 pub const ROTATION_FILE: &str = "rotation.json";
@@ -143,6 +143,9 @@ pub struct ProxyCert {
     pub chain_der: Vec<Vec<u8>>,
     pub bundle_der: Vec<Vec<u8>>,
     pub rotations: u64,
+    /// The root the chain ends at (found by signature when it was reported,
+    /// among every root the CA knows), DER.
+    pub root_der: Option<Vec<u8>>,
 }
 
 fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
@@ -307,20 +310,24 @@ impl Authority {
         let signing_root = self.ca.signing_root_der();
         let same_bundle = cert.bundle_der.len() == bundle.len()
             && bundle.iter().all(|b| cert.bundle_der.contains(b));
-        same_bundle && chain_root(&cert.chain_der, &bundle) == Some(&signing_root)
+        if !same_bundle {
+            return false;
+        }
+        match &cert.root_der {
+            Some(root) => *root == signing_root,
+            None => chain_root(&cert.chain_der, &bundle) == Some(&signing_root),
+        }
     }
 
-    /// SHA-256 of the root a proxy's chain ends at, among every root the CA
-    /// knows (the bundle and a rotation's old and new roots).
-    pub fn root_of(&self, chain: &[Vec<u8>]) -> String {
+    /// The root a proxy's chain ends at (DER), among every root the CA knows
+    /// (the bundle and a rotation's old and new roots).
+    pub fn root_of(&self, chain: &[Vec<u8>]) -> Option<Vec<u8>> {
         let mut roots = self.ca.bundle_der();
         if let Some(r) = self.rotation_lock().as_ref() {
             roots = union(&roots, &ders(&r.record.old_roots_pem));
             roots = union(&roots, &ders(&r.record.new_roots_pem));
         }
-        chain_root(chain, &roots)
-            .map(|r| sha256_hex(r))
-            .unwrap_or_default()
+        chain_root(chain, &roots).cloned()
     }
 
     /// Move the rotation to `target`. `proxies` are the connected proxies with

@@ -40,8 +40,10 @@ fn renewed(a: &Authority) -> ProxyCert {
             .flat_map(|p| mesh_api::proxy::certs_from_pem(p).expect("pem"))
             .collect()
     };
+    let chain_der = ders(&signed.chain_pem);
     ProxyCert {
-        chain_der: ders(&signed.chain_pem),
+        root_der: a.root_of(&chain_der),
+        chain_der,
         bundle_der: ders(&signed.bundle_pem),
         rotations: 1,
     }

@@ -11,10 +11,14 @@ impl Shared {
     /// A proxy reported the certificate and trust bundle it runs. If they are
     /// not the CA's current ones, it is asked to renew (once per CA epoch).
     pub fn report_certificate(&self, proxy_id: &str, stream_id: u64, report: CertificateReport) {
+        let root_der = self
+            .authority()
+            .and_then(|a| a.root_of(&report.cert_chain_der));
         let cert = ProxyCert {
             chain_der: report.cert_chain_der,
             bundle_der: report.trust_bundle_der,
             rotations: report.rotations,
+            root_der,
         };
         self.with_conns(|conns| {
             if let Some(conn) = conns
@@ -25,7 +29,7 @@ impl Shared {
                 conn.cert = Some(cert);
             }
         });
-        self.renew_laggards();
+        self.renew_laggards(Some(proxy_id));
     }
 
     /// The connected proxies with a workload identity (a bootstrap token, or a
@@ -49,9 +53,10 @@ impl Shared {
         out
     }
 
-    /// Ask every connected proxy whose certificate or bundle is not the CA's
-    /// current one to renew now (each at most once per CA epoch and stream).
-    pub fn renew_laggards(&self) {
+    /// Ask every connected proxy (or only `only`) whose certificate or bundle
+    /// is not the CA's current one to renew now (each at most once per CA
+    /// epoch and stream).
+    pub fn renew_laggards(&self, only: Option<&str>) {
         let Some(authority) = self.authority() else {
             return;
         };
@@ -59,6 +64,9 @@ impl Shared {
         let asked = self.with_conns(|conns| {
             let mut asked = Vec::new();
             for conn in conns.map.values_mut() {
+                if only.is_some_and(|id| id != conn.workload.proxy_id) {
+                    continue;
+                }
                 let Some(cert) = &conn.cert else { continue };
                 if conn.renew_asked == Some(epoch) || authority.is_current(cert) {
                     continue;
@@ -93,7 +101,7 @@ impl Shared {
         };
         let proxies = self.identity_proxies();
         authority.rotate(phase, new_ca, &proxies)?;
-        self.renew_laggards();
+        self.renew_laggards(None);
         Ok(())
     }
 
@@ -122,7 +130,7 @@ impl Shared {
                 not_before_unix: info.not_before_unix,
                 not_after_unix: info.not_after_unix,
                 connected: true,
-                root_sha256: authority.root_of(&cert.chain_der),
+                root_sha256: cert.root_der.as_deref().map(sha256_hex).unwrap_or_default(),
                 trust_bundle_sha256: cert.bundle_der.iter().map(|d| sha256_hex(d)).collect(),
                 rotations: Some(cert.rotations),
                 origin: "reported".into(),
