@@ -374,6 +374,7 @@ impl CaFiles {
 
     /// The CA kept in `home`; a new self-signed root if there is none.
     pub fn ensure(home: &Path, trust_domain: &str) -> Result<Self, CaError> {
+        super::rotation::finish_interrupted_promotion(home)?;
         if let Some(ca) = Self::load(home)? {
             return Ok(ca);
         }

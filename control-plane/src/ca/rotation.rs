@@ -230,20 +230,49 @@ fn promote(home: &Path, next: &CaFiles) -> Result<(), CaError> {
     })
 }
 
+/// Finish promoting the new CA if a crash interrupted it (the record says
+/// `remove-old` and `ca/next/` is still there). Called before the kept CA is
+/// read, so its files are whole again.
+pub fn finish_interrupted_promotion(home: &Path) -> Result<(), CaError> {
+    let Some(record) = read_record(home)? else {
+        return Ok(());
+    };
+    if record.phase >= Phase::RemoveOld
+        && let Some(next) = CaFiles::load_dir(&ca_dir(home).join(NEXT_DIR))?
+    {
+        promote(home, &next)?;
+    }
+    Ok(())
+}
+
+/// Forget a rotation (the user installs another CA over it).
+pub fn abandon(home: &Path) -> Result<(), CaError> {
+    for path in [
+        ca_dir(home).join(ROTATION_FILE),
+        ca_dir(home).join(NEXT_DIR),
+    ] {
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if let Err(e) = gone
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(file_err(&path, e));
+        }
+    }
+    Ok(())
+}
+
 impl Authority {
     /// The CA kept in `home` (a new self-signed root if there is none), in the
     /// rotation phase recorded there.
     pub fn open(home: PathBuf, settings: CaSettings) -> Result<Self, CaError> {
+        finish_interrupted_promotion(&home)?;
         let record = read_record(&home)?;
         let next_dir = ca_dir(&home).join(NEXT_DIR);
-        let mut next = CaFiles::load_dir(&next_dir)?;
-        if let (Some(r), Some(n)) = (&record, &next)
-            && r.phase >= Phase::RemoveOld
-        {
-            // The crash came while promoting the new CA: finish it.
-            promote(&home, n)?;
-            next = None;
-        }
+        let next = CaFiles::load_dir(&next_dir)?;
         let current = CaFiles::ensure(&home, &settings.trust_domain)?;
         let ca = Ca::new(current, settings)?;
         let rotation = match record {
