@@ -103,11 +103,17 @@ _meshctl() {
             meshctl__subcmd__ca,help)
                 cmd="meshctl__subcmd__ca__subcmd__help"
                 ;;
+            meshctl__subcmd__ca,rotate)
+                cmd="meshctl__subcmd__ca__subcmd__rotate"
+                ;;
             meshctl__subcmd__ca,status)
                 cmd="meshctl__subcmd__ca__subcmd__status"
                 ;;
             meshctl__subcmd__ca__subcmd__help,help)
                 cmd="meshctl__subcmd__ca__subcmd__help__subcmd__help"
+                ;;
+            meshctl__subcmd__ca__subcmd__help,rotate)
+                cmd="meshctl__subcmd__ca__subcmd__help__subcmd__rotate"
                 ;;
             meshctl__subcmd__ca__subcmd__help,status)
                 cmd="meshctl__subcmd__ca__subcmd__help__subcmd__status"
@@ -198,6 +204,9 @@ _meshctl() {
                 ;;
             meshctl__subcmd__help__subcmd__authz,check)
                 cmd="meshctl__subcmd__help__subcmd__authz__subcmd__check"
+                ;;
+            meshctl__subcmd__help__subcmd__ca,rotate)
+                cmd="meshctl__subcmd__help__subcmd__ca__subcmd__rotate"
                 ;;
             meshctl__subcmd__help__subcmd__ca,status)
                 cmd="meshctl__subcmd__help__subcmd__ca__subcmd__status"
@@ -587,7 +596,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__ca)
-            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version status help"
+            opts="-o -n -A -h -V --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version status rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,7 +642,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__ca__subcmd__help)
-            opts="status help"
+            opts="status rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,6 +669,20 @@ _meshctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        meshctl__subcmd__ca__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         meshctl__subcmd__ca__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -667,6 +690,72 @@ _meshctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__ca__subcmd__rotate)
+            opts="-o -n -A -h -V --phase --timeout --cert --key --chain --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --phase)
+                    COMPREPLY=($(compgen -W "add-root reissue remove-old complete" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1303,8 +1392,22 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__help__subcmd__ca)
-            opts="status"
+            opts="status rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        meshctl__subcmd__help__subcmd__ca__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -354,6 +354,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+            cand rotate 'Rotate the mesh''s root CA without breaking traffic (phased, resumable)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'meshctl;ca;status'= {
@@ -372,11 +373,35 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'meshctl;ca;rotate'= {
+            cand --phase 'Run only this phase (the rotation must be at the phase before it)'
+            cand --timeout 'How long to wait for every proxy to reach a phase, in seconds'
+            cand --cert 'The new CA certificate (root or intermediate), PEM; default: a new self-signed root'
+            cand --key 'The new CA''s private key, PKCS#8 PEM'
+            cand --chain 'The new CA''s issuers up to the root, PEM'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand -n 'The namespace to act in (resources without one are placed here)'
+            cand --namespace 'The namespace to act in (resources without one are placed here)'
+            cand --color 'When to colour output: auto colours a terminal unless NO_COLOR is set'
+            cand --context 'Kubernetes context (for Kubernetes mode; local commands do not use it)'
+            cand --kubeconfig 'Kubernetes config file (for Kubernetes mode; local commands do not use it)'
+            cand --home 'The mesh home: the local control plane''s state, logs and store [default: ~/.meshctl]'
+            cand -A 'Act on all namespaces'
+            cand --all-namespaces 'Act on all namespaces'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'meshctl;ca;help'= {
             cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+            cand rotate 'Rotate the mesh''s root CA without breaking traffic (phased, resumable)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'meshctl;ca;help;status'= {
+        }
+        &'meshctl;ca;help;rotate'= {
         }
         &'meshctl;ca;help;help'= {
         }
@@ -706,8 +731,11 @@ set edit:completion:arg-completer[meshctl] = {|@words|
         }
         &'meshctl;help;ca'= {
             cand status 'Show the mesh CA: its roots, signing certificate and each proxy''s certificate'
+            cand rotate 'Rotate the mesh''s root CA without breaking traffic (phased, resumable)'
         }
         &'meshctl;help;ca;status'= {
+        }
+        &'meshctl;help;ca;rotate'= {
         }
         &'meshctl;help;mtls'= {
             cand status 'Show each workload port''s inbound mTLS mode and the policy that set it'

@@ -313,22 +313,23 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand dashboard" -l home -d 'T
 complete -c meshctl -n "__fish_meshctl_using_subcommand dashboard" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand dashboard" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand dashboard" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
 yaml\t'YAML, for scripts and for re-applying'"
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s A -l all-namespaces -d 'Act on all namespaces'
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
-complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -f -a "rotate" -d 'Rotate the mesh\'s root CA without breaking traffic (phased, resumable)'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and not __fish_seen_subcommand_from status rotate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'
@@ -343,7 +344,30 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subc
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'Act on all namespaces'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l phase -d 'Run only this phase (the rotation must be at the phase before it)' -r -f -a "add-root\t'Add the new root to every trust bundle'
+reissue\t'Sign with the new root; every proxy renews now'
+remove-old\t'Remove the old root from every trust bundle'
+complete\t'End the rotation (once no proxy trusts the old root)'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l timeout -d 'How long to wait for every proxy to reach a phase, in seconds' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l cert -d 'The new CA certificate (root or intermediate), PEM; default: a new self-signed root' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l key -d 'The new CA\'s private key, PKCS#8 PEM' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l chain -d 'The new CA\'s issuers up to the root, PEM' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
+wide\t'A table with more columns'
+json\t'JSON, for scripts'
+yaml\t'YAML, for scripts and for re-applying'"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -s n -l namespace -d 'The namespace to act in (resources without one are placed here)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l color -d 'When to colour output: auto colours a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l context -d 'Kubernetes context (for Kubernetes mode; local commands do not use it)' -r
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l kubeconfig -d 'Kubernetes config file (for Kubernetes mode; local commands do not use it)' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -l home -d 'The mesh home: the local control plane\'s state, logs and store [default: ~/.meshctl]' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -s A -l all-namespaces -d 'Act on all namespaces'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
+complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Rotate the mesh\'s root CA without breaking traffic (phased, resumable)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand mtls; and not __fish_seen_subcommand_from status mode help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
@@ -589,6 +613,7 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_see
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config top dashboard ca mtls authz control-plane proxy sample-app version completion help" -f -a "completion" -d 'Print a shell completion script'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and not __fish_seen_subcommand_from install uninstall check apply get delete validate analyze diff run demo proxy-status proxy-config top dashboard ca mtls authz control-plane proxy sample-app version completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "status" -d 'Show the mesh CA: its roots, signing certificate and each proxy\'s certificate'
+complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "rotate" -d 'Rotate the mesh\'s root CA without breaking traffic (phased, resumable)'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from mtls" -f -a "status" -d 'Show each workload port\'s inbound mTLS mode and the policy that set it'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from mtls" -f -a "mode" -d 'Set the inbound mTLS mode mesh-wide, for a namespace or for workloads'
 complete -c meshctl -n "__fish_meshctl_using_subcommand help; and __fish_seen_subcommand_from authz" -f -a "check" -d 'Show which AuthorizationPolicies apply to a proxy, and decide a request'

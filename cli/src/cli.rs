@@ -605,15 +605,77 @@ pub enum CaCommand {
 Show the mesh's certificate authority: the trust domain, where the CA came from
 (generated at install, or plugged in with --set ca.cert=...), its root(s) and
 intermediates with fingerprint and expiry, the workload certificate lifetime, and
-for each proxy the latest certificate it was issued (serial, SPIFFE ID, expiry).
-
-Rotating the root (`meshctl ca rotate`) is not available yet.",
+for each proxy the certificate it runs (serial, SPIFFE ID, expiry, the root it
+chains to, whether it is the CA's current one), as the proxy reported it. While a
+root rotation is in progress (`meshctl ca rotate`), its phase and the proxies
+that have not reached it.",
         after_help = "\
 Examples:
   meshctl ca status
   meshctl ca status -o json"
     )]
     Status,
+    /// Rotate the mesh's root CA without breaking traffic (phased, resumable)
+    #[command(
+        long_about = "\
+Replace the mesh's root CA with a new one while traffic flows, in three phases
+with an overlapping trust bundle; each must reach every connected proxy before
+the next starts:
+
+  add-root    the new root joins every proxy's trust bundle (the old root still
+              signs), so proxies accept peers from either root
+  reissue     the CA signs with the new root and every proxy renews at once
+  remove-old  the old root leaves every trust bundle (refused while a proxy
+              still has a certificate from it); pooled connections made under
+              the old bundle are replaced
+
+Without --phase all phases run in order, showing how many proxies have reached
+each, and waiting up to --timeout for each (naming the proxies that lag when it
+runs out). The phase is kept in the mesh home (ca/rotation.json), so after a
+crash of the control plane or of this command, running it again continues where
+it stopped. With --phase one step runs, to go through them by hand (then
+`--phase complete` ends the rotation). The new root is generated, or your own
+with --cert/--key/--chain (as `install --set ca.cert=...`).",
+        after_help = "\
+Examples:
+  meshctl ca rotate
+  meshctl ca rotate --phase add-root --cert new-ca-cert.pem --key new-ca-key.pem --chain new-cert-chain.pem
+  meshctl ca rotate --phase reissue
+  meshctl ca status"
+    )]
+    Rotate(CaRotateArgs),
+}
+
+/// A rotation phase, for `meshctl ca rotate --phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RotatePhase {
+    /// Add the new root to every trust bundle
+    AddRoot,
+    /// Sign with the new root; every proxy renews now
+    Reissue,
+    /// Remove the old root from every trust bundle
+    RemoveOld,
+    /// End the rotation (once no proxy trusts the old root)
+    Complete,
+}
+
+#[derive(Debug, Args)]
+pub struct CaRotateArgs {
+    /// Run only this phase (the rotation must be at the phase before it)
+    #[arg(long, value_enum)]
+    pub phase: Option<RotatePhase>,
+    /// How long to wait for every proxy to reach a phase, in seconds
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// The new CA certificate (root or intermediate), PEM; default: a new self-signed root
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The new CA's private key, PKCS#8 PEM
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// The new CA's issuers up to the root, PEM
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub chain: Option<PathBuf>,
 }
 
 /// Run an app in the mesh, with its own sidecar proxy

@@ -5,9 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use mesh_api::discovery::CertificateRequest;
 use mesh_api::discovery::discovery_client::DiscoveryClient;
+use mesh_api::discovery::proxy_message::Message;
+use mesh_api::discovery::{CertificateReport, CertificateRequest, Hello, ProxyMessage};
 use mesh_api::proxy::{CaStatus, CertInfo};
+use mesh_control_plane::ca::rotation::RotateRequest;
 use mesh_control_plane::ca::{CaSettings, tokens};
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::StateFile;
@@ -157,4 +159,135 @@ async fn a_hello_must_match_the_identity_of_its_token() {
         .stream(hello("cart"))
         .await
         .expect("its own identity is welcome");
+}
+
+/// A proxy's certificate as it would report it on its stream.
+fn report(signed: &mesh_api::discovery::CertificateResponse) -> ProxyMessage {
+    let ders = |pems: &[String]| -> Vec<Vec<u8>> {
+        pems.iter()
+            .flat_map(|p| mesh_api::proxy::certs_from_pem(p).expect("pem"))
+            .collect()
+    };
+    ProxyMessage {
+        message: Some(Message::Certificate(CertificateReport {
+            cert_chain_der: ders(&signed.cert_chain_pem),
+            trust_bundle_der: ders(&signed.trust_bundle_pem),
+            rotations: 1,
+        })),
+    }
+}
+
+#[tokio::test]
+async fn reported_certificates_drive_the_rotation_and_laggards_are_asked_to_renew() {
+    let home = tempfile::tempdir().expect("tmp");
+    let (state, _stop) = start(home.path()).await;
+    let token = tokens::create(home.path(), "cart-v1-1.shop", "shop", "cart").expect("token");
+    let token = std::fs::read_to_string(&token).expect("read");
+    let mut client = DiscoveryClient::connect(format!("http://{}", state.discovery_address))
+        .await
+        .expect("connect");
+    let ask = || CertificateRequest {
+        proxy_id: "cart-v1-1.shop".into(),
+        csr_pem: csr(),
+        ttl_seconds: 0,
+        token: token.clone(),
+    };
+    let first = client
+        .create_certificate(ask())
+        .await
+        .expect("signed")
+        .into_inner();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    tx.send(ProxyMessage {
+        message: Some(Message::Hello(Hello {
+            proxy_id: "cart-v1-1.shop".into(),
+            service: "cart".into(),
+            namespace: "shop".into(),
+            service_account: "cart".into(),
+            ..Default::default()
+        })),
+    })
+    .await
+    .expect("hello");
+    tx.send(report(&first)).await.expect("report");
+    let mut pushes = client
+        .stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        .await
+        .expect("stream")
+        .into_inner();
+    let admin = AdminClient::new(state.admin_address.parse().expect("addr"));
+    let status = |admin: AdminClient| async move {
+        admin.get::<CaStatus>("/v1/ca").await.expect("ca status")
+    };
+    let mut ca = status(admin.clone()).await;
+    for _ in 0..100 {
+        if ca.proxies.first().is_some_and(|p| p.origin == "reported") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ca = status(admin.clone()).await;
+    }
+    let p = &ca.proxies[0];
+    assert_eq!(
+        (p.origin.as_str(), p.connected, p.current),
+        ("reported", true, true),
+        "{p:?}"
+    );
+    assert_eq!(p.root_sha256, ca.roots[0].fingerprint_sha256);
+
+    let rotate = |phase: &str| RotateRequest {
+        phase: phase.into(),
+        ..Default::default()
+    };
+    let after: CaStatus = admin
+        .post("/v1/ca/rotate", &rotate("add-root"))
+        .await
+        .expect("add-root");
+    assert_eq!(after.roots.len(), 2, "old and new root trusted");
+    let r = after.rotation.expect("in progress");
+    assert_eq!(
+        (r.phase.as_str(), r.done, r.laggards.as_slice()),
+        ("add-root", 0, &["cart-v1-1.shop".to_owned()][..])
+    );
+    // The proxy is asked to renew now (config pushes may come first).
+    loop {
+        let push = tokio::time::timeout(Duration::from_secs(5), pushes.message())
+            .await
+            .expect("a push in time")
+            .expect("stream")
+            .expect("open");
+        if push.type_url == mesh_api::proxy::TYPE_RENEW_CERTIFICATE {
+            break;
+        }
+    }
+    let err = admin
+        .post::<_, CaStatus>("/v1/ca/rotate", &rotate("reissue"))
+        .await
+        .expect_err("the proxy has not renewed")
+        .to_string();
+    assert!(
+        err.contains("cart-v1-1.shop") && err.contains("trust bundle with the new root"),
+        "{err}"
+    );
+
+    let renewed = client
+        .create_certificate(ask())
+        .await
+        .expect("signed")
+        .into_inner();
+    assert_eq!(renewed.trust_bundle_pem.len(), 2);
+    tx.send(report(&renewed)).await.expect("report");
+    let mut done = 0;
+    for _ in 0..100 {
+        done = status(admin.clone()).await.rotation.map_or(0, |r| r.done);
+        if done == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(done, 1);
+    admin
+        .post::<_, CaStatus>("/v1/ca/rotate", &rotate("reissue"))
+        .await
+        .expect("reissue once every proxy is there");
 }

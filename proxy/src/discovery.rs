@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{Ack, Hello, ProxyMessage, Readiness};
+use mesh_api::discovery::{Ack, CertificateReport, Hello, ProxyMessage, Readiness};
 use tokio::sync::mpsc;
+
+use crate::identity::IdentityHandle;
 
 /// Where pushed config goes.
 pub trait ConfigSink: Send + Sync + 'static {
@@ -31,6 +33,9 @@ pub struct DiscoveryOptions {
     pub hello: Hello,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
+    /// The workload identity: its certificate is reported to the control plane,
+    /// which may ask for a renewal (CA rotation). Disabled: nothing reported.
+    pub identity: IdentityHandle,
 }
 
 impl DiscoveryOptions {
@@ -38,6 +43,7 @@ impl DiscoveryOptions {
         Self {
             address,
             hello,
+            identity: IdentityHandle::disabled(),
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
         }
@@ -118,6 +124,38 @@ async fn report_readiness(ports: Vec<u16>, mut ready: bool, tx: mpsc::Sender<Pro
     }
 }
 
+/// The current certificate and trust bundle, public parts only.
+fn certificate_report(identity: &IdentityHandle) -> Option<ProxyMessage> {
+    let id = identity.current()?;
+    Some(ProxyMessage {
+        message: Some(Message::Certificate(CertificateReport {
+            cert_chain_der: id.cert_chain.iter().map(|c| c.to_vec()).collect(),
+            trust_bundle_der: id.trust_bundle.iter().map(|c| c.to_vec()).collect(),
+            rotations: identity.rotation_count(),
+        })),
+    })
+}
+
+/// Report the certificate now (if there is one) and after every rotation. Ends
+/// when the stream does.
+async fn report_certificates(identity: IdentityHandle, tx: mpsc::Sender<ProxyMessage>) {
+    if !identity.is_enabled() {
+        return std::future::pending().await;
+    }
+    let mut rotations = identity.rotations();
+    loop {
+        rotations.borrow_and_update();
+        if let Some(msg) = certificate_report(&identity)
+            && tx.send(msg).await.is_err()
+        {
+            return;
+        }
+        if rotations.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
 /// One stream, from connect to its end.
 async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), String> {
     let endpoint = tonic::transport::Endpoint::from_shared(opts.address.clone())
@@ -152,12 +190,20 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
     sink.connected(true);
     let probe = report_readiness(app_ports, ready, tx.clone());
     tokio::pin!(probe);
+    let certs = report_certificates(opts.identity.clone(), tx.clone());
+    tokio::pin!(certs);
     loop {
         let push = tokio::select! {
             m = pushes.message() => m.map_err(|s| s.message().to_owned())?,
             () = &mut probe => None,
+            () = &mut certs => None,
         };
         let Some(push) = push else { break };
+        if push.type_url == mesh_api::proxy::TYPE_RENEW_CERTIFICATE {
+            tracing::info!("the control plane asks for a new workload certificate (CA rotation)");
+            opts.identity.request_renewal();
+            continue;
+        }
         let applied =
             decoded(&push).and_then(|payload| sink.apply(&push.type_url, &push.version, &payload));
         let (version, error) = match applied {

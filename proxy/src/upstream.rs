@@ -148,6 +148,10 @@ pub(crate) struct H2Slot {
     /// Requests sent on the current connection, and when it was last used.
     usage: std::sync::Mutex<(u32, Option<tokio::time::Instant>)>,
     conn: ArcSwapOption<http2::SendRequest<ProxyBody>>,
+    /// The trust bundle (`Identity::bundle_id`) the mutual-TLS connection was
+    /// verified with: when a CA rotation changes the bundle, the connection is
+    /// replaced (requests in flight on it finish).
+    bundle: std::sync::atomic::AtomicU64,
     /// Held only while (re)connecting, so concurrent requests share one handshake.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -164,11 +168,12 @@ impl H2Slot {
             settings,
             usage: std::sync::Mutex::new((0, None)),
             conn: ArcSwapOption::empty(),
+            bundle: std::sync::atomic::AtomicU64::new(0),
             connecting: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn current(&self) -> Option<http2::SendRequest<ProxyBody>> {
+    fn current(&self, bundle: u64) -> Option<http2::SendRequest<ProxyBody>> {
         let conn = self
             .conn
             .load()
@@ -189,7 +194,9 @@ impl H2Slot {
             .settings
             .max_requests_per_connection
             .is_some_and(|max| usage.0 >= max);
-        if idle || spent {
+        let rebundled = self.identity.is_some()
+            && self.bundle.load(std::sync::atomic::Ordering::Relaxed) != bundle;
+        if idle || spent || rebundled {
             // Replaced: requests in flight on it finish; new ones get a new one.
             self.conn.store(None);
             return None;
@@ -205,11 +212,15 @@ impl H2Slot {
     }
 
     async fn sender(&self, tls: &MeshTls) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
-        if let Some(c) = self.current() {
+        let bundle = match &self.identity {
+            Some(_) => tls.identity.current().map_or(0, |id| id.bundle_id),
+            None => 0,
+        };
+        if let Some(c) = self.current(bundle) {
             return Ok(c);
         }
         let _guard = self.connecting.lock().await;
-        if let Some(c) = self.current() {
+        if let Some(c) = self.current(bundle) {
             return Ok(c);
         }
         let cfg = match &self.identity {
@@ -232,6 +243,8 @@ impl H2Slot {
                 tracing::debug!(%addr, error = %e, "upstream h2 connection ended");
             }
         });
+        self.bundle
+            .store(bundle, std::sync::atomic::Ordering::Relaxed);
         self.conn.store(Some(std::sync::Arc::new(sender.clone())));
         *self
             .usage

@@ -205,3 +205,72 @@ async fn max_requests_per_connection_replaces_the_mesh_connection() {
         "six requests, two per mutual-TLS connection"
     );
 }
+
+/// A root rotation as the control plane drives it, seen by two sidecars with a
+/// pooled mutual-TLS connection: a renewal keeps the connection, every phase
+/// keeps requests succeeding, and once the old root is gone from the bundles
+/// the connection is replaced (a new handshake with the new chain) and a peer
+/// from the old root is refused.
+#[tokio::test]
+async fn root_rotation_keeps_requests_flowing_and_replaces_old_connections() {
+    let old = Ca::new("old root");
+    let new = Ca::new("new root");
+    let (srv_path, cli_path) = ("ns/default/sa/reviews", "ns/default/sa/client");
+    let app = echo_app("reviews", None).await;
+    let srv_id = old.handle(srv_path);
+    let srv = mesh_server(app, srv_id.clone(), InboundMtls::Strict).await;
+    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
+    let cli_id = old.handle(cli_path);
+    let cli = mesh_client(cli_id.clone(), tap, Some(srv_path)).await;
+    let mut h = H1::connect(cli.outbound).await;
+    let count = || conns.load(std::sync::atomic::Ordering::SeqCst);
+    let mut ok = async |what: &str| {
+        for _ in 0..3 {
+            let r = h.get("http://reviews:9080/x", &[]).await;
+            assert_eq!(r.status, StatusCode::OK, "{what}: {}", r.body);
+        }
+    };
+    ok("before").await;
+    assert_eq!(count(), 1);
+
+    // A renewal (same root, same bundle) keeps the pooled connection.
+    cli_id.set(old.identity(cli_path, &[&old]));
+    srv_id.set(old.identity(srv_path, &[&old]));
+    ok("after a renewal").await;
+    assert_eq!(count(), 1, "renewal does not break the pooled connection");
+
+    // add-root: both trust both roots; the old root still signs.
+    srv_id.set(old.identity(srv_path, &[&old, &new]));
+    ok("server has the new bundle").await;
+    cli_id.set(old.identity(cli_path, &[&old, &new]));
+    ok("add-root").await;
+    // reissue: one side at a time gets a certificate from the new root.
+    srv_id.set(new.identity(srv_path, &[&old, &new]));
+    ok("server reissued").await;
+    cli_id.set(new.identity(cli_path, &[&old, &new]));
+    ok("reissue").await;
+    // remove-old: only the new root is trusted.
+    srv_id.set(new.identity(srv_path, &[&new]));
+    ok("server dropped the old root").await;
+    let before = count();
+    cli_id.set(new.identity(cli_path, &[&new]));
+    ok("remove-old").await;
+    assert_eq!(
+        count(),
+        before + 1,
+        "the client's bundle changed: its pooled connection is replaced by a new handshake"
+    );
+    ok("on the new connection").await;
+    assert_eq!(count(), before + 1, "and that one is kept");
+
+    // A peer still holding a certificate from the old root is refused now.
+    let stale = mesh_client(old.handle(cli_path), srv.inbound, Some(srv_path)).await;
+    let r = H1::connect(stale.outbound)
+        .await
+        .get("http://reviews:9080/x", &[])
+        .await;
+    assert_eq!(
+        (r.status, r.flag()),
+        (StatusCode::SERVICE_UNAVAILABLE, "UF")
+    );
+}

@@ -25,8 +25,8 @@ pub use authz::*;
 pub use policy::*;
 pub use route::*;
 pub use secret::{
-    CaStatus, CertInfo, CertParseError, IssuedCert, SecretDump, cert_pem, certs_from_pem, hex,
-    spiffe_ids,
+    CaStatus, CertInfo, CertParseError, IssuedCert, RotationStatus, SecretDump, cert_pem,
+    certs_from_pem, hex, spiffe_ids,
 };
 
 /// The discovery type names, in the order the control plane pushes them on a new
@@ -37,6 +37,9 @@ pub const TYPE_CLUSTERS: &str = "clusters";
 pub const TYPE_ENDPOINTS: &str = "endpoints";
 pub const TYPE_ROUTES: &str = "routes";
 pub const PUSH_ORDER: [&str; 4] = [TYPE_LISTENERS, TYPE_CLUSTERS, TYPE_ENDPOINTS, TYPE_ROUTES];
+/// Not config: a push of this type asks the proxy to renew its workload
+/// certificate now (a CA rotation phase changed the signer or the trust bundle).
+pub const TYPE_RENEW_CERTIFICATE: &str = "meshctl.io/RenewCertificate";
 
 /// A proxy's whole config, one field per discovery type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

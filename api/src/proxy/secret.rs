@@ -49,6 +49,10 @@ pub struct SecretDump {
     /// The last failed request to the CA, if the latest attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// How many certificates the proxy has installed since it started (the
+    /// first one counts: two renewals make 3).
+    #[serde(default)]
+    pub rotations: u64,
 }
 
 /// One proxy's current certificate, as the CA recorded it when it signed.
@@ -63,6 +67,44 @@ pub struct IssuedCert {
     pub not_after_unix: i64,
     /// Whether the proxy has an open discovery stream now.
     pub connected: bool,
+    /// SHA-256 of the root the certificate chains to (empty when unknown).
+    #[serde(default)]
+    pub root_sha256: String,
+    /// SHA-256 of each root in the proxy's trust bundle (when it reported it).
+    #[serde(default)]
+    pub trust_bundle_sha256: Vec<String>,
+    /// Certificates the proxy installed since it started (when it reported it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotations: Option<u64>,
+    /// `reported` (the proxy said it runs this certificate) or `issued` (the CA
+    /// signed it since it started; the proxy has not reported).
+    #[serde(default)]
+    pub origin: String,
+    /// Whether the certificate comes from the CA's current signing root and the
+    /// proxy's trust bundle is the CA's current one.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// A root rotation in progress (`meshctl ca rotate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationStatus {
+    /// `add-root`, `reissue` or `remove-old`.
+    pub phase: String,
+    /// When the rotation started, Unix seconds.
+    pub started_unix: i64,
+    /// The root(s) being rotated out.
+    pub old_roots: Vec<CertInfo>,
+    /// The root(s) being rotated in.
+    pub new_roots: Vec<CertInfo>,
+    /// Connected proxies with a workload identity.
+    pub proxies: usize,
+    /// Of those, how many have reached this phase (trust bundle and certificate
+    /// as the CA now gives them).
+    pub done: usize,
+    /// The proxies that have not (ids).
+    pub laggards: Vec<String>,
 }
 
 /// The control plane's CA, as `meshctl ca status` shows it (`/v1/ca`).
@@ -82,8 +124,11 @@ pub struct CaStatus {
     pub roots: Vec<CertInfo>,
     /// CSRs signed since the control plane started.
     pub csrs_signed: u64,
-    /// The latest certificate signed for each proxy.
+    /// Each proxy's certificate: what it reported, or the latest signed for it.
     pub proxies: Vec<IssuedCert>,
+    /// The root rotation in progress, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationStatus>,
 }
 
 /// Why a certificate could not be read.

@@ -1,5 +1,6 @@
-//! `meshctl ca status`: the mesh CA's roots, signing certificate and the
-//! certificates it issued to proxies (from the control plane's `/v1/ca`).
+//! `meshctl ca status`: the mesh CA's roots, signing certificate, each proxy's
+//! certificate and the rotation in progress (from the control plane's `/v1/ca`).
+//! `meshctl ca rotate` is in [`super::ca_rotate`].
 
 use mesh_api::proxy::{CaStatus, CertInfo};
 
@@ -28,7 +29,18 @@ fn short_fingerprint(hex: &str) -> String {
 }
 
 pub fn run(cmd: &CaCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
-    let CaCommand::Status = cmd;
+    match cmd {
+        CaCommand::Status => status(g, out),
+        CaCommand::Rotate(args) => super::ca_rotate::run(args, g, out),
+    }
+}
+
+/// The first 16 hex digits of a SHA-256, as `ca status` shows it.
+pub(crate) fn short(hex: &str) -> String {
+    short_fingerprint(hex)
+}
+
+fn status(g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
     let admin = mesh::admin(&mesh::home(g))?;
     let status: CaStatus = mesh::runtime()?.block_on(admin.get("/v1/ca"))?;
     if out.is_data() {
@@ -59,6 +71,22 @@ pub fn run(cmd: &CaCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
         &["role", "subject", "sha-256", "not after", "expires in"],
         &rows,
     )?;
+    if let Some(r) = &status.rotation {
+        out.line("")?;
+        out.line(&format!(
+            "root rotation in phase {} (started {}): {}/{} proxies there{}",
+            r.phase,
+            date(r.started_unix),
+            r.done,
+            r.proxies,
+            if r.laggards.is_empty() {
+                String::new()
+            } else {
+                format!("; waiting for {}", r.laggards.join(", "))
+            }
+        ))?;
+        out.line("continue it with `meshctl ca rotate`")?;
+    }
     let proxies: Vec<Vec<String>> = status
         .proxies
         .iter()
@@ -70,6 +98,12 @@ pub fn run(cmd: &CaCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
                 p.serial.clone(),
                 date(p.not_after_unix),
                 until(p.not_after_unix),
+                if p.root_sha256.is_empty() {
+                    "?".into()
+                } else {
+                    short_fingerprint(&p.root_sha256)
+                },
+                if p.current { "yes" } else { "no" }.into(),
             ]
         })
         .collect();
@@ -78,7 +112,15 @@ pub fn run(cmd: &CaCommand, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> 
     } else {
         out.line("")?;
         out.table(
-            &["proxy", "spiffe id", "serial", "not after", "expires in"],
+            &[
+                "proxy",
+                "spiffe id",
+                "serial",
+                "not after",
+                "expires in",
+                "root",
+                "current",
+            ],
             &proxies,
         )?;
     }

@@ -72,12 +72,19 @@ fn ca_check(status: Result<CaStatus, mesh_control_plane::client::ClientError>) -
             status.proxies.iter().filter(|p| p.connected).count()
         )
     };
+    let detail = match &status.rotation {
+        Some(r) => format!(
+            "{detail}; a root rotation is in phase {} (`meshctl ca rotate` continues it)",
+            r.phase
+        ),
+        None => detail,
+    };
     result(
         "mesh CA",
         !soon && expired.is_empty(),
         detail,
         Some(if soon {
-            "the CA certificate expires within 30 days: install a new one with `meshctl uninstall && meshctl install --set ca.cert=... --set ca.key=...`".into()
+            "the CA certificate expires within 30 days: replace it without downtime with `meshctl ca rotate` (your own with --cert/--key/--chain)".into()
         } else {
             "see the sidecars' logs (<home>/proxies/) and `meshctl proxy-config secret NAME`".into()
         }),

@@ -287,6 +287,8 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
     std::fs::create_dir_all(&home).with_context(|| format!("create {}", home.display()))?;
     let ca_files = match plugged {
         Some(p) => {
+            // Another CA replaces the kept one, and any rotation of it.
+            ca::rotation::abandon(&home)?;
             p.save(&home)?;
             p
         }

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod apply;
 pub mod authz;
 pub mod ca;
+pub mod ca_rotate;
 pub mod check;
 pub mod completion;
 pub mod control_plane;

@@ -158,13 +158,16 @@ async fn serve(
             Arc::new(GrpcSigner {
                 address: discovery_address.clone(),
             }),
-            identity,
+            identity.clone(),
             stopped(stop_rx.clone()),
         ))
     });
     let sink: Arc<dyn discovery::ConfigSink> = Arc::new(bound.config());
     let client = tokio::spawn(discovery::run(
-        DiscoveryOptions::new(discovery_address, hello),
+        DiscoveryOptions {
+            identity,
+            ..DiscoveryOptions::new(discovery_address, hello)
+        },
         sink,
         stopped(stop_rx.clone()),
     ));

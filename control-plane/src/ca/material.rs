@@ -305,7 +305,11 @@ impl CaFiles {
 
     /// The CA kept in `home`, or `None` if there is none yet.
     pub fn load(home: &Path) -> Result<Option<Self>, CaError> {
-        let dir = home.join(CA_DIR);
+        Self::load_dir(&home.join(CA_DIR))
+    }
+
+    /// The CA kept in `dir` (`ca-cert.pem`, ...), or `None` if there is none.
+    pub fn load_dir(dir: &Path) -> Result<Option<Self>, CaError> {
         if !dir.join(KEY).exists() {
             return Ok(None);
         }
@@ -341,14 +345,19 @@ impl CaFiles {
 
     /// Keep the CA in `home/ca/` (the key readable by this user only).
     pub fn save(&self, home: &Path) -> Result<(), CaError> {
-        let dir = home.join(CA_DIR);
+        self.save_dir(&home.join(CA_DIR))
+    }
+
+    /// Keep the CA in `dir` (mode 0700): each file written atomically, the key
+    /// readable by this user only.
+    pub fn save_dir(&self, dir: &Path) -> Result<(), CaError> {
         let err = |path: &Path, e: std::io::Error| CaError::File {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| err(&dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| err(dir, e))?;
         let pems = |ders: &[Vec<u8>]| ders.iter().map(|d| cert_pem(d)).collect::<String>();
         write_private(&dir.join(KEY), self.key.serialize_pem().as_bytes())
             .map_err(|e| err(&dir.join(KEY), e))?;
@@ -358,13 +367,14 @@ impl CaFiles {
             (ROOT, pems(&self.roots_der)),
             (SOURCE, format!("{}\n", self.source.as_str())),
         ] {
-            std::fs::write(dir.join(name), text).map_err(|e| err(&dir.join(name), e))?;
+            write_private(&dir.join(name), text.as_bytes()).map_err(|e| err(&dir.join(name), e))?;
         }
         Ok(())
     }
 
     /// The CA kept in `home`; a new self-signed root if there is none.
     pub fn ensure(home: &Path, trust_domain: &str) -> Result<Self, CaError> {
+        super::rotation::finish_interrupted_promotion(home)?;
         if let Some(ca) = Self::load(home)? {
             return Ok(ca);
         }

@@ -10,14 +10,17 @@
 //! names the CSR asks for are ignored: only its public key is used.
 
 pub mod material;
+pub mod rotation;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rotation;
 pub mod tokens;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use mesh_api::proxy::{CaStatus, CertInfo, IssuedCert};
@@ -28,6 +31,7 @@ use rcgen::{
 pub use tokens::TokenError;
 
 pub use material::{CaFiles, CaSource, PluggedCa};
+pub use rotation::{Phase, ProxyCert, RotateError};
 
 /// The trust domain when none is set.
 pub const DEFAULT_TRUST_DOMAIN: &str = "cluster.local";
@@ -125,14 +129,47 @@ pub struct Signed {
     pub issued: IssuedCert,
 }
 
-/// The CA at run time: its signing key and what it has signed.
-pub struct Ca {
-    settings: CaSettings,
+/// What the CA signs with and what proxies trust; swapped whole by a rotation.
+struct Keys {
     source: CaSource,
     issuer: Issuer<'static, KeyPair>,
     signing_cert_der: Vec<u8>,
     intermediates_der: Vec<Vec<u8>>,
+    /// The root(s) of the signing chain.
     roots_der: Vec<Vec<u8>>,
+    /// The trust bundle every proxy gets (both roots while a rotation overlaps).
+    bundle_der: Vec<Vec<u8>>,
+}
+
+impl Keys {
+    fn new(files: &CaFiles, bundle_der: Vec<Vec<u8>>) -> Result<Self, CaError> {
+        // The issuer owns its key: a copy of the CA's (rcgen keys are not Clone).
+        let key = KeyPair::from_pem(&files.key.serialize_pem()).map_err(|e| CaError::Invalid {
+            what: "CA key".into(),
+            message: e.to_string(),
+        })?;
+        let issuer =
+            Issuer::from_ca_cert_der(&files.cert_der.clone().into(), key).map_err(|e| {
+                CaError::Invalid {
+                    what: "CA certificate".into(),
+                    message: e.to_string(),
+                }
+            })?;
+        Ok(Self {
+            source: files.source,
+            issuer,
+            signing_cert_der: files.cert_der.clone(),
+            intermediates_der: files.intermediates_der.clone(),
+            roots_der: files.roots_der.clone(),
+            bundle_der,
+        })
+    }
+}
+
+/// The CA at run time: its signing key and what it has signed.
+pub struct Ca {
+    settings: CaSettings,
+    keys: RwLock<Arc<Keys>>,
     signed: AtomicU64,
     csrs: AtomicU64,
     auth_failures: AtomicU64,
@@ -143,7 +180,7 @@ impl std::fmt::Debug for Ca {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ca")
             .field("trust_domain", &self.settings.trust_domain)
-            .field("source", &self.source)
+            .field("source", &self.keys().source)
             .finish_non_exhaustive()
     }
 }
@@ -151,25 +188,47 @@ impl std::fmt::Debug for Ca {
 impl Ca {
     /// A CA from checked files (see [`CaFiles::load`]).
     pub fn new(files: CaFiles, settings: CaSettings) -> Result<Self, CaError> {
-        let issuer =
-            Issuer::from_ca_cert_der(&files.cert_der.clone().into(), files.key).map_err(|e| {
-                CaError::Invalid {
-                    what: "CA certificate".into(),
-                    message: e.to_string(),
-                }
-            })?;
+        let keys = Keys::new(&files, files.roots_der.clone())?;
         Ok(Self {
             settings,
-            source: files.source,
-            issuer,
-            signing_cert_der: files.cert_der,
-            intermediates_der: files.intermediates_der,
-            roots_der: files.roots_der,
+            keys: RwLock::new(Arc::new(keys)),
             signed: AtomicU64::new(0),
             csrs: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
             issued: Mutex::new(HashMap::new()),
         })
+    }
+
+    fn keys(&self) -> Arc<Keys> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sign with `signing` from now on and hand out `bundle_der` as the trust
+    /// bundle (a rotation phase).
+    pub(crate) fn switch(
+        &self,
+        signing: &CaFiles,
+        bundle_der: Vec<Vec<u8>>,
+    ) -> Result<(), CaError> {
+        let keys = Arc::new(Keys::new(signing, bundle_der)?);
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+        Ok(())
+    }
+
+    /// The trust bundle, DER each.
+    pub fn bundle_der(&self) -> Vec<Vec<u8>> {
+        self.keys().bundle_der.clone()
+    }
+
+    /// The root of the chain the CA signs with now (DER).
+    pub fn signing_root_der(&self) -> Vec<u8> {
+        self.keys().roots_der.first().cloned().unwrap_or_default()
     }
 
     /// The settings it signs with.
@@ -221,6 +280,7 @@ impl Ca {
             &who.service_account,
         );
         let ttl = self.granted_ttl(requested_ttl);
+        let keys = self.keys();
         let now = time::OffsetDateTime::now_utc();
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -243,7 +303,7 @@ impl Ca {
         params.not_after = now + ttl;
         params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
         let cert = params
-            .signed_by(&csr.public_key, &self.issuer)
+            .signed_by(&csr.public_key, &keys.issuer)
             .map_err(|e| CaError::Sign(e.to_string()))?;
         let info = CertInfo::from_der(cert.der()).map_err(|e| CaError::Sign(e.to_string()))?;
         let issued = IssuedCert {
@@ -253,6 +313,15 @@ impl Ca {
             not_before_unix: info.not_before_unix,
             not_after_unix: info.not_after_unix,
             connected: false,
+            root_sha256: keys
+                .roots_der
+                .first()
+                .map(|r| sha256_hex(r))
+                .unwrap_or_default(),
+            trust_bundle_sha256: keys.bundle_der.iter().map(|r| sha256_hex(r)).collect(),
+            rotations: None,
+            origin: "issued".into(),
+            current: true,
         };
         self.signed.fetch_add(1, Ordering::Relaxed);
         {
@@ -267,11 +336,11 @@ impl Ca {
             issued_map.insert(who.proxy_id.clone(), issued.clone());
         }
         let mut chain_pem = vec![cert.pem()];
-        if !self.roots_der.contains(&self.signing_cert_der) {
-            chain_pem.push(mesh_api::proxy::cert_pem(&self.signing_cert_der));
+        if !keys.roots_der.contains(&keys.signing_cert_der) {
+            chain_pem.push(mesh_api::proxy::cert_pem(&keys.signing_cert_der));
         }
         chain_pem.extend(
-            self.intermediates_der
+            keys.intermediates_der
                 .iter()
                 .map(|d| mesh_api::proxy::cert_pem(d)),
         );
@@ -284,38 +353,45 @@ impl Ca {
 
     /// The trust bundle, PEM each.
     pub fn bundle_pem(&self) -> Vec<String> {
-        self.roots_der
+        self.keys()
+            .bundle_der
             .iter()
             .map(|d| mesh_api::proxy::cert_pem(d))
             .collect()
     }
 
-    /// What `meshctl ca status` shows; `connected` are the proxy ids with a stream.
-    pub fn status(&self, connected: &[String]) -> CaStatus {
-        let describe = |d: &[u8]| CertInfo::from_der(d).unwrap_or_default();
-        let mut proxies: Vec<IssuedCert> = self
-            .issued
+    /// The certificates signed since start, by proxy (expired ones forgotten).
+    pub fn issued(&self) -> Vec<IssuedCert> {
+        self.issued
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .cloned()
-            .map(|mut c| {
-                c.connected = connected.contains(&c.proxy_id);
-                c
-            })
-            .collect();
-        proxies.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
+            .collect()
+    }
+
+    /// What `meshctl ca status` shows about the CA itself; the caller adds the
+    /// proxies and the rotation.
+    pub fn status(&self) -> CaStatus {
+        let describe = |d: &[u8]| CertInfo::from_der(d).unwrap_or_default();
+        let keys = self.keys();
         CaStatus {
             trust_domain: self.settings.trust_domain.clone(),
-            source: self.source.as_str().into(),
+            source: keys.source.as_str().into(),
             workload_cert_ttl_seconds: self.settings.workload_ttl.as_secs(),
-            signing_cert: describe(&self.signing_cert_der),
-            intermediates: self.intermediates_der.iter().map(|d| describe(d)).collect(),
-            roots: self.roots_der.iter().map(|d| describe(d)).collect(),
+            signing_cert: describe(&keys.signing_cert_der),
+            intermediates: keys.intermediates_der.iter().map(|d| describe(d)).collect(),
+            roots: keys.bundle_der.iter().map(|d| describe(d)).collect(),
             csrs_signed: self.signed.load(Ordering::Relaxed),
-            proxies,
+            proxies: Vec::new(),
+            rotation: None,
         }
     }
+}
+
+/// SHA-256 of `der`, lowercase hex (the fingerprint `ca status` shows).
+pub fn sha256_hex(der: &[u8]) -> String {
+    mesh_api::proxy::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
 }
 
 /// 16 random bytes with the top bit clear (a positive serial, as RFC 5280 wants).
@@ -333,12 +409,20 @@ fn random_serial() -> Result<[u8; 16], CaError> {
 pub struct Authority {
     ca: Ca,
     home: PathBuf,
+    /// The root rotation in progress ([`rotation`]).
+    rotation: Mutex<Option<rotation::Rotation>>,
+    epoch: AtomicU64,
 }
 
 impl Authority {
     /// `home` is the mesh home, where the bootstrap tokens are.
     pub fn new(ca: Ca, home: PathBuf) -> Self {
-        Self { ca, home }
+        Self {
+            ca,
+            home,
+            rotation: Mutex::new(None),
+            epoch: AtomicU64::new(0),
+        }
     }
 
     /// The CA.

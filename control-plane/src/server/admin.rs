@@ -134,6 +134,7 @@ async fn handle(shared: Arc<Shared>, discovery_address: &str, req: Request<Incom
         (Method::GET, "/v1/proxy-config") => proxy_config(shared, &req).await,
         (Method::GET, "/metrics") => Ok(metrics(&shared)),
         (Method::GET, "/v1/ca") => Ok(ca_status(&shared)),
+        (Method::POST, "/v1/ca/rotate") => ca_rotate(shared, req).await,
         _ => Err(error(
             StatusCode::NOT_FOUND,
             format!("no such endpoint: {path}"),
@@ -305,14 +306,66 @@ async fn proxy_config(shared: Arc<Shared>, req: &Request<Incoming>) -> Result<Re
 }
 
 fn ca_status(shared: &Shared) -> Reply {
-    let Some(authority) = shared.authority() else {
-        return error(
+    match shared.ca_status() {
+        Some(status) => json(StatusCode::OK, &status),
+        None => error(
             StatusCode::NOT_FOUND,
             "this control plane runs without a CA",
-        );
+        ),
+    }
+}
+
+/// `POST /v1/ca/rotate`: move the root rotation to the asked phase.
+async fn ca_rotate(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Reply> {
+    use crate::ca::rotation::RotateRequest;
+    use crate::ca::{CaFiles, CaSource, Phase, RotateError, material::Labels};
+    let r: RotateRequest = body(req).await?;
+    let phase = Phase::parse(&r.phase).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown phase {:?}; the phases are add-root, reissue, remove-old and complete",
+                r.phase
+            ),
+        )
+    })?;
+    let new_ca = match (&r.cert_pem, &r.key_pem) {
+        (Some(cert), Some(key)) => {
+            let labels = Labels {
+                cert: "--cert".into(),
+                key: "--key".into(),
+                chain: "--chain".into(),
+            };
+            Some(
+                CaFiles::check(
+                    CaSource::PluggedIn,
+                    cert,
+                    key,
+                    r.chain_pem.as_deref(),
+                    &labels,
+                )
+                .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?,
+            )
+        }
+        (None, None) => None,
+        _ => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "give both the new CA's certificate (--cert) and its key (--key)",
+            ));
+        }
     };
-    let connected: Vec<String> = shared.workloads().into_iter().map(|w| w.proxy_id).collect();
-    json(StatusCode::OK, &authority.ca().status(&connected))
+    let s = shared.clone();
+    let done = tokio::task::spawn_blocking(move || s.rotate(phase, new_ca))
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match done {
+        Ok(()) => Ok(ca_status(&shared)),
+        Err(e @ (RotateError::Order(_) | RotateError::Laggards { .. })) => {
+            Err(error(StatusCode::CONFLICT, e.to_string()))
+        }
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
 }
 
 /// Istio's Citadel counters: CSRs received, certificates issued, callers refused.

@@ -84,6 +84,10 @@ pub struct Conn {
     queued: bool,
     /// Whether it decodes gzip-compressed payloads.
     pub gzip: bool,
+    /// The workload certificate it reported running.
+    pub cert: Option<crate::ca::ProxyCert>,
+    /// The CA epoch it was last asked to renew for.
+    pub renew_asked: Option<u64>,
 }
 
 impl Conn {
@@ -99,6 +103,8 @@ impl Conn {
             turn: None,
             queued: false,
             gzip: false,
+            cert: None,
+            renew_asked: None,
         }
     }
 

@@ -140,6 +140,9 @@ impl Discovery for DiscoveryService {
                     Ok(Some(ProxyMessage {
                         message: Some(Message::Readiness(r)),
                     })) => shared.set_ready(&proxy_id, stream_id, r.app_ready),
+                    Ok(Some(ProxyMessage {
+                        message: Some(Message::Certificate(c)),
+                    })) => shared.report_certificate(&proxy_id, stream_id, c),
                     Ok(Some(_)) => {
                         tracing::warn!(proxy = %proxy_id, "unexpected message after hello; ignored");
                     }

@@ -2,6 +2,7 @@
 //! API (HTTP), bound on loopback, with a state file that tells the CLI where they are.
 
 mod admin;
+mod certs;
 mod conns;
 mod discovery;
 mod metrics;
@@ -22,7 +23,7 @@ pub use admin::prepare;
 pub use discovery::DiscoveryService;
 pub use state::{ProxyStatus, Shared, SyncStatus, TypeStatus};
 
-use crate::ca::{Authority, Ca, CaFiles, CaSettings};
+use crate::ca::{Authority, CaSettings};
 use crate::store::{Store, StoreError};
 
 /// The file in the mesh home that says where a running control plane listens.
@@ -102,9 +103,14 @@ pub async fn run(
     })?;
     let store = Arc::new(Store::open(&opts.home.join(STORE_FILE))?);
     let shared = Shared::new(store);
-    let ca_files = CaFiles::ensure(&opts.home, &opts.ca.trust_domain)?;
-    let ca = Ca::new(ca_files, opts.ca.clone())?;
-    shared.set_authority(Arc::new(Authority::new(ca, opts.home.clone())));
+    let authority = Authority::open(opts.home.clone(), opts.ca.clone())?;
+    if let Some(phase) = authority.rotation_phase() {
+        tracing::info!(
+            phase = phase.as_str(),
+            "a CA rotation is in progress; run `meshctl ca rotate` to continue it"
+        );
+    }
+    shared.set_authority(Arc::new(authority));
     let discovery =
         TcpListener::bind(opts.discovery)
             .await

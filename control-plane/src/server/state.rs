@@ -231,6 +231,11 @@ impl Shared {
         w
     }
 
+    /// Run `f` on the connection table (for the certificate reports).
+    pub(super) fn with_conns<R>(&self, f: impl FnOnce(&mut Conns) -> R) -> R {
+        f(&mut lock(&self.conns))
+    }
+
     /// Pushes sent since start.
     pub fn push_count(&self) -> u64 {
         self.pushes.load(std::sync::atomic::Ordering::Relaxed)

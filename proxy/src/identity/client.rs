@@ -1,6 +1,7 @@
 //! Getting and renewing the workload certificate: a fresh key pair and CSR per
 //! certificate, sent to the CA over the control-plane connection with the
-//! workload's bootstrap token; renewal at 80% of the lifetime; on failure,
+//! workload's bootstrap token; renewal at 80% of the lifetime, or at once when
+//! the control plane asks (`IdentityHandle::request_renewal`); on failure,
 //! retries with capped exponential backoff while the current certificate keeps
 //! serving.
 
@@ -161,6 +162,10 @@ pub async fn run(
         tokio::select! {
             _ = &mut shutdown => return,
             _ = tokio::time::sleep(wait) => {}
+            _ = handle.renewal_requested() => {
+                tracing::info!("renewing the workload certificate now, as the control plane asked (CA rotation)");
+                backoff = opts.initial_backoff;
+            }
         }
     }
 }

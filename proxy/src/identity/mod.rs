@@ -53,6 +53,9 @@ pub struct Identity {
     pub not_before_unix: i64,
     /// End of validity of the workload certificate, Unix seconds.
     pub not_after_unix: i64,
+    /// A hash of the trust bundle: connections made under another bundle are
+    /// replaced (a CA rotation removed or added a root).
+    pub bundle_id: u64,
     key: PrivatePkcs8KeyDer<'static>,
 }
 
@@ -96,7 +99,14 @@ impl Identity {
         let [spiffe_id] = ids.as_slice() else {
             return Err(IdentityError::SpiffeIds(ids.len()));
         };
+        let bundle_id = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            trust_bundle.hash(&mut h);
+            h.finish()
+        };
         Ok(Self {
+            bundle_id,
             spiffe_id: spiffe_id.clone(),
             serial: mesh_api::proxy::hex(x.raw_serial()),
             not_before_unix: x.validity().not_before.timestamp(),
@@ -126,6 +136,8 @@ struct Inner {
     current: ArcSwapOption<Identity>,
     progress: ArcSwap<Progress>,
     rotations: watch::Sender<u64>,
+    /// Asks the renewal loop to renew now (a permit is kept if it is busy).
+    renew: tokio::sync::Notify,
 }
 
 /// The current identity, shared cheaply (clone the handle; `current()` is one
@@ -140,6 +152,7 @@ impl IdentityHandle {
             current: ArcSwapOption::empty(),
             progress: ArcSwap::from_pointee(Progress::default()),
             rotations: watch::channel(0).0,
+            renew: tokio::sync::Notify::new(),
         }))
     }
 
@@ -172,6 +185,22 @@ impl IdentityHandle {
     pub fn set(&self, identity: Identity) {
         self.0.current.store(Some(Arc::new(identity)));
         self.0.rotations.send_modify(|n| *n += 1);
+    }
+
+    /// Ask for a new certificate now, rather than at 80% of the lifetime (the
+    /// control plane does during a CA rotation).
+    pub fn request_renewal(&self) {
+        self.0.renew.notify_one();
+    }
+
+    /// Resolves when a renewal was asked for.
+    async fn renewal_requested(&self) {
+        self.0.renew.notified().await;
+    }
+
+    /// Certificates installed since start.
+    pub fn rotation_count(&self) -> u64 {
+        *self.0.rotations.borrow()
     }
 
     /// A receiver that changes on every rotation.
@@ -213,6 +242,7 @@ impl IdentityHandle {
                 .unwrap_or_default(),
             renew_at_unix: progress.renew_at_unix,
             last_error: progress.last_error.clone(),
+            rotations: self.rotation_count(),
         }
     }
 }

@@ -150,6 +150,31 @@ async fn retries_with_backoff_and_keeps_the_current_certificate() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn renews_at_once_when_asked_and_counts_rotations() {
+    let (handle, mut calls, _dir) = start(Duration::from_secs(100), vec![]);
+    let (_, t0, _) = calls.recv().await.expect("first");
+    let first = next_serial(&handle, None).await;
+    assert_eq!(handle.dump("p").rotations, 1);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    // The control plane asks (a CA rotation phase): renewed now, not at 80 s.
+    handle.request_renewal();
+    let (n, t1, _) = calls.recv().await.expect("asked renewal");
+    assert_eq!((n, t1 - t0), (2, Duration::from_secs(10)));
+    let second = next_serial(&handle, Some(&first)).await;
+    assert_eq!(handle.dump("p").rotations, 2);
+    // The schedule restarts from the new certificate: 80% of its 100 s.
+    let (n, t2, _) = calls.recv().await.expect("scheduled renewal");
+    assert_eq!(n, 3);
+    assert!(
+        (Duration::from_secs(79)..=Duration::from_secs(80)).contains(&(t2 - t1)),
+        "{:?}",
+        t2 - t1
+    );
+    next_serial(&handle, Some(&second)).await;
+    assert_eq!(handle.dump("p").rotations, 3);
+}
+
 #[test]
 fn renew_delay_is_80_percent_of_what_is_left() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);

@@ -35,6 +35,13 @@ impl Ca {
 
     /// A workload identity `spiffe://cluster.local/<path>` signed by this CA.
     pub fn handle(&self, path: &str) -> IdentityHandle {
+        let h = IdentityHandle::new();
+        h.set(self.identity(path, &[self]));
+        h
+    }
+
+    /// An identity signed by this CA that trusts the roots of `bundle`.
+    pub fn identity(&self, path: &str, bundle: &[&Ca]) -> Identity {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::default();
         p.subject_alt_names = vec![SanType::URI(
@@ -50,10 +57,8 @@ impl Ca {
         let cert = p
             .signed_by(&key, &Issuer::from_params(&self.params, &self.key))
             .unwrap();
-        let id = Identity::from_pem(&[cert.pem()], std::slice::from_ref(&self.pem), &key).unwrap();
-        let h = IdentityHandle::new();
-        h.set(id);
-        h
+        let roots: Vec<String> = bundle.iter().map(|c| c.pem.clone()).collect();
+        Identity::from_pem(&[cert.pem()], &roots, &key).unwrap()
     }
 }
 
