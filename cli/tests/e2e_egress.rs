@@ -152,6 +152,7 @@ async fn calls(proxy: &str, url: &str, n: usize) -> Vec<String> {
             .header(http::header::HOST, uri.authority().expect("host").as_str())
             .body(Empty::<Bytes>::new())
             .expect("request");
+        sender.ready().await.expect("connection ready");
         let resp = sender.send_request(req).await.expect("response");
         let status = resp.status();
         let body = resp.into_body().collect().await.expect("body").to_bytes();
