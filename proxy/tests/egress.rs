@@ -244,6 +244,31 @@ async fn simple_originates_tls_with_sni_and_keeps_the_connection() {
         1,
         "one TLS connection, kept alive"
     );
+    // A new push of the same settings keeps the pooled connection.
+    let cl = Cluster {
+        name: CLUSTER.into(),
+        service: HOST.into(),
+        port: 80,
+        tls: ClusterTls::Simple,
+        origination: Some(origination(Some(&f.ca))),
+        ..Cluster::default()
+    };
+    apply(&p.config, "clusters", "2", &vec![cl]);
+    apply(
+        &p.config,
+        "endpoints",
+        "2",
+        &vec![external(CLUSTER, server)],
+    );
+    assert_eq!(
+        app.get(&format!("http://{HOST}/again"), &[]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        seen.handshakes.load(Ordering::SeqCst),
+        1,
+        "kept across a push"
+    );
     assert_eq!(*seen.sni.lock().unwrap(), [Some(HOST.to_owned())]);
 }
 
