@@ -234,3 +234,49 @@ spec:
     );
     assert!(o.insecure_skip_verify && o.ca_certificates.is_none());
 }
+
+#[test]
+fn virtual_services_route_entry_hosts_like_mesh_services() {
+    let vs = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: external-api, namespace: default}
+spec:
+  hosts: [api.external.test]
+  http:
+  - match: [{uri: {prefix: /v2}}]
+    route: [{destination: {host: api.external.test, subset: v2, port: {number: 80}}}]
+    timeout: 3s
+    retries: {attempts: 4, retryOn: 5xx}
+  - route: [{destination: {host: api.external.test}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: external-api, namespace: default}
+spec:
+  host: api.external.test
+  subsets:
+  - name: v2
+    labels: {version: v2}
+"#;
+    let c = client();
+    let cfg = run(
+        &resources(&format!("{ENTRY}---{vs}")),
+        std::slice::from_ref(&c),
+        &c,
+    );
+    let vh = vhost(&cfg, "api.external.test:80");
+    assert_eq!(
+        forward(&vh.routes[0].action),
+        [("outbound|80|v2|api.external.test".to_owned(), 100)]
+    );
+    let mesh_api::proxy::RouteAction::Forward(f) = &vh.routes[0].action else {
+        panic!("not a forward");
+    };
+    assert_eq!(f.timeout.map(|t| t.as_std().as_secs()), Some(3));
+    assert_eq!(f.retry.as_ref().map(|r| r.attempts), Some(4));
+    assert_eq!(
+        forward(&vh.routes[1].action),
+        [("outbound|80||api.external.test".to_owned(), 100)]
+    );
+}
