@@ -113,28 +113,38 @@ pub fn endpoint_index(
             if list.iter().any(|e| e.proxy_id == w.proxy_id) {
                 continue;
             }
-            let ns = super::workload_namespace(w);
-            let accepts_mtls = peer_authentication.mode(ns, &w.labels, p.port).0
-                != mesh_api::proxy::InboundMtls::Disable;
-            let sa = if w.service_account.is_empty() {
-                "default"
-            } else {
-                w.service_account.as_str()
-            };
-            list.push(Endpoint {
-                address: w.inbound_address.clone(),
-                proxy_id: w.proxy_id.clone(),
-                labels: w.labels.clone(),
-                weight: 1,
-                identity: accepts_mtls.then(|| format!("ns/{ns}/sa/{sa}")),
-                external: false,
-            });
+            list.push(workload_endpoint(w, p.port, peer_authentication));
         }
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| (&a.address, &a.proxy_id).cmp(&(&b.address, &b.proxy_id)));
     }
     out
+}
+
+/// A workload as an endpoint for its service port `port`: its sidecar's inbound
+/// address, with its identity when it accepts mutual TLS on that port.
+pub fn workload_endpoint(
+    w: &Workload,
+    port: u16,
+    peer_authentication: &super::mtls::PaIndex,
+) -> Endpoint {
+    let ns = super::workload_namespace(w);
+    let accepts_mtls =
+        peer_authentication.mode(ns, &w.labels, port).0 != mesh_api::proxy::InboundMtls::Disable;
+    let sa = if w.service_account.is_empty() {
+        "default"
+    } else {
+        w.service_account.as_str()
+    };
+    Endpoint {
+        address: w.inbound_address.clone(),
+        proxy_id: w.proxy_id.clone(),
+        labels: w.labels.clone(),
+        weight: 1,
+        identity: accepts_mtls.then(|| format!("ns/{ns}/sa/{sa}")),
+        external: false,
+    }
 }
 
 /// The clusters and endpoints of one service for one proxy, given the

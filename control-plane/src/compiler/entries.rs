@@ -12,7 +12,9 @@ use mesh_api::networking::protocol::PortProtocol;
 use mesh_api::networking::{Location, Port, Resolution, ServiceEntrySpec, WorkloadEntrySpec};
 use mesh_api::proxy::{Endpoint, Protocol};
 
+use super::mtls::PaIndex;
 use super::services::{ServiceInfo, exported_to, namespace_of};
+use crate::registry::Workload;
 
 /// What a ServiceEntry adds to a service of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,16 +163,23 @@ fn endpoint(e: &WorkloadEntrySpec, p: &Port, ip: IpAddr, origin: &str) -> Option
 }
 
 /// The ServiceEntries' endpoints by (host, port), added to `out`: STATIC from
-/// `endpoints`, DNS and DNS_ROUND_ROBIN from `endpoints` (or the host itself when
-/// none are listed) whose address is an IP literal or `localhost`; NONE from the
-/// host when it is one (local mode has no original destination address).
+/// `endpoints`, or from the ready workloads of the entry's namespace that its
+/// `workloadSelector` selects (their sidecars, with their identities);
+/// DNS and DNS_ROUND_ROBIN from `endpoints` (or the host itself when none are
+/// listed) whose address is an IP literal or `localhost`; NONE from the host
+/// when it is one (local mode has no original destination address).
 pub fn add_endpoints(
     resources: &[Resource],
     services: &BTreeMap<String, ServiceInfo>,
+    workloads: &[Workload],
+    peer_authentication: &PaIndex,
     out: &mut BTreeMap<(String, u16), Vec<Endpoint>>,
 ) {
     for Host {
-        host, origin, spec, ..
+        host,
+        namespace,
+        origin,
+        spec,
     } in entries(resources)
     {
         let fqdn = host.to_ascii_lowercase();
@@ -191,7 +200,27 @@ pub fn add_endpoints(
                 continue;
             };
             let list = out.entry((fqdn.clone(), n)).or_default();
-            if listed {
+            if let Some(sel) = &spec.workload_selector {
+                let port = u16::try_from(p.target_port.unwrap_or(p.number)).unwrap_or(n);
+                list.extend(
+                    workloads
+                        .iter()
+                        .filter(|w| {
+                            w.app_ready
+                                && super::workload_namespace(w) == namespace
+                                && sel.labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+                        })
+                        // The sidecar maps the port to its app: one of its ports,
+                        // or its only one.
+                        .filter_map(|w| match w.ports.as_slice() {
+                            [only] => Some((w, only.port)),
+                            ps => ps.iter().find(|q| q.port == port).map(|q| (w, q.port)),
+                        })
+                        .map(|(w, port)| {
+                            super::clusters::workload_endpoint(w, port, peer_authentication)
+                        }),
+                );
+            } else if listed {
                 list.extend(
                     spec.endpoints
                         .iter()

@@ -105,7 +105,13 @@ impl MeshIndex {
         let services = services::catalog(state.resources, &workloads);
         let peer_authentication = mtls::PaIndex::new(state.resources);
         let mut endpoints = clusters::endpoint_index(&workloads, &services, &peer_authentication);
-        entries::add_endpoints(state.resources, &services, &mut endpoints);
+        entries::add_endpoints(
+            state.resources,
+            &services,
+            &workloads,
+            &peer_authentication,
+            &mut endpoints,
+        );
         MeshIndex {
             destination_rules: clusters::DrIndex::new(state.resources, &services),
             virtual_services: routes::VsIndex::new(state.resources, &services),

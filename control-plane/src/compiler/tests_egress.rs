@@ -280,3 +280,43 @@ spec:
         [("outbound|80||api.external.test".to_owned(), 100)]
     );
 }
+
+#[test]
+fn workload_selector_makes_selected_sidecars_the_endpoints() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal.test]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector:
+    labels: {app: legacy}
+  ports:
+  - {number: 8080, name: http, protocol: HTTP}
+"#;
+    let c = client();
+    let vm = workload(
+        "legacy-vm",
+        "legacy-vm",
+        "default",
+        &[("app", "legacy")],
+        &[8080],
+    );
+    let mut elsewhere = workload(
+        "legacy-x",
+        "legacy-x",
+        "other",
+        &[("app", "legacy")],
+        &[8080],
+    );
+    elsewhere.inbound_address = "127.0.0.1:49999".into();
+    let cfg = run(&resources(yaml), &[c.clone(), vm.clone(), elsewhere], &c);
+    let eps = endpoints(&cfg, "outbound|8080||legacy.internal.test");
+    assert_eq!(eps.len(), 1, "only the entry's namespace: {eps:?}");
+    assert_eq!(eps[0].address, vm.inbound_address);
+    assert_eq!(eps[0].proxy_id, "legacy-vm");
+    assert!(!eps[0].external, "a sidecar");
+    assert_eq!(eps[0].identity.as_deref(), Some("ns/default/sa/default"));
+}
