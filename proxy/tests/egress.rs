@@ -455,11 +455,13 @@ async fn insecure_skip_verify_accepts_any_server() {
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
 }
 
-/// An external TCP port (the app's own TLS, passed through): CONNECT is
-/// tunnelled straight to the endpoint, with no sidecar hop.
-#[tokio::test]
-async fn connect_to_an_external_tcp_port_reaches_the_address_itself() {
-    let echo = common::tcp_echo().await;
+/// A sidecar with one external TCP service `api.external.test:443` whose
+/// endpoint is `addr`, with the cluster's `tls`/`origination`.
+async fn tcp_client(
+    addr: SocketAddr,
+    tls: ClusterTls,
+    origination: Option<TlsOrigination>,
+) -> TestProxy {
     let p = start_proxy(ProxyOptions::local("client")).await;
     let c = &p.config;
     let name = "outbound|443||api.external.test";
@@ -469,10 +471,12 @@ async fn connect_to_an_external_tcp_port_reaches_the_address_itself() {
         service: HOST.into(),
         port: 443,
         protocol: Protocol::Tcp,
+        tls,
+        origination,
         ..Cluster::default()
     };
     apply(c, "clusters", "1", &vec![cl]);
-    apply(c, "endpoints", "1", &vec![external(name, echo)]);
+    apply(c, "endpoints", "1", &vec![external(name, addr)]);
     let tcp = TcpService {
         name: format!("{HOST}:443"),
         domains: vec![HOST.into(), format!("{HOST}:443")],
@@ -497,6 +501,11 @@ async fn connect_to_an_external_tcp_port_reaches_the_address_itself() {
             ..Default::default()
         },
     );
+    p
+}
+
+/// `CONNECT api.external.test:443` through the sidecar: the tunnel once open.
+async fn tunnel(p: &TestProxy) -> TcpStream {
     let mut s = TcpStream::connect(p.outbound).await.unwrap();
     s.write_all(format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes())
         .await
@@ -512,8 +521,37 @@ async fn connect_to_an_external_tcp_port_reaches_the_address_itself() {
         "{}",
         String::from_utf8_lossy(&head)
     );
+    s
+}
+
+/// An external TCP port (the app's own TLS, passed through): CONNECT is
+/// tunnelled straight to the endpoint, with no sidecar hop.
+#[tokio::test]
+async fn connect_to_an_external_tcp_port_reaches_the_address_itself() {
+    let echo = common::tcp_echo().await;
+    let p = tcp_client(echo, ClusterTls::Auto, None).await;
+    let mut s = tunnel(&p).await;
     s.write_all(b"raw bytes").await.unwrap();
     let mut got = [0u8; 9];
     s.read_exact(&mut got).await.unwrap();
     assert_eq!(&got, b"raw bytes");
+}
+
+/// A TCP port with SIMPLE: the app's plaintext bytes leave the sidecar in TLS.
+#[tokio::test]
+async fn tcp_tunnels_get_tls_when_the_cluster_originates_it() {
+    let ca = Ca::new("external ca");
+    let (server, seen) = tls_server(&ca, &[b"http/1.1"], None).await;
+    let f = files(&ca, &ca);
+    let p = tcp_client(server, ClusterTls::Simple, Some(origination(Some(&f.ca)))).await;
+    let mut s = tunnel(&p).await;
+    let req = format!("GET /raw HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // No ALPN on a TCP tunnel: the app's bytes are not known to be HTTP.
+    let body = format!("sni={HOST} alpn=- version=HTTP/1.1 host={HOST} client=- path=/raw");
+    assert!(answer.ends_with(&body), "{answer}");
+    assert_eq!(seen.handshakes.load(Ordering::SeqCst), 1);
 }
