@@ -93,7 +93,28 @@ pub(crate) fn prepare(
     let mut u = http::uri::Parts::default();
     u.scheme = Some(Scheme::HTTP);
     u.path_and_query = Some(pq);
-    if uses_h2(protocol) {
+    if ep.external {
+        // The metadata exchange is for peer sidecars only.
+        parts.headers.remove(crate::telemetry::PEER_HEADER);
+    }
+    if ep.origin.is_some() {
+        // TLS origination: the pooled client dials the endpoint whatever the
+        // URI says; the URI names the service's host (`Host` for HTTP/1.1,
+        // `:authority` for HTTP/2, whichever ALPN settles).
+        if let Some(h) = host_override {
+            parts.headers.insert(HOST, h.clone());
+        }
+        let host = match parts.headers.get(HOST) {
+            Some(h) => Authority::try_from(h.as_bytes())?,
+            None => authority.unwrap_or_else(|| ep.authority.clone()),
+        };
+        parts
+            .headers
+            .insert(HOST, HeaderValue::from_str(host.as_str())?);
+        u.scheme = Some(Scheme::HTTPS);
+        u.authority = Some(host);
+        parts.version = Version::HTTP_11;
+    } else if uses_h2(protocol) {
         let a = match authority {
             Some(a) => a,
             None => match parts.headers.get(HOST) {
@@ -151,7 +172,10 @@ pub(crate) async fn send_upgrade(
     ep: &RtEndpoint,
     req: Request<ProxyBody>,
 ) -> Result<Response<Incoming>, UpstreamError> {
-    let io = crate::transport::dial(ep.addr, tunnel_tls(shared, ep)?).await?;
+    let io = match &ep.origin {
+        Some(o) => crate::transport::Conn::Client(Box::new(o.dial().await?)),
+        None => crate::transport::dial(ep.addr, tunnel_tls(shared, ep)?).await?,
+    };
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
@@ -173,7 +197,9 @@ pub(crate) async fn send(
     ep: &RtEndpoint,
     req: Request<ProxyBody>,
 ) -> Result<Response<Incoming>, UpstreamError> {
-    if uses_h2(wire(shared, protocol, ep)) {
+    if let Some(o) = &ep.origin {
+        o.send(req).await
+    } else if uses_h2(wire(shared, protocol, ep)) {
         ep.slot.send(req, &shared.tls).await
     } else {
         shared
@@ -298,6 +324,18 @@ where
         }
     });
     (resp, Flag::None)
+}
+
+/// Opens a connection straight to an endpoint that is no sidecar (a
+/// ServiceEntry's): TLS when its cluster originates it, else plain TCP.
+pub(crate) async fn dial_external(
+    addr: SocketAddr,
+    origin: Option<&crate::origin::OriginSlot>,
+) -> Result<crate::transport::Conn, UpstreamError> {
+    match origin {
+        Some(o) => Ok(crate::transport::Conn::Client(Box::new(o.dial().await?))),
+        None => crate::transport::dial(addr, None).await,
+    }
 }
 
 /// Opens a tunnel through a peer sidecar's inbound listener: an HTTP/1.1

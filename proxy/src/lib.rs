@@ -31,6 +31,7 @@ mod error;
 mod forward;
 pub mod identity;
 mod inbound;
+mod origin;
 mod outbound;
 mod policy;
 mod server;

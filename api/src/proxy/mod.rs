@@ -129,6 +129,45 @@ pub enum ClusterTls {
     Disable,
     /// Mutual TLS with the mesh's certificates, always (`ISTIO_MUTUAL`).
     IstioMutual,
+    /// TLS originated by the client sidecar, verifying the server
+    /// (`SIMPLE`; details in [`Cluster::origination`]).
+    Simple,
+    /// TLS originated by the client sidecar with a client certificate
+    /// (`MUTUAL`; details in [`Cluster::origination`]).
+    Mutual,
+}
+
+/// TLS the client sidecar originates to a cluster's endpoints (DestinationRule
+/// `tls.mode` SIMPLE or MUTUAL): file paths on the sidecar's host, read when the
+/// proxy compiles the config. No key material travels in the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsOrigination {
+    /// Where the settings come from, for messages
+    /// (`DestinationRule default/ext trafficPolicy.tls`).
+    pub origin: String,
+    /// PEM file of the CAs that verify the server (`caCertificates`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificates: Option<String>,
+    /// PEM file of the client's certificate chain (`clientCertificate`, MUTUAL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
+    /// PEM file of the client's private key (`privateKey`, MUTUAL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// A Kubernetes secret (`credentialName`): not available in local mode, so a
+    /// proxy rejects a cluster that names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_name: Option<String>,
+    /// The server name sent (`sni`, else the service's host).
+    pub sni: String,
+    /// Names one of which the server certificate must carry
+    /// (`subjectAltNames`); empty: the certificate must be valid for `sni`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_alt_names: Vec<String>,
+    /// Accept any server certificate (`insecureSkipVerify`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_verify: bool,
 }
 
 /// How a port's traffic is carried, as Istio decides it from the Service port's
@@ -190,6 +229,9 @@ pub struct Cluster {
     /// Mutual TLS to the endpoints (`tls.mode`).
     #[serde(default, skip_serializing_if = "is_auto")]
     pub tls: ClusterTls,
+    /// What TLS to originate when `tls` is SIMPLE or MUTUAL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origination: Option<TlsOrigination>,
 }
 
 fn is_auto(t: &ClusterTls) -> bool {
@@ -230,6 +272,10 @@ pub struct Endpoint {
     /// client sidecar expects `spiffe://<trust domain>/<identity>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// Not a sidecar (a ServiceEntry's endpoint): requests and tunnels go to the
+    /// address itself, without the mesh's CONNECT hop or metadata exchange.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
 }
 
 fn default_weight() -> u32 {

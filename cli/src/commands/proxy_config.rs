@@ -191,6 +191,7 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                         Some(h) => format!("HASH {}", hash(h)),
                         None => format!("{:?}", c.lb_policy),
                     },
+                    cluster_tls(c),
                     cluster_policies(c),
                 ]
             })
@@ -202,6 +203,7 @@ pub fn run(args: &ProxyConfigArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                 "subset",
                 "protocol",
                 "lb policy",
+                "tls",
                 "policies",
             ],
             &rows,
@@ -383,6 +385,23 @@ fn hash(h: &mesh_api::proxy::HashPolicy) -> String {
 }
 
 /// A cluster's limits and outlier detection in a few words.
+/// The cluster's TLS to its endpoints: auto mTLS, DISABLE, ISTIO_MUTUAL, or the
+/// origination's mode and server name (`SIMPLE sni=api.example.com`).
+fn cluster_tls(c: &mesh_api::proxy::Cluster) -> String {
+    use mesh_api::proxy::ClusterTls;
+    let mode = match c.tls {
+        ClusterTls::Auto => return "auto".into(),
+        ClusterTls::Disable => return "DISABLE".into(),
+        ClusterTls::IstioMutual => return "ISTIO_MUTUAL".into(),
+        ClusterTls::Simple => "SIMPLE",
+        ClusterTls::Mutual => "MUTUAL",
+    };
+    match &c.origination {
+        Some(o) => format!("{mode} sni={}", o.sni),
+        None => mode.into(),
+    }
+}
+
 fn cluster_policies(c: &mesh_api::proxy::Cluster) -> String {
     let mut out = Vec::new();
     let l = &c.limits;

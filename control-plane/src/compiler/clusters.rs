@@ -12,7 +12,7 @@ use mesh_api::networking::{
 };
 use mesh_api::proxy::{
     Cluster, ClusterEndpoints, ClusterTls, ConnectionLimits, Endpoint, HashPolicy, LbPolicy,
-    OutlierPolicy, outbound_cluster_name,
+    OutlierPolicy, TlsOrigination, outbound_cluster_name,
 };
 
 use super::services::{
@@ -25,6 +25,8 @@ use crate::registry::Workload;
 pub struct DrEntry {
     /// Its namespace (`default` when unset).
     pub namespace: String,
+    /// Its name.
+    pub name: String,
     /// Its spec, as stored.
     pub spec: DestinationRuleSpec,
 }
@@ -69,6 +71,7 @@ impl DrIndex {
             }
             rules.push(DrEntry {
                 namespace,
+                name: dr.metadata.name.clone().unwrap_or_default(),
                 spec: dr.spec.clone(),
             });
         }
@@ -110,27 +113,38 @@ pub fn endpoint_index(
             if list.iter().any(|e| e.proxy_id == w.proxy_id) {
                 continue;
             }
-            let ns = super::workload_namespace(w);
-            let accepts_mtls = peer_authentication.mode(ns, &w.labels, p.port).0
-                != mesh_api::proxy::InboundMtls::Disable;
-            let sa = if w.service_account.is_empty() {
-                "default"
-            } else {
-                w.service_account.as_str()
-            };
-            list.push(Endpoint {
-                address: w.inbound_address.clone(),
-                proxy_id: w.proxy_id.clone(),
-                labels: w.labels.clone(),
-                weight: 1,
-                identity: accepts_mtls.then(|| format!("ns/{ns}/sa/{sa}")),
-            });
+            list.push(workload_endpoint(w, p.port, peer_authentication));
         }
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| (&a.address, &a.proxy_id).cmp(&(&b.address, &b.proxy_id)));
     }
     out
+}
+
+/// A workload as an endpoint for its service port `port`: its sidecar's inbound
+/// address, with its identity when it accepts mutual TLS on that port.
+pub fn workload_endpoint(
+    w: &Workload,
+    port: u16,
+    peer_authentication: &super::mtls::PaIndex,
+) -> Endpoint {
+    let ns = super::workload_namespace(w);
+    let accepts_mtls =
+        peer_authentication.mode(ns, &w.labels, port).0 != mesh_api::proxy::InboundMtls::Disable;
+    let sa = if w.service_account.is_empty() {
+        "default"
+    } else {
+        w.service_account.as_str()
+    };
+    Endpoint {
+        address: w.inbound_address.clone(),
+        proxy_id: w.proxy_id.clone(),
+        labels: w.labels.clone(),
+        weight: 1,
+        identity: accepts_mtls.then(|| format!("ns/{ns}/sa/{sa}")),
+        external: false,
+    }
 }
 
 /// The clusters and endpoints of one service for one proxy, given the
@@ -143,9 +157,11 @@ pub fn service_clusters(
     assignments: &mut Vec<ClusterEndpoints>,
 ) {
     let top = dr.and_then(|d| d.spec.traffic_policy.as_ref());
-    let subsets: Vec<&Subset> = dr
+    let subsets: Vec<(usize, &Subset)> = dr
         .map(|d| unique_subsets(&d.spec.subsets))
         .unwrap_or_default();
+    let origin = dr.map(|d| format!("DestinationRule {}/{}", d.namespace, d.name));
+    let origin = origin.as_deref().unwrap_or("");
     for (&port, &protocol) in &svc.ports {
         let members = endpoints
             .get(&(svc.fqdn.clone(), port))
@@ -160,13 +176,13 @@ pub fn service_clusters(
             protocol,
             ..Cluster::default()
         };
-        Effective::of(top, None, port).apply(&mut cluster);
+        Effective::of(top, None, port).apply(&mut cluster, origin);
         clusters.push(cluster);
         assignments.push(ClusterEndpoints {
             cluster: name,
             endpoints: members.to_vec(),
         });
-        for subset in &subsets {
+        for &(si, subset) in &subsets {
             let name = outbound_cluster_name(port, Some(&subset.name), &svc.fqdn);
             let mut cluster = Cluster {
                 name: name.clone(),
@@ -176,7 +192,9 @@ pub fn service_clusters(
                 protocol,
                 ..Cluster::default()
             };
-            Effective::of(top, subset.traffic_policy.as_ref(), port).apply(&mut cluster);
+            Effective::of(top, subset.traffic_policy.as_ref(), port)
+                .in_subset(si)
+                .apply(&mut cluster, origin);
             clusters.push(cluster);
             let selected = members
                 .iter()
@@ -196,13 +214,42 @@ pub fn service_clusters(
     }
 }
 
-/// Subsets with a usable name, the first of each name.
-fn unique_subsets(subsets: &[Subset]) -> Vec<&Subset> {
+/// Subsets with a usable name, the first of each name, with their index.
+fn unique_subsets(subsets: &[Subset]) -> Vec<(usize, &Subset)> {
     let mut seen = std::collections::BTreeSet::new();
     subsets
         .iter()
-        .filter(|s| !s.name.is_empty() && !s.name.contains('|') && seen.insert(s.name.as_str()))
+        .enumerate()
+        .filter(|(_, s)| {
+            !s.name.is_empty() && !s.name.contains('|') && seen.insert(s.name.as_str())
+        })
         .collect()
+}
+
+/// The service with HTTPS/TLS ports of a ServiceEntry turned into HTTP where
+/// the DestinationRule originates TLS (the app then speaks plain HTTP to its
+/// sidecar); `None` when nothing changes.
+pub fn with_origination(svc: &ServiceInfo, dr: Option<&DrEntry>) -> Option<ServiceInfo> {
+    let entry = svc.entry.as_ref()?;
+    let top = dr.and_then(|d| d.spec.traffic_policy.as_ref());
+    let originated: Vec<u16> = entry
+        .tls_ports
+        .iter()
+        .copied()
+        .filter(|p| {
+            Effective::of(top, None, *p)
+                .tls
+                .is_some_and(|t| matches!(t.mode, ClientTlsMode::Simple | ClientTlsMode::Mutual))
+        })
+        .collect();
+    if originated.is_empty() {
+        return None;
+    }
+    let mut out = svc.clone();
+    for p in originated {
+        out.ports.insert(p, mesh_api::proxy::Protocol::Http);
+    }
+    Some(out)
 }
 
 /// The traffic policy that applies to one cluster, Istio's `MergeTrafficPolicy`:
@@ -210,12 +257,14 @@ fn unique_subsets(subsets: &[Subset]) -> Vec<&Subset> {
 /// port, then each field the subset sets, then the subset's `portLevelSettings`
 /// of the port. Port-level settings replace all three fields, as Istio
 /// documents ("port level policies do not inherit").
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Effective<'a> {
     pub load_balancer: Option<&'a LoadBalancerSettings>,
     pub connection_pool: Option<&'a ConnectionPoolSettings>,
     pub outlier_detection: Option<&'a OutlierDetection>,
     pub tls: Option<&'a ClientTlsSettings>,
+    /// Where `tls` was set (`trafficPolicy.portLevelSettings[0].tls`).
+    pub tls_at: String,
 }
 
 impl<'a> Effective<'a> {
@@ -225,7 +274,8 @@ impl<'a> Effective<'a> {
         port: u16,
     ) -> Self {
         let mut e = Effective::default();
-        for tp in [top, subset].into_iter().flatten() {
+        for (level, tp) in [("", top), ("subset", subset)] {
+            let Some(tp) = tp else { continue };
             if let Some(l) = &tp.load_balancer {
                 e.load_balancer = Some(l);
             }
@@ -237,25 +287,37 @@ impl<'a> Effective<'a> {
             }
             if let Some(t) = &tp.tls {
                 e.tls = Some(t);
+                e.tls_at = format!("{level}trafficPolicy.tls");
             }
-            if let Some(p) = tp
+            if let Some((i, p)) = tp
                 .port_level_settings
                 .iter()
-                .find(|p| p.port.as_ref().is_some_and(|s| s.number == u32::from(port)))
+                .enumerate()
+                .find(|(_, p)| p.port.as_ref().is_some_and(|s| s.number == u32::from(port)))
             {
                 e = Effective {
                     load_balancer: p.load_balancer.as_ref(),
                     connection_pool: p.connection_pool.as_ref(),
                     outlier_detection: p.outlier_detection.as_ref(),
                     tls: p.tls.as_ref(),
+                    tls_at: format!("{level}trafficPolicy.portLevelSettings[{i}].tls"),
                 };
             }
         }
         e
     }
 
-    /// Fills a cluster's balancing, hashing, limits and outlier detection.
-    pub fn apply(&self, c: &mut Cluster) {
+    /// Names the subset (its index in `subsets`) in `tls_at`.
+    fn in_subset(mut self, index: usize) -> Self {
+        if let Some(rest) = self.tls_at.strip_prefix("subset") {
+            self.tls_at = format!("subsets[{index}].{rest}");
+        }
+        self
+    }
+
+    /// Fills a cluster's balancing, hashing, limits, outlier detection and TLS
+    /// (`origin` names the DestinationRule, for the proxy's messages).
+    pub fn apply(&self, c: &mut Cluster, origin: &str) {
         c.lb_policy = lb_policy(self.load_balancer);
         c.hash = self
             .load_balancer
@@ -266,10 +328,35 @@ impl<'a> Effective<'a> {
         c.tls = match self.tls.map(|t| t.mode) {
             Some(ClientTlsMode::Disable) => ClusterTls::Disable,
             Some(ClientTlsMode::IstioMutual) => ClusterTls::IstioMutual,
-            // SIMPLE and MUTUAL originate TLS to services outside the mesh with
-            // their own CA: not supported yet; auto mTLS applies.
-            _ => ClusterTls::Auto,
+            Some(ClientTlsMode::Simple) => ClusterTls::Simple,
+            Some(ClientTlsMode::Mutual) => ClusterTls::Mutual,
+            None => ClusterTls::Auto,
         };
+        c.origination = self
+            .tls
+            .filter(|t| matches!(t.mode, ClientTlsMode::Simple | ClientTlsMode::Mutual))
+            .map(|t| origination(t, &format!("{origin} {}", self.tls_at), &c.service));
+    }
+}
+
+/// The TLS a client sidecar originates for SIMPLE or MUTUAL: the server name is
+/// `sni`, else the service's host.
+fn origination(t: &ClientTlsSettings, origin: &str, host: &str) -> TlsOrigination {
+    let file = |f: &str| (!f.is_empty()).then(|| f.to_owned());
+    let mutual = t.mode == ClientTlsMode::Mutual;
+    TlsOrigination {
+        origin: origin.to_owned(),
+        ca_certificates: file(&t.ca_certificates),
+        client_certificate: file(&t.client_certificate).filter(|_| mutual),
+        private_key: file(&t.private_key).filter(|_| mutual),
+        credential_name: file(&t.credential_name),
+        sni: if t.sni.is_empty() {
+            host.to_owned()
+        } else {
+            t.sni.clone()
+        },
+        subject_alt_names: t.subject_alt_names.clone(),
+        insecure_skip_verify: t.insecure_skip_verify == Some(true),
     }
 }
 

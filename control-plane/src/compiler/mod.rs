@@ -23,11 +23,14 @@
 //! listeners are the proxy's own. Output is sorted, so equal inputs give equal
 //! (equally hashed) configs.
 //!
-//! Not compiled yet: ServiceEntry, Sidecar scoping, Gateways, DestinationRule
-//! `tls` SIMPLE/MUTUAL, Telemetry.
+//! ServiceEntry hosts are services too ([`entries`]), and DestinationRule `tls`
+//! SIMPLE/MUTUAL becomes the cluster's TLS origination.
+//!
+//! Not compiled yet: Sidecar scoping, Gateways, Telemetry.
 
 mod authz;
 mod clusters;
+mod entries;
 mod mtls;
 mod policies;
 mod routes;
@@ -37,6 +40,8 @@ mod view;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_egress;
 #[cfg(test)]
 mod tests_policies;
 #[cfg(test)]
@@ -99,10 +104,18 @@ impl MeshIndex {
         workloads.sort_by(|a, b| a.proxy_id.cmp(&b.proxy_id));
         let services = services::catalog(state.resources, &workloads);
         let peer_authentication = mtls::PaIndex::new(state.resources);
+        let mut endpoints = clusters::endpoint_index(&workloads, &services, &peer_authentication);
+        entries::add_endpoints(
+            state.resources,
+            &services,
+            &workloads,
+            &peer_authentication,
+            &mut endpoints,
+        );
         MeshIndex {
             destination_rules: clusters::DrIndex::new(state.resources, &services),
             virtual_services: routes::VsIndex::new(state.resources, &services),
-            endpoints: clusters::endpoint_index(&workloads, &services, &peer_authentication),
+            endpoints,
             selector_keys: view::selector_keys(state.resources),
             authorization: authz::AuthzIndex::new(state.resources),
             services,
@@ -144,9 +157,18 @@ impl MeshIndex {
         let mut virtual_hosts = Vec::new();
         let mut tcp_services = Vec::new();
         for svc in self.services.values() {
+            if svc
+                .entry
+                .as_ref()
+                .is_some_and(|e| !e.visible_to(&svc.namespace, namespace))
+            {
+                continue;
+            }
             let dr = self
                 .destination_rules
                 .for_service(&svc.fqdn, namespace, &key.labels);
+            let originated = clusters::with_origination(svc, dr);
+            let svc = originated.as_ref().unwrap_or(svc);
             clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
             let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
             routes::service_virtual_hosts(

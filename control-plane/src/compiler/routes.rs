@@ -139,6 +139,11 @@ pub fn service_virtual_hosts(
 /// port: the bare name only from the service's own namespace, as Kubernetes DNS
 /// search paths resolve it.
 pub fn domains(svc: &ServiceInfo, port: u16, client_ns: &str) -> Vec<String> {
+    if svc.entry.is_some() {
+        // A ServiceEntry's host is reached by its name only.
+        let host = svc.fqdn.to_ascii_lowercase();
+        return vec![host.clone(), format!("{host}:{port}")];
+    }
     let mut names = vec![
         svc.fqdn.clone(),
         format!("{}.{}.svc", svc.name, svc.namespace),

@@ -24,6 +24,8 @@ pub struct ServiceInfo {
     /// Port number -> protocol, the union of the Service object's ports and the
     /// workloads' ports.
     pub ports: BTreeMap<u16, Protocol>,
+    /// Set when a ServiceEntry declares the service (`api.external.test`).
+    pub entry: Option<super::entries::EntryInfo>,
 }
 
 impl ServiceInfo {
@@ -65,6 +67,7 @@ pub fn catalog(resources: &[Resource], workloads: &[Workload]) -> BTreeMap<Strin
             namespace: namespace.to_ascii_lowercase(),
             fqdn: fqdn.clone(),
             ports: BTreeMap::new(),
+            entry: None,
         });
         fqdn
     };
@@ -122,6 +125,7 @@ pub fn catalog(resources: &[Resource], workloads: &[Workload]) -> BTreeMap<Strin
             s.ports.entry(*port).or_insert(Protocol::Http);
         }
     }
+    super::entries::add_services(resources, &mut services);
     services
 }
 

@@ -45,6 +45,10 @@ pub(crate) struct RtEndpoint {
     pub authority: Authority,
     pub weight: u32,
     pub slot: Arc<H2Slot>,
+    /// TLS origination to this endpoint (DestinationRule SIMPLE/MUTUAL).
+    pub origin: Option<Arc<crate::origin::OriginSlot>>,
+    /// Not a sidecar (a ServiceEntry endpoint): tunnels dial it directly.
+    pub external: bool,
     /// Kept across config changes for the same cluster and address.
     pub state: Arc<EndpointState>,
 }

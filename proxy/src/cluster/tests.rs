@@ -16,6 +16,8 @@ fn endpoint(port: u16) -> RtEndpoint {
             .unwrap_or_else(|_| Authority::from_static("127.0.0.1")),
         weight: 1,
         slot: Arc::new(H2Slot::new(addr, None, Default::default())),
+        origin: None,
+        external: false,
         state: Arc::new(EndpointState::default()),
     }
 }

@@ -21,6 +21,7 @@ use regex::Regex;
 use super::matcher::{RequestView, RtMatch};
 use crate::balance::Picker;
 use crate::cluster::{EndpointState, Limits, RtCluster, RtEndpoint};
+use crate::origin::{OriginSlot, Origination};
 use crate::policy::cors::RtCors;
 use crate::policy::fault::RtFault;
 use crate::policy::headers::RtHeaderOps;
@@ -46,6 +47,9 @@ pub(crate) struct Snapshot {
     /// not), carried over between snapshots so a config change does not drop
     /// HTTP/2 connections.
     slots: HashMap<SlotKey, Arc<H2Slot>>,
+    /// TLS origination slots by address, origination and pool settings, carried
+    /// over likewise (pooled keep-alive connections survive a push).
+    origins: HashMap<OriginKey, Arc<OriginSlot>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -215,10 +219,12 @@ pub(crate) fn split_host_port(s: &str) -> (&str, Option<u16>) {
 }
 
 type SlotKey = (SocketAddr, Option<Box<str>>, PoolSettings);
+type OriginKey = (SocketAddr, u64, PoolSettings);
 
 struct Compiler<'a> {
     prev: &'a Snapshot,
     slots: HashMap<SlotKey, Arc<H2Slot>>,
+    origins: HashMap<OriginKey, Arc<OriginSlot>>,
     problems: Vec<(&'static str, String)>,
 }
 
@@ -255,7 +261,32 @@ impl Compiler<'_> {
             authority,
             weight,
             slot,
+            origin: None,
+            external: false,
             state,
+        }
+    }
+
+    /// The origination slot of an endpoint, the previous config's when the
+    /// address, settings and files are the same.
+    fn origin(
+        &mut self,
+        addr: SocketAddr,
+        o: &Origination,
+        settings: PoolSettings,
+    ) -> Arc<OriginSlot> {
+        let key: OriginKey = (addr, o.fingerprint, settings.clone());
+        match self.origins.entry(key) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(v) => {
+                let slot = self
+                    .prev
+                    .origins
+                    .get(v.key())
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(OriginSlot::new(addr, o.clone(), settings)));
+                v.insert(slot).clone()
+            }
         }
     }
 }
@@ -268,6 +299,7 @@ pub(crate) fn compile(
     let mut c = Compiler {
         prev,
         slots: HashMap::new(),
+        origins: HashMap::new(),
         problems: Vec::new(),
     };
     let inbound = compile_listeners(&mut c, &cfg.listeners);
@@ -289,6 +321,7 @@ pub(crate) fn compile(
         return Err(c.problems);
     }
     snap.slots = c.slots;
+    snap.origins = c.origins;
     Ok(snap)
 }
 
@@ -374,6 +407,11 @@ fn compile_clusters(
             ));
             continue;
         }
+        let origination = originate(cl).map_err(|e| {
+            c.problems
+                .push((C, format!("[{i}]: cluster {:?}: {e}", cl.name)));
+        });
+        let origination = origination.ok().flatten();
         let eps: Vec<RtEndpoint> = members
             .get(cl.name.as_str())
             .map(|ce| {
@@ -382,7 +420,7 @@ fn compile_clusters(
                     .filter_map(|ep| {
                         let addr = ep.address.parse().ok()?;
                         let identity = match cl.tls {
-                            ClusterTls::Disable => None,
+                            ClusterTls::Disable | ClusterTls::Simple | ClusterTls::Mutual => None,
                             ClusterTls::Auto => ep.identity.as_deref(),
                             // Mutual TLS even to a peer that did not say it
                             // accepts it: its handshake decides (UF if not).
@@ -390,13 +428,12 @@ fn compile_clusters(
                                 Some(ep.identity.as_deref().unwrap_or("unknown"))
                             }
                         };
-                        Some(c.endpoint(
-                            Some(&cl.name),
-                            addr,
-                            ep.weight,
-                            identity,
-                            PoolSettings::of(&cl.limits),
-                        ))
+                        let settings = PoolSettings::of(&cl.limits);
+                        let mut rt =
+                            c.endpoint(Some(&cl.name), addr, ep.weight, identity, settings.clone());
+                        rt.external = ep.external;
+                        rt.origin = origination.as_ref().map(|o| c.origin(addr, o, settings));
+                        Some(rt)
                     })
                     .collect()
             })
@@ -440,6 +477,17 @@ fn compile_clusters(
         }
     }
     out
+}
+
+/// The cluster's TLS origination, when its `tls` is SIMPLE or MUTUAL.
+fn originate(cl: &Cluster) -> Result<Option<Origination>, String> {
+    if !matches!(cl.tls, ClusterTls::Simple | ClusterTls::Mutual) {
+        return Ok(None);
+    }
+    let Some(o) = &cl.origination else {
+        return Err("tls SIMPLE/MUTUAL without origination settings".to_owned());
+    };
+    Origination::load(cl.tls, o, cl.protocol).map(Some)
 }
 
 fn compile_routes(c: &mut Compiler<'_>, rc: &RouteConfig, snap: &mut Snapshot) {

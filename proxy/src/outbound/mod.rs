@@ -201,6 +201,16 @@ async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<Incoming>
             "no healthy upstream\n",
         );
     };
+    if ep.external {
+        return match crate::forward::dial_external(ep.addr, ep.origin.as_deref()).await {
+            Ok(up) => {
+                let (mut resp, flag) = relay(&mut req, up, format!("{authority} via {name}"));
+                crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
+                (resp, flag)
+            }
+            Err(e) => crate::forward::answer(Err(e), name),
+        };
+    }
     let tls = match crate::forward::tunnel_tls(shared, ep) {
         Ok(t) => t,
         Err(e) => return crate::forward::answer(Err(e), name),

@@ -36,11 +36,23 @@ pub(super) async fn connect(
         let Some(route) = svc.route(None) else {
             return local(StatusCode::NOT_FOUND, Flag::NoRoute, "no tcp route\n");
         };
-        let (cluster, addr, tls) = match endpoint(shared, route.pick()) {
+        let (chosen, tls) = match endpoint(shared, route.pick()) {
             Ok(c) => c,
             Err((status, flag, msg)) => return local(status, flag, msg),
         };
-        return match connect_via(addr, &authority, tls).await {
+        let cluster = chosen.cluster.clone();
+        if let Some(origin) = chosen.external {
+            return match crate::forward::dial_external(chosen.addr, origin.as_deref()).await {
+                Ok(up) => {
+                    let what = format!("{authority} ({}) direct via {}", svc.name, cluster.name);
+                    let (mut resp, flag) = relay(&mut req, up, what);
+                    crate::telemetry::UpstreamCluster::tag(&cluster, &mut resp);
+                    (resp, flag)
+                }
+                Err(e) => answer(Err(e), &cluster.name),
+            };
+        }
+        return match connect_via(chosen.addr, &authority, tls).await {
             Ok(Ok(up)) => {
                 let what = format!("{authority} ({}) via {}", svc.name, cluster.name);
                 let (mut resp, flag) = relay(&mut req, up, what);
@@ -87,9 +99,29 @@ pub(super) async fn connect(
             tracing::debug!(%authority, ?sni, "no tls route for this server name (NR)");
             return;
         };
-        let Ok((cluster, addr, identity)) = endpoint_of(route.pick()) else {
+        let Ok(Chosen {
+            cluster,
+            addr,
+            identity,
+            external,
+        }) = endpoint_of(route.pick())
+        else {
             return;
         };
+        if let Some(origin) = external {
+            let Ok(mut up) = crate::forward::dial_external(addr, origin.as_deref()).await else {
+                tracing::debug!(%authority, cluster = &*cluster.name, "tls passthrough upstream failed");
+                return;
+            };
+            if up.write_all(&buf).await.is_err() {
+                return;
+            }
+            match tokio::io::copy_bidirectional(&mut down, &mut up).await {
+                Ok((tx, rx)) => meter.closed(buf.len() as u64 + tx, rx),
+                Err(e) => tracing::debug!(%authority, error = %e, "tls tunnel ended with an error"),
+            }
+            return;
+        }
         let tls = match identity {
             Some(path) if tls_state.enabled() => match tls_state.client_for(&path) {
                 Ok(c) => Some(c),
@@ -124,8 +156,14 @@ pub(super) async fn connect(
 /// Why no endpoint was chosen: the local answer's parts.
 type NoEndpoint = (StatusCode, Flag, &'static str);
 
-/// A chosen endpoint: its cluster, address and peer identity (mutual TLS).
-type Chosen = (Arc<RtCluster>, SocketAddr, Option<String>);
+/// A chosen endpoint: its cluster, address, peer identity (mutual TLS), and,
+/// for an endpoint that is no sidecar, its TLS origination if any.
+struct Chosen {
+    cluster: Arc<RtCluster>,
+    addr: SocketAddr,
+    identity: Option<String>,
+    external: Option<Option<Arc<crate::origin::OriginSlot>>>,
+}
 
 /// The chosen cluster and one of its endpoints.
 fn endpoint_of(target: Option<&TcpTarget>) -> Result<Chosen, NoEndpoint> {
@@ -151,25 +189,22 @@ fn endpoint_of(target: Option<&TcpTarget>) -> Result<Chosen, NoEndpoint> {
             "no healthy upstream\n",
         ));
     };
-    Ok((
-        cluster.clone(),
-        ep.addr,
-        ep.slot.identity().map(str::to_owned),
-    ))
+    Ok(Chosen {
+        cluster: cluster.clone(),
+        addr: ep.addr,
+        identity: ep.slot.identity().map(str::to_owned),
+        external: ep.external.then(|| ep.origin.clone()),
+    })
 }
 
 /// A chosen endpoint with the TLS config of its tunnel (none: plaintext).
-type Tunnel = (
-    Arc<RtCluster>,
-    SocketAddr,
-    Option<Arc<rustls::ClientConfig>>,
-);
+type Tunnel = (Chosen, Option<Arc<rustls::ClientConfig>>);
 
 /// As [`endpoint_of`], with the TLS config for the tunnel.
 fn endpoint(shared: &Shared, target: Option<&TcpTarget>) -> Result<Tunnel, NoEndpoint> {
-    let (cluster, addr, identity) = endpoint_of(target)?;
-    let tls = match identity {
-        Some(path) if shared.tls.enabled() => Some(shared.tls.client_for(&path).map_err(|e| {
+    let chosen = endpoint_of(target)?;
+    let tls = match &chosen.identity {
+        Some(path) if shared.tls.enabled() => Some(shared.tls.client_for(path).map_err(|e| {
             tracing::debug!(error = %e, "no mutual TLS for the tunnel");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -179,5 +214,5 @@ fn endpoint(shared: &Shared, target: Option<&TcpTarget>) -> Result<Tunnel, NoEnd
         })?),
         _ => None,
     };
-    Ok((cluster, addr, tls))
+    Ok((chosen, tls))
 }

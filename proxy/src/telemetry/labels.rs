@@ -99,14 +99,16 @@ impl Service {
 
     /// From a cluster name: `outbound|9080|v1|reviews.default.svc.cluster.local`
     /// gives host `reviews.default.svc.cluster.local`, name `reviews`, namespace
-    /// `default`; any other name is taken as the host.
+    /// `default`; any other host (a ServiceEntry's `api.example.com`) is the
+    /// name as well, in an unknown namespace.
     pub(crate) fn from_cluster(cluster: &str) -> Self {
         let host = cluster.rsplit('|').next().unwrap_or(cluster);
-        let mut parts = host.split('.');
-        let name = parts.next().unwrap_or(host);
-        let namespace = match parts.next() {
-            Some(ns) if host.ends_with(".svc.cluster.local") || parts.next().is_some() => ns,
-            _ => UNKNOWN,
+        let (name, namespace) = match host
+            .strip_suffix(".svc.cluster.local")
+            .and_then(|n| n.split_once('.'))
+        {
+            Some((name, ns)) => (name, ns),
+            None => (host, UNKNOWN),
         };
         Self {
             host: host.to_owned(),
@@ -245,6 +247,11 @@ mod tests {
         assert_eq!(
             (&*s.host, &*s.name, &*s.namespace),
             ("reviews.default.svc.cluster.local", "reviews", "default")
+        );
+        let external = Service::from_cluster("outbound|80||api.external.test");
+        assert_eq!(
+            (&*external.host, &*external.name, &*external.namespace),
+            ("api.external.test", "api.external.test", UNKNOWN)
         );
         let plain = Service::from_cluster("reviews-v1");
         assert_eq!(

@@ -19,6 +19,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
+pub(crate) use verifier::pki_error;
 pub use verifier::{SpiffeMismatch, SpiffeVerifier};
 
 use crate::identity::{Identity, IdentityHandle};

@@ -45,7 +45,7 @@ impl SpiffeVerifier {
 }
 
 /// webpki's verdicts in rustls's terms (as rustls's own verifier maps them).
-fn pki_error(e: webpki::Error) -> Error {
+pub(crate) fn pki_error(e: webpki::Error) -> Error {
     use webpki::Error as E;
     match e {
         E::BadDer | E::BadDerTime | E::TrailingData(_) => CertificateError::BadEncoding.into(),

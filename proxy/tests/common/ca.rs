@@ -33,6 +33,28 @@ impl Ca {
         Ca { key, params, pem }
     }
 
+    /// The CA certificate, PEM.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A leaf certificate for DNS names (server and client use), signed by this
+    /// CA: (certificate PEM, PKCS#8 key PEM).
+    pub fn leaf(&self, common_name: &str, dns: &[&str]) -> (String, String) {
+        let key = KeyPair::generate().unwrap();
+        let mut p =
+            CertificateParams::new(dns.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, common_name);
+        p.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let cert = p
+            .signed_by(&key, &Issuer::from_params(&self.params, &self.key))
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     /// A workload identity `spiffe://cluster.local/<path>` signed by this CA.
     pub fn handle(&self, path: &str) -> IdentityHandle {
         let h = IdentityHandle::new();
