@@ -623,6 +623,10 @@ pub struct ControlPlaneRunArgs {
     /// Lifetime of the workload certificates the CA signs (1m to 90d)
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     pub workload_cert_ttl: String,
+    /// A JSON file with the mesh config (access logging, tracing); what
+    /// `meshctl install --set meshConfig.*` writes
+    #[arg(long, value_name = "FILE")]
+    pub mesh_config: Option<std::path::PathBuf>,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

@@ -72,8 +72,11 @@ pub(crate) async fn handle(
         Request::from_parts(parts, ProxyBody::Upstream(body)),
     )
     .await;
-    match down {
+    let (mut resp, flag) = match down {
         Some(down) => forward::upgraded(res, down, "inbound"),
         None => forward::answer(res, "inbound"),
-    }
+    };
+    resp.extensions_mut()
+        .insert(crate::telemetry::UpstreamInfo { host: ib.app.addr });
+    (resp, flag)
 }

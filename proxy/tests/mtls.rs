@@ -127,6 +127,7 @@ async fn server(app: SocketAddr, identity: IdentityHandle, mode: InboundMtls) ->
                 mtls: mode,
                 ..Default::default()
             }],
+            ..Default::default()
         },
         ..Default::default()
     };

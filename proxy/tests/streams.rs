@@ -194,6 +194,7 @@ async fn inbound_unknown_port_is_404_nr() {
                 ..Default::default()
             },
         ],
+        ..Default::default()
     };
     apply(&server.config, "listeners", "1", &ports);
     let mut c = H1::connect(server.inbound).await;

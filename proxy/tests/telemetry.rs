@@ -45,6 +45,7 @@ async fn server(w: Workload, port: u16, app: SocketAddr, protocol: Protocol) -> 
                 protocol,
                 ..Default::default()
             }],
+            ..Default::default()
         },
         ..Default::default()
     };

@@ -15,6 +15,7 @@
 mod policy;
 mod route;
 mod secret;
+mod telemetry;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use policy::*;
 pub use route::*;
+pub use telemetry::*;
 pub use secret::{
     CaStatus, CertInfo, CertParseError, IssuedCert, SecretDump, cert_pem, certs_from_pem, hex,
     spiffe_ids,
@@ -69,11 +71,14 @@ pub fn outbound_cluster_name(port: u16, subset: Option<&str>, host: &str) -> Str
 }
 
 /// What the proxy listens for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listeners {
     /// Inbound: the service ports this workload serves, each forwarded to the app.
     pub inbound: Vec<InboundPort>,
+    /// Access logging, tracing and metric overrides for this workload.
+    #[serde(default, skip_serializing_if = "TelemetryConfig::is_empty")]
+    pub telemetry: TelemetryConfig,
 }
 
 /// One service port of this workload and the local app port behind it.

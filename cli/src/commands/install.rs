@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use mesh_api::mesh_config::{self, MeshConfig};
 use mesh_control_plane::ca;
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{STATE_FILE, StateFile};
@@ -22,9 +23,11 @@ pub const PID_FILE: &str = "control-plane.pid";
 /// The settings of the last install, with the addresses it actually got: a
 /// reinstall binds the same ports, so running sidecars find it again.
 pub const SETTINGS_FILE: &str = "install.json";
+/// The mesh config the control plane is started with (`--mesh-config`).
+pub const MESH_CONFIG_FILE: &str = "mesh-config.json";
 
 /// What `--set` may change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallSettings {
     pub discovery_address: String,
@@ -34,6 +37,9 @@ pub struct InstallSettings {
     pub trust_domain: String,
     #[serde(default = "default_workload_cert_ttl")]
     pub workload_cert_ttl: String,
+    /// `--set meshConfig.*`: access logging and tracing.
+    #[serde(default)]
+    pub mesh_config: MeshConfig,
 }
 
 fn default_trust_domain() -> String {
@@ -52,6 +58,7 @@ impl Default for InstallSettings {
             log_level: "info".into(),
             trust_domain: default_trust_domain(),
             workload_cert_ttl: default_workload_cert_ttl(),
+            mesh_config: MeshConfig::default(),
         }
     }
 }
@@ -160,9 +167,16 @@ impl InstallSettings {
                     }
                     s.log_level = v.into();
                 }
+                _ if k.starts_with("meshConfig.") => {
+                    let key = &k["meshConfig.".len()..];
+                    s.mesh_config
+                        .set(key, v)
+                        .map_err(|e| format!("--set {k}={v}: {e}"))?;
+                }
                 _ => {
                     return Err(format!(
-                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain"
+                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain, meshConfig.{{{}}}",
+                        mesh_config::SETTABLE
                     ));
                 }
             }
@@ -248,6 +262,12 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .append(true)
         .open(&log_path)
         .with_context(|| format!("open {}", log_path.display()))?;
+    let mesh_config_path = home.join(MESH_CONFIG_FILE);
+    std::fs::write(
+        &mesh_config_path,
+        serde_json::to_string_pretty(&settings.mesh_config)?,
+    )
+    .context("write the mesh config")?;
     let exe = std::env::current_exe().context("find the meshctl binary")?;
     let mut child = Command::new(exe)
         .arg("control-plane")
@@ -259,6 +279,8 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .args(["--log-level", &settings.log_level])
         .args(["--trust-domain", &settings.trust_domain])
         .args(["--workload-cert-ttl", &settings.workload_cert_ttl])
+        .arg("--mesh-config")
+        .arg(&mesh_config_path)
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("log file")?)
         .stderr(log)

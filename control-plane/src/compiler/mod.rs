@@ -27,8 +27,10 @@ mod clusters;
 mod mtls;
 mod policies;
 mod routes;
+mod scope;
 mod services;
 mod tcp;
+mod telemetry;
 mod view;
 
 #[cfg(test)]
@@ -47,7 +49,9 @@ use mesh_api::proxy::{
     ClusterEndpoints, Endpoint, InboundPort, Listeners, Protocol, ProxyConfig, RouteConfig,
 };
 
+pub use scope::ROOT_NAMESPACE;
 pub use services::{DEFAULT_NAMESPACE, ServiceInfo, service_fqdn};
+pub use telemetry::TelemetryIndex;
 pub use view::ViewKey;
 
 use crate::registry::Workload;
@@ -73,6 +77,7 @@ pub struct MeshIndex {
     virtual_services: routes::VsIndex,
     endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
     peer_authentication: mtls::PaIndex,
+    telemetry: telemetry::TelemetryIndex,
     /// Label keys some selector names (see [`ViewKey`]).
     selector_keys: BTreeSet<String>,
 }
@@ -99,9 +104,17 @@ impl MeshIndex {
             virtual_services: routes::VsIndex::new(state.resources, &services),
             endpoints: clusters::endpoint_index(&workloads, &services, &peer_authentication),
             selector_keys: view::selector_keys(state.resources),
+            telemetry: telemetry::TelemetryIndex::new(state.resources, Default::default()),
             services,
             peer_authentication,
         }
+    }
+
+    /// Uses `mesh` (access logging, tracing defaults and providers) instead of
+    /// the default mesh config.
+    pub fn with_mesh_config(mut self, mesh: &mesh_api::mesh_config::MeshConfig) -> Self {
+        self.telemetry.set_mesh(mesh.clone());
+        self
     }
 
     /// Every service the mesh knows, by FQDN.
@@ -190,7 +203,12 @@ impl MeshIndex {
             .collect();
         inbound.sort_by_key(|p| p.port);
         inbound.dedup_by_key(|p| p.port);
-        Listeners { inbound }
+        Listeners {
+            inbound,
+            telemetry: self
+                .telemetry
+                .resolve(workload_namespace(proxy), &proxy.labels),
+        }
     }
 }
 

@@ -58,6 +58,8 @@ pub struct ServerOptions {
     pub admin: SocketAddr,
     /// How the CA signs (its key and certificates are in `home/ca/`, created if missing).
     pub ca: CaSettings,
+    /// Access logging and tracing defaults, compiled into every proxy's config.
+    pub mesh_config: mesh_api::mesh_config::MeshConfig,
 }
 
 /// Written after the listeners are bound, removed on a clean exit.
@@ -99,6 +101,7 @@ pub async fn run(
     })?;
     let store = Arc::new(Store::open(&opts.home.join(STORE_FILE))?);
     let shared = Shared::new(store);
+    shared.set_mesh_config(opts.mesh_config.clone());
     let ca_files = CaFiles::ensure(&opts.home, &opts.ca.trust_domain)?;
     let ca = Ca::new(ca_files, opts.ca.clone())?;
     shared.set_authority(Arc::new(Authority::new(ca, opts.home.clone())));

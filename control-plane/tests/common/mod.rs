@@ -24,6 +24,7 @@ pub async fn start_with(
         discovery: "127.0.0.1:0".parse().expect("addr"),
         admin: "127.0.0.1:0".parse().expect("addr"),
         ca,
+        mesh_config: Default::default(),
     };
     tokio::spawn(server::run(opts, async move {
         let _ = stopped.await;

@@ -58,6 +58,7 @@ fn config() -> ProxyConfig {
                 protocol: Protocol::Http,
                 ..Default::default()
             }],
+            ..Default::default()
         },
         clusters: vec![cluster("a"), cluster("b")],
         endpoints: vec![ClusterEndpoints {

@@ -128,6 +128,8 @@ pub(super) async fn forward(
         None => tries.await,
     };
     crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
+    resp.extensions_mut()
+        .insert(crate::telemetry::RouteName(route.name.clone()));
     target.headers.response.apply(resp.headers_mut());
     route.headers.response.apply(resp.headers_mut());
     if let Some(set) = key.and_then(|k| k.set_cookie)
@@ -345,7 +347,7 @@ async fn tries(
             tracing::debug!(cluster = &*cluster.name, "retry budget (maxRetries) spent");
         }
         let exhausted = retriable && n >= max_tries && n > 1;
-        let (resp, flag) = match res {
+        let (mut resp, flag) = match res {
             Some(r) => answer(r, &cluster.name),
             None => local(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -358,6 +360,8 @@ async fn tries(
         } else {
             flag
         };
+        resp.extensions_mut()
+            .insert(crate::telemetry::UpstreamInfo { host: ep.addr });
         return (resp, flag);
     }
 }

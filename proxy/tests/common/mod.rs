@@ -156,6 +156,7 @@ pub async fn server_proxy(id: &str, port: u16, app: SocketAddr, protocol: Protoc
                 protocol,
                 ..Default::default()
             }],
+            ..Default::default()
         },
         ..Default::default()
     };
