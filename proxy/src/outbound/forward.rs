@@ -128,8 +128,6 @@ pub(super) async fn forward(
         None => tries.await,
     };
     crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
-    resp.extensions_mut()
-        .insert(crate::telemetry::RouteName(route.name.clone()));
     target.headers.response.apply(resp.headers_mut());
     route.headers.response.apply(resp.headers_mut());
     if let Some(set) = key.and_then(|k| k.set_cookie)
