@@ -183,7 +183,9 @@ impl MeshConfig {
 
     fn set_provider(&mut self, key: &str, value: &str) -> Result<(), String> {
         let unknown = || format!("unknown setting; known: {SETTABLE}");
-        let rest = key.strip_prefix("extensionProviders[").ok_or_else(unknown)?;
+        let rest = key
+            .strip_prefix("extensionProviders[")
+            .ok_or_else(unknown)?;
         let (index, field) = rest.split_once("].").ok_or_else(unknown)?;
         let index: usize = index.parse().map_err(|_| unknown())?;
         if index > self.extension_providers.len() {
@@ -199,7 +201,9 @@ impl MeshConfig {
         let otel = || OpenTelemetryProvider::default();
         match field {
             "name" => p.name = value.to_owned(),
-            "opentelemetry.service" => p.opentelemetry.get_or_insert_with(otel).service = value.into(),
+            "opentelemetry.service" => {
+                p.opentelemetry.get_or_insert_with(otel).service = value.into()
+            }
             "opentelemetry.port" => {
                 p.opentelemetry.get_or_insert_with(otel).port = value
                     .parse()
@@ -251,33 +255,61 @@ mod tests {
     fn sets_istio_keys() {
         let mut m = MeshConfig::default();
         assert_eq!(m.sampling(), 1.0);
-        m.set("accessLogFile", "/dev/stdout").unwrap();
-        m.set("accessLogEncoding", "JSON").unwrap();
-        m.set("defaultConfig.tracing.sampling", "100").unwrap();
-        m.set("extensionProviders[0].name", "otel-tracing").unwrap();
+        m.set("accessLogFile", "/dev/stdout")
+            .expect("as set up in this test");
+        m.set("accessLogEncoding", "JSON")
+            .expect("as set up in this test");
+        m.set("defaultConfig.tracing.sampling", "100")
+            .expect("as set up in this test");
+        m.set("extensionProviders[0].name", "otel-tracing")
+            .expect("as set up in this test");
         m.set("extensionProviders[0].opentelemetry.service", "collector")
-            .unwrap();
+            .expect("as set up in this test");
         m.set("extensionProviders[0].opentelemetry.port", "4317")
-            .unwrap();
+            .expect("as set up in this test");
         assert_eq!(m.access_log_encoding, AccessLogEncoding::Json);
         assert_eq!(m.sampling(), 100.0);
-        let p = m.provider("otel-tracing").unwrap();
-        assert_eq!(p.opentelemetry.as_ref().unwrap().port, 4317);
-        assert!(m.set("accessLogEncoding", "XML").unwrap_err().contains("TEXT, JSON"));
+        let p = m.provider("otel-tracing").expect("as set up in this test");
+        assert_eq!(
+            p.opentelemetry
+                .as_ref()
+                .expect("as set up in this test")
+                .port,
+            4317
+        );
+        assert!(
+            m.set("accessLogEncoding", "XML")
+                .expect_err("fails in this test")
+                .contains("TEXT, JSON")
+        );
         assert!(m.set("defaultConfig.tracing.sampling", "101").is_err());
         assert!(m.set("extensionProviders[5].name", "x").is_err());
-        assert!(m.set("nope", "x").unwrap_err().contains("known:"));
+        assert!(
+            m.set("nope", "x")
+                .expect_err("fails in this test")
+                .contains("known:")
+        );
     }
 
     #[test]
     fn otlp_endpoint_shortcut() {
         let mut m = MeshConfig::default();
-        m.set("tracing.otlpEndpoint", "http://127.0.0.1:4317").unwrap();
+        m.set("tracing.otlpEndpoint", "http://127.0.0.1:4317")
+            .expect("as set up in this test");
         assert_eq!(m.default_providers.tracing, ["otel"]);
-        let p = m.provider("otel").unwrap().opentelemetry.clone().unwrap();
-        assert_eq!((p.service.as_str(), p.port, p.http), ("127.0.0.1", 4317, None));
-        let p = parse_otlp_endpoint("http://localhost:4318/v1/traces").unwrap();
-        assert_eq!(p.http.unwrap().path, "/v1/traces");
+        let p = m
+            .provider("otel")
+            .expect("as set up in this test")
+            .opentelemetry
+            .clone()
+            .expect("as set up in this test");
+        assert_eq!(
+            (p.service.as_str(), p.port, p.http),
+            ("127.0.0.1", 4317, None)
+        );
+        let p =
+            parse_otlp_endpoint("http://localhost:4318/v1/traces").expect("as set up in this test");
+        assert_eq!(p.http.expect("as set up in this test").path, "/v1/traces");
         assert!(parse_otlp_endpoint("127.0.0.1:4317").is_err());
         assert!(parse_otlp_endpoint("http://host").is_err());
     }

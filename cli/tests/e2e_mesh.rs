@@ -602,7 +602,10 @@ fn install_mesh_config_logs_and_telemetry_turns_it_off() {
         .into_iter()
         .find(|w| w["service"] == "client")
         .expect("client workload");
-    let proxy = client["outboundAddress"].as_str().expect("outbound").to_owned();
+    let proxy = client["outboundAddress"]
+        .as_str()
+        .expect("outbound")
+        .to_owned();
     let admin = client["adminAddress"].as_str().expect("admin").to_owned();
     assert_eq!(traffic(&proxy, "http://reviews:9080/", 10, &[])["v1"], 10);
     let lines = || -> Vec<Value> {
@@ -612,14 +615,23 @@ fn install_mesh_config_logs_and_telemetry_turns_it_off() {
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect()
     };
-    mesh.wait_for("20 lines: both sidecars log each request", |_| lines().len() >= 20);
+    mesh.wait_for("20 lines: both sidecars log each request", |_| {
+        lines().len() >= 20
+    });
     let by_cluster = |prefix: &str| {
         lines()
             .iter()
-            .filter(|l| l["upstream_cluster"].as_str().is_some_and(|c| c.starts_with(prefix)))
+            .filter(|l| {
+                l["upstream_cluster"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with(prefix))
+            })
             .count()
     };
-    assert_eq!(by_cluster("outbound|9080||reviews.default.svc.cluster.local"), 10);
+    assert_eq!(
+        by_cluster("outbound|9080||reviews.default.svc.cluster.local"),
+        10
+    );
     assert_eq!(by_cluster("inbound|9080||"), 10);
 
     let dir = tempfile::tempdir().expect("tempdir");

@@ -219,7 +219,11 @@ fn bad_install_settings_are_usage_errors() {
         .code(64)
         .stderr(predicate::str::contains("one of TEXT, JSON"));
     mesh.cmd()
-        .args(["install", "--set", "meshConfig.tracing.otlpEndpoint=127.0.0.1:4317"])
+        .args([
+            "install",
+            "--set",
+            "meshConfig.tracing.otlpEndpoint=127.0.0.1:4317",
+        ])
         .assert()
         .code(64)
         .stderr(predicate::str::contains("expected http://HOST:PORT"));

@@ -64,8 +64,21 @@ async fn productpage(reviews: SocketAddr, telemetry: TelemetryConfig) -> TestPro
 
 fn configure_productpage(p: &TestProxy, reviews: SocketAddr, telemetry: TelemetryConfig, v: &str) {
     let c = &p.config;
-    apply(c, "listeners", v, &Listeners { inbound: vec![], telemetry });
-    apply(c, "clusters", v, &vec![cluster(REVIEWS, 9080, Protocol::Http)]);
+    apply(
+        c,
+        "listeners",
+        v,
+        &Listeners {
+            inbound: vec![],
+            telemetry,
+        },
+    );
+    apply(
+        c,
+        "clusters",
+        v,
+        &vec![cluster(REVIEWS, 9080, Protocol::Http)],
+    );
     apply(c, "endpoints", v, &vec![members(REVIEWS, &[reviews])]);
     let mut jason = RouteMatch::default();
     jason.headers.insert(
@@ -139,7 +152,10 @@ async fn one_line_per_request_in_text_and_json() {
         let r = h
             .get("http://reviews:9080/reviews/1", &[("end-user", "jason")])
             .await;
-        assert_eq!((r.status, r.flag()), (StatusCode::INTERNAL_SERVER_ERROR, "FI"));
+        assert_eq!(
+            (r.status, r.flag()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "FI")
+        );
     }
 
     let client = lines(&text, OK + FAULTS).await;
@@ -148,7 +164,10 @@ async fn one_line_per_request_in_text_and_json() {
         assert!(line.starts_with('['), "{line}");
         for want in [
             "\"GET /reviews/1?x=1 HTTP/1.1\" 200 - via_upstream - \"-\" 0 ".to_owned(),
-            format!("\"test/1\" \"req-{i}\" \"reviews:9080\" \"{}\" {REVIEWS} - ", rv.inbound),
+            format!(
+                "\"test/1\" \"req-{i}\" \"reviews:9080\" \"{}\" {REVIEWS} - ",
+                rv.inbound
+            ),
             format!("{} ", pp.outbound),
         ] {
             assert!(line.contains(&want), "{want:?} not in\n{line}");
@@ -175,7 +194,11 @@ async fn one_line_per_request_in_text_and_json() {
         assert_eq!(v["response_flags"], "-");
         assert_eq!(v["method"], "GET");
         assert_eq!(v["path"], "/reviews/1?x=1");
-        assert_eq!(v["request_id"], format!("req-{i}"), "the id crosses the hop");
+        assert_eq!(
+            v["request_id"],
+            format!("req-{i}"),
+            "the id crosses the hop"
+        );
         assert_eq!(v["authority"], "reviews:9080");
         assert_eq!(v["upstream_cluster"], "inbound|9080||");
         assert_eq!(v["downstream_local_address"], rv.inbound.to_string());
@@ -204,7 +227,10 @@ async fn a_filter_logs_only_failures_and_logging_is_off_by_default() {
     }
     for p in [&pp, &rv] {
         let scrape = fetch(p.admin, "GET", "/stats/prometheus").await.body;
-        assert!(scrape.contains("meshctl_access_log_lines_total 0"), "{scrape}");
+        assert!(
+            scrape.contains("meshctl_access_log_lines_total 0"),
+            "{scrape}"
+        );
     }
 
     configure_productpage(
@@ -214,16 +240,27 @@ async fn a_filter_logs_only_failures_and_logging_is_off_by_default() {
         "2",
     );
     for _ in 0..3 {
-        assert_eq!(h.get("http://reviews:9080/", &[]).await.status, StatusCode::OK);
+        assert_eq!(
+            h.get("http://reviews:9080/", &[]).await.status,
+            StatusCode::OK
+        );
     }
-    let r = h.get("http://reviews:9080/", &[("end-user", "jason")]).await;
+    let r = h
+        .get("http://reviews:9080/", &[("end-user", "jason")])
+        .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     // A success after the failure: its line (if any) would follow.
-    assert_eq!(h.get("http://reviews:9080/", &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        h.get("http://reviews:9080/", &[]).await.status,
+        StatusCode::OK
+    );
     // Lines are counted when queued, as each response ends (before the
     // client has read it): only the failure passed the filter.
     let scrape = fetch(pp.admin, "GET", "/stats/prometheus").await.body;
-    assert!(scrape.contains("meshctl_access_log_lines_total 1"), "{scrape}");
+    assert!(
+        scrape.contains("meshctl_access_log_lines_total 1"),
+        "{scrape}"
+    );
     let logged = lines(&path, 1).await;
     assert_eq!(logged.len(), 1, "{logged:#?}");
     assert!(logged[0].contains(" 500 FI "), "{logged:?}");
@@ -234,13 +271,20 @@ async fn a_filter_outside_the_subset_is_rejected() {
     let p = start_proxy(ProxyOptions::local("x")).await;
     let bad = Listeners {
         inbound: vec![],
-        telemetry: log_to(Path::new("/dev/null"), AccessLogEncoding::Json, Some("size(request.path) > 1")),
+        telemetry: log_to(
+            Path::new("/dev/null"),
+            AccessLogEncoding::Json,
+            Some("size(request.path) > 1"),
+        ),
     };
     let err = p
         .config
         .apply("listeners", "1", &serde_json::to_vec(&bad).unwrap())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("unsupported function or method size()"), "{err}");
+    assert!(
+        err.contains("unsupported function or method size()"),
+        "{err}"
+    );
     assert!(err.contains("meshctl supports"), "{err}");
 }

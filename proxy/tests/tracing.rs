@@ -133,7 +133,11 @@ async fn otlp_http() -> (SocketAddr, Spans) {
                         if ok {
                             collect(&s, ExportTraceServiceRequest::decode(body).unwrap());
                         }
-                        let status = if ok { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+                        let status = if ok {
+                            StatusCode::OK
+                        } else {
+                            StatusCode::BAD_REQUEST
+                        };
                         let mut r = Response::new(Full::new(Bytes::new()));
                         *r.status_mut() = status;
                         Ok::<_, Infallible>(r)
@@ -252,7 +256,11 @@ fn configure(
         Some((host, name, addr)) => (
             vec![cluster(name, 9080, Protocol::Http)],
             vec![members(name, &[addr])],
-            routes(vec![vhost(host, 9080, vec![route("default", vec![], forward(&[(name, 1)]))])]),
+            routes(vec![vhost(
+                host,
+                9080,
+                vec![route("default", vec![], forward(&[(name, 1)]))],
+            )]),
         ),
         None => (vec![], vec![], routes(vec![])),
     };
@@ -272,9 +280,21 @@ async fn mesh(collector: SocketAddr, sampling: f64) -> Mesh {
     let t = || tracing(collector, sampling, false);
     let reviews = sidecar("reviews", Some(echo_app("v1", None).await), None, t()).await;
     // productpage's sidecar first (its app needs the outbound address).
-    let productpage = sidecar("productpage", None, Some(("reviews", REVIEWS, reviews.inbound)), t()).await;
+    let productpage = sidecar(
+        "productpage",
+        None,
+        Some(("reviews", REVIEWS, reviews.inbound)),
+        t(),
+    )
+    .await;
     let app = productpage_app(productpage.outbound).await;
-    configure(&productpage, Some(app), Some(("reviews", REVIEWS, reviews.inbound)), t(), "2");
+    configure(
+        &productpage,
+        Some(app),
+        Some(("reviews", REVIEWS, reviews.inbound)),
+        t(),
+        "2",
+    );
     let client = sidecar(
         "client",
         None,
@@ -332,12 +352,19 @@ fn hex(b: &[u8]) -> String {
 fn chain(got: &[Got]) -> Vec<Got> {
     assert_eq!(got.len(), 4, "{got:#?}");
     let trace = &got[0].span.trace_id;
-    assert!(got.iter().all(|g| &g.span.trace_id == trace), "one trace: {got:#?}");
+    assert!(
+        got.iter().all(|g| &g.span.trace_id == trace),
+        "one trace: {got:#?}"
+    );
     let root: Vec<&Got> = got
         .iter()
         .filter(|g| !got.iter().any(|p| p.span.span_id == g.span.parent_span_id))
         .collect();
-    assert_eq!(root.len(), 1, "one span has no parent in the trace: {got:#?}");
+    assert_eq!(
+        root.len(),
+        1,
+        "one span has no parent in the trace: {got:#?}"
+    );
     let mut order = vec![root[0].clone()];
     while let Some(child) = got
         .iter()
@@ -352,7 +379,12 @@ fn chain(got: &[Got]) -> Vec<Got> {
     let services: Vec<&str> = order.iter().map(|g| g.service.as_str()).collect();
     assert_eq!(
         services,
-        ["client.default", "productpage.default", "productpage.default", "reviews.default"]
+        [
+            "client.default",
+            "productpage.default",
+            "productpage.default",
+            "reviews.default"
+        ]
     );
     order
 }
@@ -371,21 +403,37 @@ async fn one_trace_across_three_sidecars_with_parent_links() {
         Some("http://productpage:9080/productpage")
     );
     assert_eq!(client.attr("http.status_code").as_deref(), Some("200"));
-    assert_eq!(client.attr("upstream_cluster").as_deref(), Some(PRODUCTPAGE));
-    assert_eq!(client.attr("istio.canonical_service").as_deref(), Some("client"));
+    assert_eq!(
+        client.attr("upstream_cluster").as_deref(),
+        Some(PRODUCTPAGE)
+    );
+    assert_eq!(
+        client.attr("istio.canonical_service").as_deref(),
+        Some("client")
+    );
     assert_eq!(client.attr("node_id").as_deref(), Some("client-v1.default"));
     assert_eq!(client.attr("response_flags").as_deref(), Some("-"));
     assert_eq!(client.attr("team").as_deref(), Some("books"), "custom tag");
     assert_eq!(order[2].attr("upstream_cluster").as_deref(), Some(REVIEWS));
-    assert_eq!(order[3].attr("upstream_cluster").as_deref(), Some("inbound|9080||"));
+    assert_eq!(
+        order[3].attr("upstream_cluster").as_deref(),
+        Some("inbound|9080||")
+    );
     for g in &order {
-        assert_eq!(g.attr("guid:x-request-id").as_deref(), Some("req-42"), "{g:?}");
+        assert_eq!(
+            g.attr("guid:x-request-id").as_deref(),
+            Some("req-42"),
+            "{g:?}"
+        );
         assert!(g.span.end_time_unix_nano >= g.span.start_time_unix_nano);
     }
     // A server span lies within its client span.
     assert!(order[1].span.start_time_unix_nano >= order[0].span.start_time_unix_nano);
     let scrape = scrape_until(m.reviews.admin, "meshctl_tracing_spans_exported_total 1").await;
-    assert!(scrape.contains("meshctl_tracing_spans_dropped_total 0"), "{scrape}");
+    assert!(
+        scrape.contains("meshctl_tracing_spans_dropped_total 0"),
+        "{scrape}"
+    );
 }
 
 #[tokio::test]
@@ -397,18 +445,34 @@ async fn zero_percent_exports_none_and_upstream_decisions_win() {
     }
     // The client decides to sample: the 0% sidecars after it follow.
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    call(&m, &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))]).await;
+    call(
+        &m,
+        &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))],
+    )
+    .await;
     let order = chain(&spans(&got, 4).await);
-    assert_eq!(hex(&order[0].span.trace_id), trace, "the trace is continued");
+    assert_eq!(
+        hex(&order[0].span.trace_id),
+        trace,
+        "the trace is continued"
+    );
     assert_eq!(hex(&order[0].span.parent_span_id), "00f067aa0ba902b7");
     for p in [&m.client, &m.productpage, &m.reviews] {
         configure_sampling(p, collector, 100.0);
     }
     // 100% sampling, but upstream said no.
     call(&m, &[("x-b3-sampled", "0")]).await;
-    call(&m, &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-00"))]).await;
+    call(
+        &m,
+        &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-00"))],
+    )
+    .await;
     // Nothing else reached the collector: one sampled request, four spans.
-    call(&m, &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))]).await;
+    call(
+        &m,
+        &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))],
+    )
+    .await;
     let all = spans(&got, 8).await;
     assert_eq!(all.len(), 8, "{all:#?}");
     scrape_until(m.reviews.admin, "meshctl_tracing_spans_exported_total 2").await;
@@ -443,7 +507,10 @@ async fn b3_single_and_multi_headers_are_continued() {
     )
     .await;
     let order = chain(&spans(&got, 4).await);
-    assert_eq!(hex(&order[0].span.trace_id), format!("{}0e0e4736a3ce929d", "0".repeat(16)));
+    assert_eq!(
+        hex(&order[0].span.trace_id),
+        format!("{}0e0e4736a3ce929d", "0".repeat(16))
+    );
     assert_eq!(hex(&order[0].span.parent_span_id), parent);
 }
 

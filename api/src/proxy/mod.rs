@@ -23,11 +23,11 @@ use serde::{Deserialize, Serialize};
 
 pub use policy::*;
 pub use route::*;
-pub use telemetry::*;
 pub use secret::{
     CaStatus, CertInfo, CertParseError, IssuedCert, SecretDump, cert_pem, certs_from_pem, hex,
     spiffe_ids,
 };
+pub use telemetry::*;
 
 /// The discovery type names, in the order the control plane pushes them on a new
 /// stream (clusters before endpoints before routes, so nothing routes to a cluster

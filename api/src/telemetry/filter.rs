@@ -332,9 +332,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, FilterError> {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            let n = s[start..i]
-                .parse()
-                .map_err(|_| FilterError { message: format!("number {} is too large", &s[start..i]) })?;
+            let n = s[start..i].parse().map_err(|_| FilterError {
+                message: format!("number {} is too large", &s[start..i]),
+            })?;
             out.push(Tok::Int(n));
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let start = i;
@@ -343,9 +343,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, FilterError> {
             }
             out.push(Tok::Ident(s[start..i].to_owned()));
         } else if c == b'\'' || c == b'"' {
-            let end = s[i + 1..]
-                .find(c as char)
-                .ok_or_else(|| FilterError { message: format!("unterminated string at offset {i}") })?;
+            let end = s[i + 1..].find(c as char).ok_or_else(|| FilterError {
+                message: format!("unterminated string at offset {i}"),
+            })?;
             let text = &s[i + 1..i + 1 + end];
             if text.contains('\\') {
                 return err(format!("escapes in strings are not supported: {text:?}"));
@@ -356,7 +356,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, FilterError> {
             out.push(Tok::Op(op));
             i += op.len();
         } else {
-            return err(format!("unsupported character {:?} at offset {i}", c as char));
+            return err(format!(
+                "unsupported character {:?} at offset {i}",
+                c as char
+            ));
         }
     }
     Ok(out)
@@ -497,7 +500,9 @@ impl Parser {
         if name == "request.headers" {
             self.expect_op("[")?;
             let Some(Tok::Str(h)) = self.tokens.get(self.pos).cloned() else {
-                return err("request.headers takes a quoted header name: request.headers['x-debug']");
+                return err(
+                    "request.headers takes a quoted header name: request.headers['x-debug']",
+                );
             };
             self.pos += 1;
             self.expect_op("]")?;
@@ -564,15 +569,23 @@ mod tests {
     }
 
     fn check(expr: &str, r: &Req) -> bool {
-        Filter::parse(expr).unwrap().matches(r)
+        Filter::parse(expr)
+            .expect("as set up in this test")
+            .matches(r)
     }
 
     #[test]
     fn evaluates_the_subset() {
         assert!(check("response.code >= 400", &req(503)));
         assert!(!check("response.code >= 400", &req(200)));
-        assert!(check("response.code == 200 && request.method == 'GET'", &req(200)));
-        assert!(check("!(response.code < 500) || connection.mtls", &req(503)));
+        assert!(check(
+            "response.code == 200 && request.method == 'GET'",
+            &req(200)
+        ));
+        assert!(check(
+            "!(response.code < 500) || connection.mtls",
+            &req(503)
+        ));
         assert!(check("request.path.startsWith(\"/api\")", &req(200)));
         let debug = Req {
             debug: Some("true"),
@@ -581,27 +594,42 @@ mod tests {
         assert!(check("request.headers['X-Debug'] == 'true'", &debug));
         assert_eq!(
             Filter::parse("request.headers['X-Debug'] == 'a' || request.headers['x-debug'] == 'b'")
-                .unwrap()
+                .expect("as set up in this test")
                 .headers(),
             ["x-debug"]
         );
         // A missing header is an error: not logged, unless || decides anyway.
         assert!(!check("request.headers['x-debug'] == 'true'", &req(200)));
-        assert!(check("request.headers['x-debug'] == 'true' || response.code == 200", &req(200)));
+        assert!(check(
+            "request.headers['x-debug'] == 'true' || response.code == 200",
+            &req(200)
+        ));
     }
 
     #[test]
     fn rejects_what_it_cannot_evaluate() {
         for (bad, says) in [
-            ("response.code >= '400'", "cannot compare response.code (int)"),
-            ("size(request.path) > 1", "unsupported function or method size()"),
-            ("response.duration > duration('1s')", "unsupported attribute response.duration"),
+            (
+                "response.code >= '400'",
+                "cannot compare response.code (int)",
+            ),
+            (
+                "size(request.path) > 1",
+                "unsupported function or method size()",
+            ),
+            (
+                "response.duration > duration('1s')",
+                "unsupported attribute response.duration",
+            ),
             ("request.method", "is not a condition"),
             ("response.code >= 400 +", "unsupported character '+'"),
             ("(response.code >= 400", "expected \")\""),
-            ("request.path.matches('x')", "unsupported function or method request.path.matches()"),
+            (
+                "request.path.matches('x')",
+                "unsupported function or method request.path.matches()",
+            ),
         ] {
-            let e = Filter::parse(bad).unwrap_err();
+            let e = Filter::parse(bad).expect_err("fails in this test");
             assert!(e.message.contains(says), "{bad}: {}", e.message);
             assert!(e.to_string().contains("meshctl supports"), "{e}");
         }

@@ -35,7 +35,9 @@ pub(crate) fn applicable<'a, P: Scoped>(
     labels: &BTreeMap<String, String>,
 ) -> Vec<&'a P> {
     let workload = policies.iter().find(|p| {
-        p.namespace() == namespace && is_selective(*p) && p.selector().is_some_and(|s| s.matches(labels))
+        p.namespace() == namespace
+            && is_selective(*p)
+            && p.selector().is_some_and(|s| s.matches(labels))
     });
     let wide = |ns: &str| {
         policies

@@ -298,8 +298,10 @@ spec:
 
     fn mesh() -> MeshConfig {
         let mut m = MeshConfig::default();
-        m.set("accessLogFile", "/tmp/access.log").unwrap();
-        m.set("tracing.otlpEndpoint", "http://127.0.0.1:4317").unwrap();
+        m.set("accessLogFile", "/tmp/access.log")
+            .expect("as set up in this test");
+        m.set("tracing.otlpEndpoint", "http://127.0.0.1:4317")
+            .expect("as set up in this test");
         m
     }
 
@@ -313,11 +315,14 @@ spec:
     #[test]
     fn mesh_config_alone() {
         let t = TelemetryIndex::new(&[], mesh()).resolve("default", &labels("x"));
-        let log = t.access_log.unwrap();
+        let log = t.access_log.expect("as set up in this test");
         assert_eq!((log.path.as_str(), log.filter), ("/tmp/access.log", None));
-        let tr = t.tracing.unwrap();
+        let tr = t.tracing.expect("as set up in this test");
         assert_eq!(tr.sampling, 1.0, "Istio's default sampling");
-        assert_eq!(tr.exporter.unwrap().address, "127.0.0.1:4317");
+        assert_eq!(
+            tr.exporter.expect("as set up in this test").address,
+            "127.0.0.1:4317"
+        );
         assert_eq!(t.origin, ["MeshConfig"]);
     }
 
@@ -326,15 +331,35 @@ spec:
         let idx = TelemetryIndex::new(&resources(POLICIES), mesh());
         // Another namespace: the mesh-wide resource only.
         let other = idx.resolve("default", &labels("web"));
-        assert_eq!(other.tracing.as_ref().unwrap().sampling, 10.0);
-        assert_eq!(other.access_log.as_ref().unwrap().filter, None);
-        assert_eq!(other.origin, ["MeshConfig", "Telemetry istio-system/mesh-default"]);
+        assert_eq!(
+            other
+                .tracing
+                .as_ref()
+                .expect("as set up in this test")
+                .sampling,
+            10.0
+        );
+        assert_eq!(
+            other
+                .access_log
+                .as_ref()
+                .expect("as set up in this test")
+                .filter,
+            None
+        );
+        assert_eq!(
+            other.origin,
+            ["MeshConfig", "Telemetry istio-system/mesh-default"]
+        );
         // The namespace's resource overrides sampling and the log filter,
         // inherits the provider, and merges custom tags.
         let web = idx.resolve("shop", &labels("web"));
-        let tr = web.tracing.unwrap();
+        let tr = web.tracing.expect("as set up in this test");
         assert_eq!(tr.sampling, 100.0);
-        assert_eq!(tr.exporter.unwrap().provider, "otel");
+        assert_eq!(
+            tr.exporter.expect("as set up in this test").provider,
+            "otel"
+        );
         assert_eq!(tr.custom_tags.len(), 2);
         assert_eq!(
             tr.custom_tags["user"],
@@ -344,7 +369,10 @@ spec:
             }
         );
         assert_eq!(
-            web.access_log.unwrap().filter.as_deref(),
+            web.access_log
+                .expect("as set up in this test")
+                .filter
+                .as_deref(),
             Some("response.code >= 400")
         );
         // The workload's resource turns logging off and overrides metrics.
@@ -358,7 +386,10 @@ spec:
             }]
         );
         assert_eq!(cart.metrics.removed_tags, ["request_protocol"]);
-        assert_eq!(cart.tracing.unwrap().sampling, 100.0);
+        assert_eq!(
+            cart.tracing.expect("as set up in this test").sampling,
+            100.0
+        );
         assert_eq!(
             cart.origin,
             [
@@ -382,8 +413,11 @@ spec:
 "#;
         let t = TelemetryIndex::new(&resources(yaml), MeshConfig::default())
             .resolve("default", &labels("x"));
-        assert_eq!(t.access_log.unwrap().path, "/dev/stdout");
-        let tr = t.tracing.unwrap();
+        assert_eq!(
+            t.access_log.expect("as set up in this test").path,
+            "/dev/stdout"
+        );
+        let tr = t.tracing.expect("as set up in this test");
         assert_eq!((tr.sampling, tr.exporter), (0.0, None));
     }
 }

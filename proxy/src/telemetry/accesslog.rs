@@ -212,7 +212,10 @@ pub(crate) struct LogSinks {
 impl LogSinks {
     /// The writer of `path`, started on first use (needs a tokio runtime).
     pub(crate) fn get(&self, path: &str) -> LogSink {
-        let mut map = self.sinks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .sinks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(s) = map.get(path) {
             return s.clone();
         }
@@ -265,7 +268,9 @@ mod tests {
 
     fn entry() -> Entry {
         Entry {
-            start: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_606_339_578_409)),
+            start: Some(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_606_339_578_409),
+            ),
             method: "GET".into(),
             path: "/status/418".into(),
             protocol: "HTTP/1.1",
@@ -278,10 +283,10 @@ mod tests {
             user_agent: Some("curl/7.73.0".into()),
             request_id: Some("84961386-6d84-929d-98bd-c5aee93b5c88".into()),
             authority: Some("httpbin:8000".into()),
-            upstream_host: Some("10.44.1.27:80".parse().unwrap()),
+            upstream_host: Some("10.44.1.27:80".parse().expect("as set up in this test")),
             upstream_cluster: Some("outbound|8000||httpbin.foo.svc.cluster.local".into()),
-            downstream_local: Some("10.0.45.184:8000".parse().unwrap()),
-            downstream_remote: Some("10.44.1.23:46520".parse().unwrap()),
+            downstream_local: Some("10.0.45.184:8000".parse().expect("as set up in this test")),
+            downstream_remote: Some("10.44.1.23:46520".parse().expect("as set up in this test")),
             route_name: Some("default".into()),
             ..Entry::default()
         }
@@ -297,17 +302,22 @@ mod tests {
 
     #[test]
     fn json_has_istios_keys() {
-        let v: serde_json::Value = serde_json::from_str(&entry().json()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&entry().json()).expect("as set up in this test");
         assert_eq!(v["response_code"], 418);
         assert_eq!(v["start_time"], "2020-11-25T21:26:18.409Z");
-        assert_eq!(v["upstream_cluster"], "outbound|8000||httpbin.foo.svc.cluster.local");
+        assert_eq!(
+            v["upstream_cluster"],
+            "outbound|8000||httpbin.foo.svc.cluster.local"
+        );
         assert_eq!(v["x_forwarded_for"], serde_json::Value::Null);
-        assert_eq!(v.as_object().unwrap().len(), 24);
+        assert_eq!(v.as_object().expect("as set up in this test").len(), 24);
     }
 
     #[test]
     fn dates() {
-        let at = |ms: u64| rfc3339_millis(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms));
+        let at =
+            |ms: u64| rfc3339_millis(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms));
         assert_eq!(at(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(at(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(at(4_102_444_799_999), "2099-12-31T23:59:59.999Z");

@@ -14,7 +14,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, Status, span, status,
+};
 use prometheus_client::metrics::counter::Counter;
 use prost::Message;
 use tokio::sync::mpsc;
@@ -82,7 +84,11 @@ impl SpanRecord {
 
 /// The OTLP request for a batch of spans from `me` (`service.name` is Istio's
 /// `<canonical service>.<namespace>`).
-pub(crate) fn request(me: &Workload, proxy_id: &str, spans: Vec<SpanRecord>) -> ExportTraceServiceRequest {
+pub(crate) fn request(
+    me: &Workload,
+    proxy_id: &str,
+    spans: Vec<SpanRecord>,
+) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {

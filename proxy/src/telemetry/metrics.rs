@@ -189,11 +189,31 @@ impl Metrics {
         let log_sinks = super::accesslog::LogSinks::default();
         let exporters = super::export::Exporters::default();
         for (name, help, c) in [
-            ("meshctl_access_log_lines", "Access-log lines queued for writing", &log_sinks.written),
-            ("meshctl_access_log_dropped", "Access-log lines dropped because the writer was behind", &log_sinks.dropped),
-            ("meshctl_tracing_spans_exported", "Spans the collector accepted", &exporters.counters.exported),
-            ("meshctl_tracing_spans_dropped", "Spans dropped because the export queue was full", &exporters.counters.dropped),
-            ("meshctl_tracing_spans_failed", "Spans lost because the export failed", &exporters.counters.failed),
+            (
+                "meshctl_access_log_lines",
+                "Access-log lines queued for writing",
+                &log_sinks.written,
+            ),
+            (
+                "meshctl_access_log_dropped",
+                "Access-log lines dropped because the writer was behind",
+                &log_sinks.dropped,
+            ),
+            (
+                "meshctl_tracing_spans_exported",
+                "Spans the collector accepted",
+                &exporters.counters.exported,
+            ),
+            (
+                "meshctl_tracing_spans_dropped",
+                "Spans dropped because the export queue was full",
+                &exporters.counters.dropped,
+            ),
+            (
+                "meshctl_tracing_spans_failed",
+                "Spans lost because the export failed",
+                &exporters.counters.failed,
+            ),
         ] {
             registry.register(name, help, c.clone());
         }

@@ -70,7 +70,9 @@ pub(crate) fn metric_bit(name: &str) -> u8 {
         "REQUEST_DURATION" => 2,
         "REQUEST_SIZE" => 4,
         "RESPONSE_SIZE" => 8,
-        "TCP_OPENED_CONNECTIONS" | "TCP_CLOSED_CONNECTIONS" | "TCP_SENT_BYTES"
+        "TCP_OPENED_CONNECTIONS"
+        | "TCP_CLOSED_CONNECTIONS"
+        | "TCP_SENT_BYTES"
         | "TCP_RECEIVED_BYTES" => 16,
         "ALL_METRICS" => u8::MAX,
         _ => 0,
@@ -139,9 +141,7 @@ pub(crate) struct Observed {
 }
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 fn protocol(v: Version) -> &'static str {
@@ -209,15 +209,30 @@ impl Observed {
                             req.uri().path_and_query().map_or("/", |p| p.as_str())
                         ),
                     ),
-                    ("http.protocol".to_owned(), protocol(req.version()).to_owned()),
+                    (
+                        "http.protocol".to_owned(),
+                        protocol(req.version()).to_owned(),
+                    ),
                     ("node_id".to_owned(), proxy_id.to_owned()),
-                    ("guid:x-request-id".to_owned(), request_id.to_str().unwrap_or("").to_owned()),
+                    (
+                        "guid:x-request-id".to_owned(),
+                        request_id.to_str().unwrap_or("").to_owned(),
+                    ),
                     ("downstream_cluster".to_owned(), "-".to_owned()),
-                    ("user_agent".to_owned(), header(h, "user-agent").unwrap_or_else(|| "-".into())),
+                    (
+                        "user_agent".to_owned(),
+                        header(h, "user-agent").unwrap_or_else(|| "-".into()),
+                    ),
                     ("peer.address".to_owned(), down.remote.ip().to_string()),
                     ("component".to_owned(), "proxy".to_owned()),
-                    ("istio.canonical_service".to_owned(), m.me.canonical_service.clone()),
-                    ("istio.canonical_revision".to_owned(), m.me.canonical_revision.clone()),
+                    (
+                        "istio.canonical_service".to_owned(),
+                        m.me.canonical_service.clone(),
+                    ),
+                    (
+                        "istio.canonical_revision".to_owned(),
+                        m.me.canonical_revision.clone(),
+                    ),
                     ("istio.namespace".to_owned(), m.me.namespace.clone()),
                     ("istio.mesh_id".to_owned(), "cluster.local".to_owned()),
                 ];
@@ -274,9 +289,10 @@ impl Observed {
                     authority: authority.clone(),
                     downstream_local: Some(down.local),
                     downstream_remote: Some(down.remote),
-                    scheme: req.uri().scheme_str().map_or("http", |s| {
-                        if s == "https" { "https" } else { "http" }
-                    }),
+                    scheme: req
+                        .uri()
+                        .scheme_str()
+                        .map_or("http", |s| if s == "https" { "https" } else { "http" }),
                     mtls: down.mtls,
                     headers: l
                         .headers
@@ -303,7 +319,13 @@ impl Observed {
     }
 
     /// The answer is known: code, flag, cluster, endpoint, route.
-    pub(crate) fn answered(&mut self, side: Side, resp: &Response<ProxyBody>, flag: Flag, request_bytes: u64) {
+    pub(crate) fn answered(
+        &mut self,
+        side: Side,
+        resp: &Response<ProxyBody>,
+        flag: Flag,
+        request_bytes: u64,
+    ) {
         let cluster = match side {
             Side::Inbound => Some(format!("inbound|{}||", self.inbound_port)),
             _ => resp
@@ -312,7 +334,10 @@ impl Observed {
                 .map(|c| c.0.name.to_string()),
         };
         let host = resp.extensions().get::<UpstreamInfo>().map(|u| u.host);
-        let route = resp.extensions().get::<RouteName>().map(|r| r.0.to_string());
+        let route = resp
+            .extensions()
+            .get::<RouteName>()
+            .map(|r| r.0.to_string());
         let upstream = host.is_some() && flag_is_upstream(flag);
         let code = resp.status().as_u16();
         if let Some((e, ..)) = &mut self.log {
@@ -332,16 +357,20 @@ impl Observed {
         }
         if let Some((s, _)) = &mut self.span {
             s.error = code >= 500;
-            s.attributes.push(("http.status_code".to_owned(), code.to_string()));
-            s.attributes.push(("response_flags".to_owned(), flag.as_str().to_owned()));
+            s.attributes
+                .push(("http.status_code".to_owned(), code.to_string()));
+            s.attributes
+                .push(("response_flags".to_owned(), flag.as_str().to_owned()));
             s.attributes.push((
                 "upstream_cluster".to_owned(),
                 cluster.unwrap_or_else(|| "-".to_owned()),
             ));
             if let Some(h) = host {
-                s.attributes.push(("upstream_address".to_owned(), h.to_string()));
+                s.attributes
+                    .push(("upstream_address".to_owned(), h.to_string()));
             }
-            s.attributes.push(("request_size".to_owned(), request_bytes.to_string()));
+            s.attributes
+                .push(("request_size".to_owned(), request_bytes.to_string()));
         }
     }
 
@@ -359,7 +388,8 @@ impl Observed {
         }
         if let Some((mut s, exporter)) = me.span {
             s.end_unix_nanos = unix_nanos(SystemTime::now()).max(s.start_unix_nanos);
-            s.attributes.push(("response_size".to_owned(), bytes_sent.to_string()));
+            s.attributes
+                .push(("response_size".to_owned(), bytes_sent.to_string()));
             exporter.send(s);
         }
     }
@@ -378,9 +408,13 @@ fn details(f: Flag, upstream: bool) -> &'static str {
         Flag::NoRoute => "route_not_found",
         Flag::NoCluster => "cluster_not_found",
         Flag::NoHealthyUpstream => "no_healthy_upstream",
-        Flag::UpstreamConnectFailure => "upstream_reset_before_response_started{connection_failure}",
+        Flag::UpstreamConnectFailure => {
+            "upstream_reset_before_response_started{connection_failure}"
+        }
         Flag::UpstreamTimeout => "upstream_response_timeout",
-        Flag::UpstreamConnectionTermination => "upstream_reset_before_response_started{connection_termination}",
+        Flag::UpstreamConnectionTermination => {
+            "upstream_reset_before_response_started{connection_termination}"
+        }
         Flag::UpstreamOverflow => "upstream_reset_before_response_started{overflow}",
         Flag::FaultInjected => "fault_filter_abort",
         _ if upstream => "via_upstream",

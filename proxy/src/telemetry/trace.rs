@@ -123,7 +123,11 @@ pub(crate) fn extract(h: &HeaderMap) -> Incoming {
         if let [version, t, s, flags, ..] = parts[..]
             && version.len() == 2
             && version != "ff"
-            && let (Some(t), Some(s), Some(f)) = (unhex::<16>(t), unhex::<8>(s), unhex::<1>(flags).or(Some([0])))
+            && let (Some(t), Some(s), Some(f)) = (
+                unhex::<16>(t),
+                unhex::<8>(s),
+                unhex::<1>(flags).or(Some([0])),
+            )
         {
             inc.formats.w3c = true;
             inc.parent = Some((t, s));
@@ -160,7 +164,9 @@ pub(crate) fn extract(h: &HeaderMap) -> Incoming {
     }
     if sampled.is_some() || flags_debug {
         inc.formats.b3_multi = true;
-        inc.sampled = inc.sampled.or(if flags_debug { Some(true) } else { sampled });
+        inc.sampled = inc
+            .sampled
+            .or(if flags_debug { Some(true) } else { sampled });
     }
     inc
 }
@@ -243,7 +249,10 @@ pub(crate) fn inject(h: &mut HeaderMap, span: &SpanIds, formats: Formats) {
             Some(v) => h.insert(B3_PARENT, v),
             None => h.remove(B3_PARENT),
         };
-        h.insert(B3_SAMPLED, HeaderValue::from_static(if span.sampled { "1" } else { "0" }));
+        h.insert(
+            B3_SAMPLED,
+            HeaderValue::from_static(if span.sampled { "1" } else { "0" }),
+        );
         h.remove(B3_FLAGS);
     }
 }
@@ -265,7 +274,10 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
+            h.insert(
+                *k,
+                HeaderValue::from_str(v).expect("as set up in this test"),
+            );
         }
         h
     }
@@ -301,7 +313,10 @@ mod tests {
             (B3_PARENT, "1111111111111111"),
             (B3_SAMPLED, "1"),
         ]));
-        assert_eq!(inc.parent.map(|(t, s)| (hex(&t), hex(&s))), Some((T.into(), S.into())));
+        assert_eq!(
+            inc.parent.map(|(t, s)| (hex(&t), hex(&s))),
+            Some((T.into(), S.into()))
+        );
         assert_eq!(inc.sampled, Some(true));
         let span = start(&inc, || false);
         let mut h = HeaderMap::new();
@@ -312,15 +327,21 @@ mod tests {
         assert_eq!(h[B3_SAMPLED], "1");
 
         // 64-bit trace ids are the low half; single header with parent.
-        let inc = extract(&headers(&[(B3, &format!("a3ce929d0e0e4736-{S}-0-1111111111111111"))]));
-        let (t, s) = inc.parent.unwrap();
-        assert_eq!((hex(&t), hex(&s)), (format!("{}a3ce929d0e0e4736", "0".repeat(16)), S.into()));
+        let inc = extract(&headers(&[(
+            B3,
+            &format!("a3ce929d0e0e4736-{S}-0-1111111111111111"),
+        )]));
+        let (t, s) = inc.parent.expect("as set up in this test");
+        assert_eq!(
+            (hex(&t), hex(&s)),
+            (format!("{}a3ce929d0e0e4736", "0".repeat(16)), S.into())
+        );
         assert_eq!(inc.sampled, Some(false));
         let span = start(&inc, || true);
         assert!(!span.sampled, "the upstream 'do not sample' wins");
         let mut h = HeaderMap::new();
         inject(&mut h, &span, inc.formats);
-        let b3 = h[B3].to_str().unwrap();
+        let b3 = h[B3].to_str().expect("as set up in this test");
         assert_eq!(b3, format!("{}-{}-0-{S}", hex(&t), hex(&span.span_id)));
         // A decision alone.
         assert_eq!(extract(&headers(&[(B3, "0")])).sampled, Some(false));
@@ -334,7 +355,11 @@ mod tests {
             format!("ff-{T}-{S}-01"),
             "00-xyz-01".to_owned(),
         ] {
-            assert_eq!(extract(&headers(&[(TRACEPARENT, &bad)])).parent, None, "{bad}");
+            assert_eq!(
+                extract(&headers(&[(TRACEPARENT, &bad)])).parent,
+                None,
+                "{bad}"
+            );
         }
         let inc = extract(&HeaderMap::new());
         let span = start(&inc, || true);
@@ -353,7 +378,7 @@ mod tests {
         assert!((1000..3000).contains(&some), "{some} of 4000 at 50%");
         let mut h = HeaderMap::new();
         let id = ensure_request_id(&mut h);
-        let s = id.to_str().unwrap();
+        let s = id.to_str().expect("as set up in this test");
         assert_eq!(s.len(), 36);
         assert_eq!(&s[14..15], "4", "version 4: {s}");
         assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"), "variant: {s}");

@@ -170,7 +170,10 @@ fn check_access_logging(l: &AccessLogging, at: &FieldPath, r: &mut Report) {
     {
         r.error(
             &at.field("filter").field("expression"),
-            format!("filter expression {:?} cannot be evaluated: {e}", f.expression),
+            format!(
+                "filter expression {:?} cannot be evaluated: {e}",
+                f.expression
+            ),
         );
     }
 }
