@@ -59,6 +59,8 @@ pub(crate) struct Call {
     observed: Option<Box<Observed>>,
     /// Request metrics this direction does not record (Telemetry overrides).
     disabled: u8,
+    /// Request labels removed (Telemetry `tagOverrides`).
+    removed: u8,
 }
 
 /// Roughly what the headers weigh on the wire (name, `: `, value, CRLF).
@@ -125,6 +127,7 @@ impl Call {
             security,
             observed,
             disabled,
+            removed: tel.removed_tags,
         }
     }
 
@@ -193,7 +196,12 @@ impl Call {
             code: resp.status().as_u16(),
             grpc_status: grpc_status(resp.headers()),
             flag,
+            hidden: 0,
         };
+        let mut labels = labels;
+        if self.removed != 0 {
+            labels.hide(self.removed);
+        }
         let pending = Pending {
             families: m.http.clone(),
             labels,

@@ -42,6 +42,8 @@ pub(crate) struct RtTelemetry {
     /// Disabled request metrics, by direction (bit per metric, see [`metric_bit`]).
     pub(crate) disabled_client: u8,
     pub(crate) disabled_server: u8,
+    /// Request labels removed ([`super::labels::REMOVABLE`] bits).
+    pub(crate) removed_tags: u8,
 }
 
 #[derive(Debug)]
@@ -121,11 +123,19 @@ impl RtTelemetry {
                 server |= bit;
             }
         }
+        let mut removed_tags = 0;
+        for t in &cfg.metrics.removed_tags {
+            match super::labels::REMOVABLE.iter().find(|(n, _)| n == t) {
+                Some((_, bit)) => removed_tags |= bit,
+                None => tracing::debug!(tag = %t, "removing this metric label is not supported"),
+            }
+        }
         Ok(RtTelemetry {
             access_log,
             tracing,
             disabled_client: client,
             disabled_server: server,
+            removed_tags,
         })
     }
 }
@@ -180,6 +190,14 @@ impl Observed {
     ) -> Option<Box<Observed>> {
         let request_id = trace::ensure_request_id(req.headers_mut());
         let client = side == Side::Outbound;
+        let logs = tel
+            .access_log
+            .as_ref()
+            .is_some_and(|l| l.mode.applies(client));
+        let traces = tel.tracing.as_ref().is_some_and(|t| t.mode.applies(client));
+        if !logs && !traces {
+            return None;
+        }
         let now = SystemTime::now();
         let authority = crate::forward::authority_of(req).map(str::to_owned);
         let span = tel
