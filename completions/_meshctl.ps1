@@ -583,6 +583,7 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
             [CompletionResult]::new('--trust-domain', '--trust-domain', [CompletionResultType]::ParameterName, 'The SPIFFE trust domain of workload identities')
             [CompletionResult]::new('--workload-cert-ttl', '--workload-cert-ttl', [CompletionResultType]::ParameterName, 'Lifetime of the workload certificates the CA signs (1m to 90d)')
             [CompletionResult]::new('--scrape-targets', '--scrape-targets', [CompletionResultType]::ParameterName, 'Keep a Prometheus file_sd targets file of every proxy and the control plane here')
+            [CompletionResult]::new('--mesh-config', '--mesh-config', [CompletionResultType]::ParameterName, 'A JSON file with the mesh config (access logging, tracing); what `meshctl install --set meshConfig.*` writes')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace to act in (resources without one are placed here)')

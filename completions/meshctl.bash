@@ -990,7 +990,7 @@ _meshctl() {
             return 0
             ;;
         meshctl__subcmd__control__subcmd__plane__subcmd__run)
-            opts="-o -n -A -h -V --discovery-address --admin-address --log-level --trust-domain --workload-cert-ttl --scrape-targets --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
+            opts="-o -n -A -h -V --discovery-address --admin-address --log-level --trust-domain --workload-cert-ttl --scrape-targets --mesh-config --output --namespace --all-namespaces --color --context --kubeconfig --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1017,6 +1017,10 @@ _meshctl() {
                     return 0
                     ;;
                 --scrape-targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mesh-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

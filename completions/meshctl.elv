@@ -544,6 +544,7 @@ set edit:completion:arg-completer[meshctl] = {|@words|
             cand --trust-domain 'The SPIFFE trust domain of workload identities'
             cand --workload-cert-ttl 'Lifetime of the workload certificates the CA signs (1m to 90d)'
             cand --scrape-targets 'Keep a Prometheus file_sd targets file of every proxy and the control plane here'
+            cand --mesh-config 'A JSON file with the mesh config (access logging, tracing); what `meshctl install --set meshConfig.*` writes'
             cand -o 'Output format'
             cand --output 'Output format'
             cand -n 'The namespace to act in (resources without one are placed here)'

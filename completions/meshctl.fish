@@ -481,6 +481,7 @@ complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fis
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l trust-domain -d 'The SPIFFE trust domain of workload identities' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l workload-cert-ttl -d 'Lifetime of the workload certificates the CA signs (1m to 90d)' -r
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l scrape-targets -d 'Keep a Prometheus file_sd targets file of every proxy and the control plane here' -r -F
+complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -l mesh-config -d 'A JSON file with the mesh config (access logging, tracing); what `meshctl install --set meshConfig.*` writes' -r -F
 complete -c meshctl -n "__fish_meshctl_using_subcommand control-plane; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable text or table'
 wide\t'A table with more columns'
 json\t'JSON, for scripts'

@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod exposition;
 pub mod kind;
 pub mod load;
+pub mod mesh_config;
 pub mod networking;
 pub mod object;
 pub mod path;

@@ -42,6 +42,11 @@ async fn serve(addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listen on {addr}"))?;
+    serve_on(listener).await
+}
+
+/// Serves the echo answer on a bound listener (also used in process).
+pub(crate) async fn serve_on(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(c) => c,

@@ -22,6 +22,7 @@ mod oha;
 mod procs;
 mod report;
 mod stats;
+mod telemetry;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,25 @@ enum Command {
     Ca(CaArgs),
     /// Time `meshctl analyze` on a directory of generated resources
     Analyze(AnalyzeArgs),
+    /// What access logging and tracing cost per request (sidecars in process)
+    Telemetry(TelemetryArgs),
+}
+
+/// Options of `mesh-bench telemetry`.
+#[derive(Debug, Args)]
+pub struct TelemetryArgs {
+    /// Requests per setup and round
+    #[arg(long, default_value_t = 20_000)]
+    pub requests: usize,
+    /// Keep-alive connections sending back to back
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// Rounds (each runs every setup; the median is reported)
+    #[arg(long, default_value_t = 3)]
+    pub rounds: u32,
+    /// Tokio worker threads
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
 }
 
 /// Options of `mesh-bench ca`.
@@ -146,6 +166,7 @@ fn main() -> std::process::ExitCode {
         Command::Echo(a) => echo::run(a),
         Command::Ca(a) => ca::run(a),
         Command::Analyze(a) => analyze::run(a),
+        Command::Telemetry(a) => telemetry::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

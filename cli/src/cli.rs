@@ -166,6 +166,16 @@ Settings (--set KEY=VALUE, repeatable; kept in the mesh home for the next instal
                      key, and its issuers up to the root (ca.chain; omit it for a root).
                      They are checked (key matches, CA:TRUE, valid now, chain signs
                      up to a self-signed root) and copied into <home>/ca/.
+  meshConfig.*       Istio's mesh config for telemetry (see docs/observability.md):
+    accessLogFile                       access logs to this file or /dev/stdout [default: off]
+    accessLogEncoding                   TEXT or JSON                      [default: TEXT]
+    defaultConfig.tracing.sampling      % of new traces sampled, 0-100    [default: 1]
+    extensionProviders[N].name          a provider Telemetry names, with
+    extensionProviders[N].opentelemetry.service / .port / .http.path  (OTLP collector)
+    defaultProviders.tracing            the tracing provider by default
+    tracing.otlpEndpoint                shortcut: http://HOST:PORT (OTLP/gRPC) or
+                                        http://HOST:PORT/v1/traces (OTLP/HTTP) as
+                                        provider otel, the default
 
 The mesh CA lives in <home>/ca/ (the key file readable by you only). Without
 ca.cert, the first install generates a self-signed root and later installs keep it.
@@ -185,6 +195,8 @@ Examples:
   meshctl install --set discoveryAddress=127.0.0.1:15010 --set logLevel=debug
   meshctl install --set ca.workloadCertTtl=2m
   meshctl install --set addons.prometheus=true
+  meshctl install --set meshConfig.accessLogFile=/dev/stdout --set meshConfig.accessLogEncoding=JSON
+  meshctl install --set meshConfig.tracing.otlpEndpoint=http://127.0.0.1:4317 --set meshConfig.defaultConfig.tracing.sampling=100
   meshctl install --set ca.cert=ca-cert.pem --set ca.key=ca-key.pem --set ca.chain=cert-chain.pem"
 )]
 pub struct InstallArgs {
@@ -854,6 +866,10 @@ pub struct ControlPlaneRunArgs {
     /// Keep a Prometheus file_sd targets file of every proxy and the control plane here
     #[arg(long, value_name = "FILE")]
     pub scrape_targets: Option<PathBuf>,
+    /// A JSON file with the mesh config (access logging, tracing); what
+    /// `meshctl install --set meshConfig.*` writes
+    #[arg(long, value_name = "FILE")]
+    pub mesh_config: Option<std::path::PathBuf>,
 }
 
 /// Check Istio resources for errors, with Istio's validation rules

@@ -711,3 +711,78 @@ fn requests(stats: &str, want: &[String]) -> u64 {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }
+
+/// Access logs from the install's mesh config, then a mesh-wide Telemetry
+/// resource turns them off (the compiled config reaches both sidecars).
+#[test]
+fn install_mesh_config_logs_and_telemetry_turns_it_off() {
+    let mut mesh = Mesh {
+        home: tempfile::tempdir().expect("tempdir"),
+        children: Vec::new(),
+    };
+    let log = mesh.home.path().join("access.log");
+    mesh.ok(&[
+        "install",
+        "-y",
+        "--set",
+        &format!("meshConfig.accessLogFile={}", log.display()),
+        "--set",
+        "meshConfig.accessLogEncoding=JSON",
+    ]);
+    mesh.run("reviews", "v1", free_port());
+    mesh.run("client", "v1", free_port());
+    mesh.wait_for("both apps ready", |m| {
+        let w = m.workloads();
+        w.len() == 2 && w.iter().all(|w| w["appReady"] == true)
+    });
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    let client = mesh
+        .workloads()
+        .into_iter()
+        .find(|w| w["service"] == "client")
+        .expect("client workload");
+    let proxy = client["outboundAddress"]
+        .as_str()
+        .expect("outbound")
+        .to_owned();
+    let admin = client["adminAddress"].as_str().expect("admin").to_owned();
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 10, &[])["v1"], 10);
+    let lines = || -> Vec<Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    };
+    mesh.wait_for("20 lines: both sidecars log each request", |_| {
+        lines().len() >= 20
+    });
+    let by_cluster = |prefix: &str| {
+        lines()
+            .iter()
+            .filter(|l| {
+                l["upstream_cluster"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with(prefix))
+            })
+            .count()
+    };
+    assert_eq!(
+        by_cluster("outbound|9080||reviews.default.svc.cluster.local"),
+        10
+    );
+    assert_eq!(by_cluster("inbound|9080||"), 10);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let off = dir.path().join("off.yaml");
+    std::fs::write(
+        &off,
+        "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: mesh-default, namespace: istio-system}\nspec:\n  accessLogging:\n  - disabled: true\n",
+    )
+    .expect("write");
+    mesh.ok(&["apply", "-f", off.to_str().expect("path")]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    assert_eq!(traffic(&proxy, "http://reviews:9080/", 5, &[])["v1"], 5);
+    // Lines are counted as each response ends: none after the Telemetry.
+    assert!(scrape(&admin).contains("meshctl_access_log_lines_total 10"));
+}

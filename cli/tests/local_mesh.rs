@@ -214,6 +214,20 @@ fn bad_install_settings_are_usage_errors() {
         .assert()
         .code(64);
     mesh.cmd()
+        .args(["install", "--set", "meshConfig.accessLogEncoding=XML"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("one of TEXT, JSON"));
+    mesh.cmd()
+        .args([
+            "install",
+            "--set",
+            "meshConfig.tracing.otlpEndpoint=127.0.0.1:4317",
+        ])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("expected http://HOST:PORT"));
+    mesh.cmd()
         .args(["install", "--set", "adminAddress=0.0.0.0:15014"])
         .assert()
         .code(64)

@@ -81,10 +81,13 @@ pub(crate) async fn handle(
         Request::from_parts(parts, ProxyBody::Upstream(body)),
     )
     .await;
-    match down {
+    let (mut resp, flag) = match down {
         Some(down) => forward::upgraded(res, down, "inbound"),
         None => forward::answer(res, "inbound"),
-    }
+    };
+    resp.extensions_mut()
+        .insert(crate::telemetry::UpstreamInfo { host: ib.app.addr });
+    (resp, flag)
 }
 
 /// Evaluates the workload's AuthorizationPolicies; `Some`: the denial to send.
@@ -121,7 +124,7 @@ fn authorize(
         http,
         principal,
         source_ip: conn.peer.ip(),
-        destination_ip: conn.local.map(|a| a.ip()),
+        destination_ip: Some(conn.local.ip()),
         port,
         sni: conn.sni.as_deref(),
         method: req.method().as_str(),

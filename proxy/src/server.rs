@@ -21,7 +21,7 @@ use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
 use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
-use crate::telemetry::{Call, PeerSecurity, SecurityPolicy, Workload};
+use crate::telemetry::{Call, Downstream, PeerSecurity, SecurityPolicy, Workload};
 use crate::transport::{Conn, MeshTls};
 use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
@@ -288,13 +288,13 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(peer);
         let shared = shared.clone();
         let builder = builder.clone();
         let mut stop = stop.clone();
         let done = done.clone();
         tokio::spawn(async move {
             shared.stats.conn_open(side);
-            let local = stream.local_addr().ok();
             let (io, peer_identity, sni) = if side == Side::Inbound {
                 match inbound_io(&shared, stream, peer).await {
                     Some(x) => x,
@@ -336,8 +336,8 @@ async fn accept_loop(
 #[derive(Debug)]
 pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
-    /// The address the connection arrived at.
-    pub local: Option<SocketAddr>,
+    /// The listener's address the connection came in on.
+    pub local: SocketAddr,
     /// The peer sidecar's SPIFFE ID when the connection is mutual TLS.
     pub peer_identity: Option<String>,
     /// The server name the peer's TLS handshake asked for.
@@ -405,26 +405,32 @@ async fn dispatch(
             principal: conn.peer_identity.as_deref().map(Arc::from),
         });
     }
-    // Telemetry: measure every data-path request (see `telemetry::Call`).
-    let call = (side != Side::Admin).then(|| Call::start(&shared.stats, side, &mut req));
+    if side == Side::Admin {
+        return Ok(admin::handle(&shared, &req));
+    }
+    let snap = shared.config.snapshot();
+    // Telemetry: measure (and log and trace) every data-path request (see `telemetry::Call`).
+    let down = Downstream {
+        local: conn.local,
+        remote: peer,
+        mtls: conn.peer_identity.is_some(),
+    };
+    let call = Call::start(
+        &shared.stats,
+        side,
+        &mut req,
+        snap.telemetry(),
+        &shared.proxy_id,
+        down,
+    );
     let (resp, flag) = match side {
-        Side::Admin => return Ok(admin::handle(&shared, &req)),
-        Side::Outbound => {
-            let snap = shared.config.snapshot();
-            outbound::handle(&shared, &snap, req, peer).await
-        }
-        Side::Inbound => {
-            let snap = shared.config.snapshot();
-            inbound::handle(&shared, &snap, req, &conn).await
-        }
+        Side::Outbound => outbound::handle(&shared, &snap, req, peer).await,
+        _ => inbound::handle(&shared, &snap, req, &conn).await,
     };
     let mut resp = resp;
     if flag != Flag::None && !resp.headers().contains_key(FLAGS_HEADER) {
         resp.headers_mut()
             .insert(FLAGS_HEADER, http::HeaderValue::from_static(flag.as_str()));
     }
-    Ok(match call {
-        Some(call) => call.finish(&shared.stats, resp, flag),
-        None => resp,
-    })
+    Ok(call.finish(&shared.stats, resp, flag))
 }

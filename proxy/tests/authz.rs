@@ -229,6 +229,7 @@ async fn policies_change_with_the_config() {
             dry_run: false,
             rules: vec![],
         }],
+        ..Default::default()
     };
     apply(&srv.config, "listeners", "2", &listeners);
     assert_eq!(

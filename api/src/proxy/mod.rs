@@ -16,6 +16,7 @@ mod authz;
 mod policy;
 mod route;
 mod secret;
+mod telemetry;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use secret::{
     CaStatus, CertInfo, CertParseError, IssuedCert, RotationStatus, SecretDump, cert_pem,
     certs_from_pem, hex, spiffe_ids,
 };
+pub use telemetry::*;
 
 /// The discovery type names, in the order the control plane pushes them on a new
 /// stream (clusters before endpoints before routes, so nothing routes to a cluster
@@ -74,7 +76,7 @@ pub fn outbound_cluster_name(port: u16, subset: Option<&str>, host: &str) -> Str
 }
 
 /// What the proxy listens for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listeners {
     /// Inbound: the service ports this workload serves, each forwarded to the app.
@@ -83,6 +85,9 @@ pub struct Listeners {
     /// traffic, in evaluation order within each action; none: everything allowed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authz: Vec<AuthzPolicy>,
+    /// Access logging, tracing and metric overrides for this workload.
+    #[serde(default, skip_serializing_if = "TelemetryConfig::is_empty")]
+    pub telemetry: TelemetryConfig,
 }
 
 /// One service port of this workload and the local app port behind it.

@@ -1,5 +1,6 @@
 //! Istio's `telemetry.istio.io` resources: Telemetry.
 
+pub mod filter;
 #[allow(clippy::module_inception)]
 mod telemetry;
 

@@ -14,6 +14,15 @@ pub fn run(cmd: &ControlPlaneCommand, g: &GlobalArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("--trust-domain {}: {e}", args.trust_domain))?;
     let workload_ttl = crate::commands::install::parse_ttl(&args.workload_cert_ttl)
         .map_err(|e| anyhow::anyhow!("--workload-cert-ttl {e}"))?;
+    let mesh_config = match &args.mesh_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--mesh-config {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("--mesh-config {}: not a mesh config", path.display()))?
+        }
+        None => Default::default(),
+    };
     let opts = ServerOptions {
         home: mesh::home(g),
         discovery: args.discovery_address,
@@ -23,6 +32,7 @@ pub fn run(cmd: &ControlPlaneCommand, g: &GlobalArgs) -> anyhow::Result<()> {
             workload_ttl,
         },
         scrape_targets: args.scrape_targets.clone(),
+        mesh_config,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

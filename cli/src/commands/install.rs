@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use mesh_api::mesh_config::{self, MeshConfig};
 use mesh_control_plane::ca;
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{STATE_FILE, StateFile};
@@ -23,9 +24,11 @@ pub const PID_FILE: &str = "control-plane.pid";
 /// The settings of the last install, with the addresses it actually got: a
 /// reinstall binds the same ports, so running sidecars find it again.
 pub const SETTINGS_FILE: &str = "install.json";
+/// The mesh config the control plane is started with (`--mesh-config`).
+pub const MESH_CONFIG_FILE: &str = "mesh-config.json";
 
 /// What `--set` may change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InstallSettings {
     pub discovery_address: String,
@@ -37,6 +40,9 @@ pub struct InstallSettings {
     pub workload_cert_ttl: String,
     #[serde(default)]
     pub addons: Addons,
+    /// `--set meshConfig.*`: access logging and tracing.
+    #[serde(default)]
+    pub mesh_config: MeshConfig,
 }
 
 /// `--set addons.*`: what starts beside the control plane.
@@ -81,6 +87,7 @@ impl Default for InstallSettings {
             trust_domain: default_trust_domain(),
             workload_cert_ttl: default_workload_cert_ttl(),
             addons: Addons::default(),
+            mesh_config: MeshConfig::default(),
         }
     }
 }
@@ -196,9 +203,16 @@ impl InstallSettings {
                     }
                     s.log_level = v.into();
                 }
+                _ if k.starts_with("meshConfig.") => {
+                    let key = &k["meshConfig.".len()..];
+                    s.mesh_config
+                        .set(key, v)
+                        .map_err(|e| format!("--set {k}={v}: {e}"))?;
+                }
                 _ => {
                     return Err(format!(
-                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain, addons.prometheus, addons.prometheusAddress"
+                        "--set {k}: unknown setting; known: discoveryAddress, adminAddress, logLevel, trustDomain, ca.workloadCertTtl, ca.cert, ca.key, ca.chain, addons.prometheus, addons.prometheusAddress, meshConfig.{{{}}}",
+                        mesh_config::SETTABLE
                     ));
                 }
             }
@@ -301,6 +315,12 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
         .append(true)
         .open(&log_path)
         .with_context(|| format!("open {}", log_path.display()))?;
+    let mesh_config_path = home.join(MESH_CONFIG_FILE);
+    std::fs::write(
+        &mesh_config_path,
+        serde_json::to_string_pretty(&settings.mesh_config)?,
+    )
+    .context("write the mesh config")?;
     let exe = std::env::current_exe().context("find the meshctl binary")?;
     let mut child = Command::new(exe)
         .arg("control-plane")
@@ -319,6 +339,8 @@ pub fn install(args: &InstallArgs, g: &GlobalArgs, out: &Output) -> anyhow::Resu
                 .into_iter()
                 .flatten(),
         )
+        .arg("--mesh-config")
+        .arg(&mesh_config_path)
         .stdin(Stdio::null())
         .stdout(log.try_clone().context("log file")?)
         .stderr(log)

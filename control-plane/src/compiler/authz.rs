@@ -11,7 +11,7 @@ use mesh_api::Resource;
 use mesh_api::proxy::{AuthzAction, AuthzAttr, AuthzField, AuthzPolicy, AuthzRule};
 use mesh_api::security::{Action, AuthorizationPolicySpec, Condition, Operation, Source};
 
-use super::mtls::ROOT_NAMESPACE;
+use super::scope::ROOT_NAMESPACE;
 use super::services::namespace_of;
 
 /// The annotation that makes a policy evaluated and logged but not enforced.

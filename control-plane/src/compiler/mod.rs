@@ -34,8 +34,10 @@ mod entries;
 mod mtls;
 mod policies;
 mod routes;
+mod scope;
 mod services;
 mod tcp;
+mod telemetry;
 mod view;
 
 #[cfg(test)]
@@ -56,7 +58,9 @@ use mesh_api::proxy::{
     ClusterEndpoints, Endpoint, InboundPort, Listeners, Protocol, ProxyConfig, RouteConfig,
 };
 
+pub use scope::ROOT_NAMESPACE;
 pub use services::{DEFAULT_NAMESPACE, ServiceInfo, service_fqdn};
+pub use telemetry::TelemetryIndex;
 pub use view::ViewKey;
 
 use crate::registry::Workload;
@@ -83,6 +87,7 @@ pub struct MeshIndex {
     endpoints: BTreeMap<(String, u16), Vec<Endpoint>>,
     peer_authentication: mtls::PaIndex,
     authorization: authz::AuthzIndex,
+    telemetry: telemetry::TelemetryIndex,
     /// Label keys some selector names (see [`ViewKey`]).
     selector_keys: BTreeSet<String>,
 }
@@ -118,9 +123,17 @@ impl MeshIndex {
             endpoints,
             selector_keys: view::selector_keys(state.resources),
             authorization: authz::AuthzIndex::new(state.resources),
+            telemetry: telemetry::TelemetryIndex::new(state.resources, Default::default()),
             services,
             peer_authentication,
         }
+    }
+
+    /// Uses `mesh` (access logging, tracing defaults and providers) instead of
+    /// the default mesh config.
+    pub fn with_mesh_config(mut self, mesh: &mesh_api::mesh_config::MeshConfig) -> Self {
+        self.telemetry.set_mesh(mesh.clone());
+        self
     }
 
     /// Every service the mesh knows, by FQDN.
@@ -221,7 +234,13 @@ impl MeshIndex {
         let authz = self
             .authorization
             .for_workload(workload_namespace(proxy), &proxy.labels);
-        Listeners { inbound, authz }
+        Listeners {
+            inbound,
+            authz,
+            telemetry: self
+                .telemetry
+                .resolve(workload_namespace(proxy), &proxy.labels),
+        }
     }
 }
 

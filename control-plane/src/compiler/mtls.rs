@@ -6,19 +6,28 @@
 use std::collections::BTreeMap;
 
 use mesh_api::Resource;
+use mesh_api::common::WorkloadSelector;
 use mesh_api::proxy::InboundMtls;
 use mesh_api::security::{MtlsMode, PeerAuthenticationSpec};
 
+use super::scope::{Scoped, applicable};
 use super::services::namespace_of;
-
-/// Istio's default root namespace: its policies apply mesh-wide.
-pub const ROOT_NAMESPACE: &str = "istio-system";
 
 #[derive(Debug, Clone)]
 struct Policy {
     namespace: String,
     name: String,
     spec: PeerAuthenticationSpec,
+}
+
+impl Scoped for Policy {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    fn selector(&self) -> Option<&WorkloadSelector> {
+        self.spec.selector.as_ref()
+    }
 }
 
 /// The PeerAuthentications of the mesh, in resource order.
@@ -44,58 +53,24 @@ impl PaIndex {
     }
 
     /// The mode of `port` of a workload in `namespace` with `labels`, and the
-    /// policy that decided it.
+    /// policy that decided it: the most specific policy with a mode that is not
+    /// UNSET (at the workload level, `portLevelMtls` first).
     pub fn mode(
         &self,
         namespace: &str,
         labels: &BTreeMap<String, String>,
         port: u16,
     ) -> (InboundMtls, Option<String>) {
-        let origin = |p: &Policy| Some(format!("PeerAuthentication {}/{}", p.namespace, p.name));
-        // Workload level: the first selecting policy (Istio takes the oldest).
-        if let Some(p) = self.policies.iter().find(|p| {
-            p.namespace == namespace
-                && p.spec
-                    .selector
-                    .as_ref()
-                    .is_some_and(|s| !s.match_labels.is_empty() && s.matches(labels))
-        }) {
-            let port_mode = p
-                .spec
-                .port_level_mtls
-                .as_ref()
-                .and_then(|m| m.get(&u32::from(port)))
-                .map(|m| m.mode())
-                .filter(|m| *m != MtlsMode::Unset);
-            let own = p
-                .spec
-                .mtls
-                .as_ref()
-                .map(|m| m.mode())
-                .filter(|m| *m != MtlsMode::Unset);
+        let set = |m: MtlsMode| (m != MtlsMode::Unset).then_some(m);
+        for p in applicable(&self.policies, namespace, labels) {
+            let port_mode = (super::scope::is_selective(p))
+                .then(|| p.spec.port_level_mtls.as_ref()?.get(&u32::from(port)))
+                .flatten()
+                .and_then(|m| set(m.mode()));
+            let own = p.spec.mtls.as_ref().and_then(|m| set(m.mode()));
             if let Some(m) = port_mode.or(own) {
-                return (convert(m), origin(p));
-            }
-        }
-        let unselected = |ns: &str| {
-            self.policies.iter().find(|p| {
-                p.namespace == ns
-                    && p.spec
-                        .selector
-                        .as_ref()
-                        .is_none_or(|s| s.match_labels.is_empty())
-            })
-        };
-        for ns in [namespace, ROOT_NAMESPACE] {
-            if let Some(p) = unselected(ns)
-                && let Some(m) = p
-                    .spec
-                    .mtls
-                    .as_ref()
-                    .map(|m| m.mode())
-                    .filter(|m| *m != MtlsMode::Unset)
-            {
-                return (convert(m), origin(p));
+                let origin = format!("PeerAuthentication {}/{}", p.namespace, p.name);
+                return (convert(m), Some(origin));
             }
         }
         (InboundMtls::Permissive, None)

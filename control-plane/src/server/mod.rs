@@ -62,6 +62,8 @@ pub struct ServerOptions {
     pub ca: CaSettings,
     /// Keep a Prometheus `file_sd` targets file of every proxy here.
     pub scrape_targets: Option<PathBuf>,
+    /// Access logging and tracing defaults, compiled into every proxy's config.
+    pub mesh_config: mesh_api::mesh_config::MeshConfig,
 }
 
 /// Written after the listeners are bound, removed on a clean exit.
@@ -103,6 +105,7 @@ pub async fn run(
     })?;
     let store = Arc::new(Store::open(&opts.home.join(STORE_FILE))?);
     let shared = Shared::new(store);
+    shared.set_mesh_config(opts.mesh_config.clone());
     let authority = Authority::open(opts.home.clone(), opts.ca.clone())?;
     if let Some(phase) = authority.rotation_phase() {
         tracing::info!(

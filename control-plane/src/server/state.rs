@@ -71,6 +71,8 @@ pub struct Shared {
     payloads: Mutex<HashMap<u64, Vec<super::payloads::Payload>>>,
     /// Pushes, rejects and ACK latency, for `/metrics`.
     pub metrics: super::metrics::Metrics,
+    /// The mesh config compiled into every proxy's telemetry (set once at start).
+    mesh_config: std::sync::OnceLock<mesh_api::mesh_config::MeshConfig>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -91,7 +93,13 @@ impl Shared {
             authority: std::sync::OnceLock::new(),
             payloads: Mutex::new(HashMap::new()),
             metrics: super::metrics::Metrics::default(),
+            mesh_config: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Gives the server its mesh config (once, before proxies connect).
+    pub fn set_mesh_config(&self, mesh: mesh_api::mesh_config::MeshConfig) {
+        let _ = self.mesh_config.set(mesh);
     }
 
     /// Give the server its CA (once).
@@ -260,10 +268,13 @@ impl Shared {
             .map(|o| o.resource)
             .collect();
         let workloads = self.workloads();
-        let index = MeshIndex::new(&MeshState {
+        let mut index = MeshIndex::new(&MeshState {
             resources: &resources,
             workloads: &workloads,
         });
+        if let Some(mesh) = self.mesh_config.get() {
+            index = index.with_mesh_config(mesh);
+        }
         Ok((index, workloads))
     }
 

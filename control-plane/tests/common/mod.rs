@@ -25,6 +25,7 @@ pub async fn start_with(
         admin: "127.0.0.1:0".parse().expect("addr"),
         ca,
         scrape_targets: None,
+        mesh_config: Default::default(),
     };
     tokio::spawn(server::run(opts, async move {
         let _ = stopped.await;

@@ -50,6 +50,8 @@ pub(crate) struct Snapshot {
     /// TLS origination slots by address, origination and pool settings, carried
     /// over likewise (pooled keep-alive connections survive a push).
     origins: HashMap<OriginKey, Arc<OriginSlot>>,
+    /// Access logging, tracing and metric overrides.
+    telemetry: crate::telemetry::RtTelemetry,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +69,7 @@ pub(crate) struct RtVirtualHost {
 
 #[derive(Debug)]
 pub(crate) struct RtRoute {
-    pub name: Box<str>,
+    pub name: Arc<str>,
     matches: Box<[RtMatch]>,
     pub action: RtAction,
     pub fault: Option<RtFault>,
@@ -153,6 +155,11 @@ impl RtRoute {
 }
 
 impl Snapshot {
+    /// The compiled telemetry (access logging, tracing, metric overrides).
+    pub(crate) fn telemetry(&self) -> &crate::telemetry::RtTelemetry {
+        &self.telemetry
+    }
+
     /// The virtual host for a lowercase host and port: exact `host:port`, then
     /// `host` on a virtual host of that port, then wildcards, then `*`.
     pub(crate) fn vhost(&self, host: &str, port: u16) -> Option<&RtVirtualHost> {
@@ -313,6 +320,10 @@ pub(crate) fn compile(
         authz,
         ..Default::default()
     };
+    match crate::telemetry::RtTelemetry::compile(&cfg.listeners.telemetry) {
+        Ok(t) => snap.telemetry = t,
+        Err(e) => c.problems.push((L, e)),
+    }
     compile_routes(&mut c, &cfg.routes, &mut snap);
     let mut p = Vec::new();
     snap.tcp = super::tcp::TcpTable::compile(&cfg.routes.tcp_services, &snap.clusters, &mut p);

@@ -345,7 +345,7 @@ async fn tries(
             tracing::debug!(cluster = &*cluster.name, "retry budget (maxRetries) spent");
         }
         let exhausted = retriable && n >= max_tries && n > 1;
-        let (resp, flag) = match res {
+        let (mut resp, flag) = match res {
             Some(r) => answer(r, &cluster.name),
             None => local(
                 StatusCode::GATEWAY_TIMEOUT,
@@ -358,6 +358,8 @@ async fn tries(
         } else {
             flag
         };
+        resp.extensions_mut()
+            .insert(crate::telemetry::UpstreamInfo { host: ep.addr });
         return (resp, flag);
     }
 }

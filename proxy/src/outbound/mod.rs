@@ -155,14 +155,19 @@ async fn forward_with_faults(
     rewrite_len: usize,
     peer: SocketAddr,
 ) -> Answer {
+    let tag = |(mut r, flag): Answer| {
+        r.extensions_mut()
+            .insert(crate::telemetry::RouteName(route.name.clone()));
+        (r, flag)
+    };
     let delayed = match &route.fault {
         Some(fault) => match fault.inject().await {
-            Injected::Abort(answer) => return answer,
+            Injected::Abort(answer) => return tag(answer),
             Injected::Continue { delayed } => delayed,
         },
         None => false,
     };
-    let (r, flag) = forward::forward(shared, route, f, req, rewrite_len, peer).await;
+    let (r, flag) = tag(forward::forward(shared, route, f, req, rewrite_len, peer).await);
     match flag {
         Flag::None if delayed => (r, Flag::DelayInjected),
         _ => (r, flag),

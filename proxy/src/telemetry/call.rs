@@ -14,6 +14,7 @@ use hyper::body::{Body, Frame, SizeHint};
 
 use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, TcpLabels};
 use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
+use super::observe::{Downstream, Observed, RtTelemetry};
 use super::peer::{PEER_HEADER, Workload};
 use crate::body::{BoxError, ProxyBody};
 use crate::stats::{Flag, Side};
@@ -47,11 +48,19 @@ pub(crate) struct Call {
     side: Side,
     start: Instant,
     request_bytes: u64,
+    /// The request body's size when known up front (the access log's `BYTES_RECEIVED`).
+    request_body: u64,
     protocol: Protocol,
     connect: bool,
     /// Inbound: the caller (from the exchange header), else unknown.
     source: Option<Arc<Workload>>,
     security: PeerSecurity,
+    /// Access log and span, when on.
+    observed: Option<Box<Observed>>,
+    /// Request metrics this direction does not record (Telemetry overrides).
+    disabled: u8,
+    /// Request labels removed (Telemetry `tagOverrides`).
+    removed: u8,
 }
 
 /// Roughly what the headers weigh on the wire (name, `: `, value, CRLF).
@@ -70,7 +79,20 @@ fn grpc_status(h: &HeaderMap) -> Option<u16> {
 impl Call {
     /// Starts measuring; on the outbound side adds this workload's exchange
     /// header, on the inbound side takes the caller's out of the request.
-    pub(crate) fn start<B: Body>(m: &Metrics, side: Side, req: &mut Request<B>) -> Self {
+    pub(crate) fn start<B: Body>(
+        m: &Metrics,
+        side: Side,
+        req: &mut Request<B>,
+        tel: &RtTelemetry,
+        proxy_id: &str,
+        down: Downstream,
+    ) -> Self {
+        let observed = Observed::start(tel, m, proxy_id, side, req, down);
+        let disabled = if side == Side::Inbound {
+            tel.disabled_server
+        } else {
+            tel.disabled_client
+        };
         let headers = req.headers_mut();
         let source = match side {
             Side::Inbound => headers.remove(PEER_HEADER).and_then(|v| m.peers.get(&v)),
@@ -98,10 +120,14 @@ impl Call {
             side,
             start: Instant::now(),
             request_bytes: header_bytes(req.headers()) + body,
+            request_body: body,
             protocol: if grpc { Protocol::Grpc } else { Protocol::Http },
             connect: req.method() == Method::CONNECT,
             source,
             security,
+            observed,
+            disabled,
+            removed: tel.removed_tags,
         }
     }
 
@@ -144,19 +170,24 @@ impl Call {
 
     /// Labels the answer; records it now if it has no body, else when its body ends.
     pub(crate) fn finish(
-        self,
+        mut self,
         m: &Metrics,
         mut resp: Response<ProxyBody>,
         flag: Flag,
     ) -> Response<ProxyBody> {
         let edge = self.edge(m, &mut resp);
+        if let Some(o) = &mut self.observed {
+            o.answered(self.side, &resp, flag, self.request_body);
+        }
         if self.connect
             && resp.status() == StatusCode::OK
             && let Some(tunnel) = resp.extensions().get::<TunnelMeter>()
         {
             let labels = TcpLabels { edge, flag };
-            m.tcp.opened.get_or_create(&labels).inc();
-            tunnel.attach(m.tcp.clone(), labels);
+            if self.disabled & 16 == 0 {
+                m.tcp.opened.get_or_create(&labels).inc();
+                tunnel.attach(m.tcp.clone(), labels);
+            }
             return resp;
         }
         let labels = RequestLabels {
@@ -165,13 +196,21 @@ impl Call {
             code: resp.status().as_u16(),
             grpc_status: grpc_status(resp.headers()),
             flag,
+            hidden: 0,
         };
+        let mut labels = labels;
+        if self.removed != 0 {
+            labels.hide(self.removed);
+        }
         let pending = Pending {
             families: m.http.clone(),
             labels,
             start: self.start,
             request_bytes: self.request_bytes,
             response_bytes: header_bytes(resp.headers()),
+            body_bytes: 0,
+            observed: self.observed,
+            disabled: self.disabled,
         };
         if resp.body().is_end_stream() {
             pending.record();
@@ -193,6 +232,10 @@ struct Pending {
     start: Instant,
     request_bytes: u64,
     response_bytes: u64,
+    /// Response body bytes only (the access log's `BYTES_SENT`).
+    body_bytes: u64,
+    observed: Option<Box<Observed>>,
+    disabled: u8,
 }
 
 impl Pending {
@@ -203,7 +246,11 @@ impl Pending {
             millis,
             self.request_bytes,
             self.response_bytes,
+            self.disabled,
         );
+        if let Some(o) = self.observed {
+            o.done(self.body_bytes);
+        }
     }
 }
 
@@ -239,6 +286,7 @@ impl Metered {
                 if let Some(p) = &mut self.pending {
                     if let Some(d) = frame.data_ref() {
                         p.response_bytes += d.len() as u64;
+                        p.body_bytes += d.len() as u64;
                     } else if let Some(t) = frame.trailers_ref() {
                         p.response_bytes += header_bytes(t);
                         if let Some(s) = grpc_status(t) {

@@ -139,6 +139,40 @@ pub(crate) struct RequestLabels {
     /// gRPC status, `None` for plain HTTP (reported empty).
     pub grpc_status: Option<u16>,
     pub flag: Flag,
+    /// Labels a Telemetry `tagOverrides` REMOVE took out ([`REMOVABLE`] bits).
+    pub hidden: u8,
+}
+
+/// The request labels a Telemetry override can remove, with their bits.
+pub(crate) const REMOVABLE: [(&str, u8); 5] = [
+    ("response_code", 1),
+    ("grpc_response_status", 2),
+    ("request_protocol", 4),
+    ("response_flags", 8),
+    ("connection_security_policy", 16),
+];
+
+impl RequestLabels {
+    /// Removes the labels of `mask`: their values are normalized so that
+    /// series differing only there become one.
+    pub(crate) fn hide(&mut self, mask: u8) {
+        self.hidden = mask;
+        if mask & 1 != 0 {
+            self.code = 0;
+        }
+        if mask & 2 != 0 {
+            self.grpc_status = None;
+        }
+        if mask & 4 != 0 {
+            self.protocol = Protocol::Http;
+        }
+        if mask & 8 != 0 {
+            self.flag = Flag::None;
+        }
+        if mask & 16 != 0 {
+            self.edge.security = SecurityPolicy::Unknown;
+        }
+    }
 }
 
 /// The labels of the `istio_tcp_*` metrics.
@@ -181,6 +215,7 @@ impl Edge {
         enc: &mut LabelSetEncoder,
         protocol: Protocol,
         flag: Flag,
+        hidden: u8,
     ) -> fmt::Result {
         put(enc, "reporter", self.reporter.as_str())?;
         workload(
@@ -202,16 +237,29 @@ impl Edge {
             "destination_service_namespace",
             &self.service.namespace,
         )?;
-        put(enc, "request_protocol", protocol.as_str())?;
-        put(enc, "response_flags", flag.as_str())?;
-        put(enc, "connection_security_policy", self.security.as_str())
+        if hidden & 4 == 0 {
+            put(enc, "request_protocol", protocol.as_str())?;
+        }
+        if hidden & 8 == 0 {
+            put(enc, "response_flags", flag.as_str())?;
+        }
+        if hidden & 16 == 0 {
+            put(enc, "connection_security_policy", self.security.as_str())?;
+        }
+        Ok(())
     }
 }
 
 impl EncodeLabelSet for RequestLabels {
     fn encode(&self, enc: &mut LabelSetEncoder) -> fmt::Result {
-        self.edge.encode_parts(enc, self.protocol, self.flag)?;
-        ("response_code", self.code).encode(enc.encode_label())?;
+        self.edge
+            .encode_parts(enc, self.protocol, self.flag, self.hidden)?;
+        if self.hidden & 1 == 0 {
+            ("response_code", self.code).encode(enc.encode_label())?;
+        }
+        if self.hidden & 2 != 0 {
+            return Ok(());
+        }
         match self.grpc_status {
             Some(s) => ("grpc_response_status", s).encode(enc.encode_label()),
             None => put(enc, "grpc_response_status", ""),
@@ -221,7 +269,7 @@ impl EncodeLabelSet for RequestLabels {
 
 impl EncodeLabelSet for TcpLabels {
     fn encode(&self, enc: &mut LabelSetEncoder) -> fmt::Result {
-        self.edge.encode_parts(enc, Protocol::Tcp, self.flag)
+        self.edge.encode_parts(enc, Protocol::Tcp, self.flag, 0)
     }
 }
 
@@ -283,6 +331,7 @@ mod tests {
             code: 503,
             grpc_status: None,
             flag: Flag::FaultInjected,
+            hidden: 0,
         };
         family.get_or_create(&labels).inc();
         family.get_or_create(&labels.clone()).inc();
@@ -315,6 +364,45 @@ mod tests {
             1,
             "equal label sets share one series"
         );
+        assert!(out.contains("} 2\n"), "{out}");
+    }
+
+    #[test]
+    fn removed_labels_are_left_out_and_their_series_merge() {
+        let family = Family::<RequestLabels, Counter>::default();
+        let mut registry = Registry::default();
+        registry.register("istio_requests", "Requests", family.clone());
+        let edge = Edge {
+            reporter: Reporter::Destination,
+            source: w("productpage", "v1"),
+            source_principal: None,
+            destination: w("reviews", "v1"),
+            destination_principal: None,
+            service: Arc::new(Service::of(&w("reviews", "v1"))),
+            security: SecurityPolicy::None,
+        };
+        let mask = REMOVABLE
+            .iter()
+            .filter(|(n, _)| ["response_code", "request_protocol"].contains(n))
+            .fold(0, |m, (_, b)| m | b);
+        for (code, protocol) in [(200, Protocol::Http), (503, Protocol::Grpc)] {
+            let mut l = RequestLabels {
+                edge: edge.clone(),
+                protocol,
+                code,
+                grpc_status: None,
+                flag: Flag::None,
+                hidden: 0,
+            };
+            l.hide(mask);
+            family.get_or_create(&l).inc();
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encode");
+        assert!(!out.contains("response_code="), "{out}");
+        assert!(!out.contains("request_protocol="), "{out}");
+        assert!(out.contains("response_flags=\"-\""), "{out}");
+        assert_eq!(out.matches("istio_requests_total{").count(), 1, "{out}");
         assert!(out.contains("} 2\n"), "{out}");
     }
 }

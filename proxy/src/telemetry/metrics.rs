@@ -52,15 +52,24 @@ impl RequestFamilies {
         millis: f64,
         req_bytes: u64,
         resp_bytes: u64,
+        disabled: u8,
     ) {
-        self.requests.get_or_create(labels).inc();
-        self.duration.get_or_create(labels).observe(millis);
-        self.request_bytes
-            .get_or_create(labels)
-            .observe(req_bytes as f64);
-        self.response_bytes
-            .get_or_create(labels)
-            .observe(resp_bytes as f64);
+        if disabled & 1 == 0 {
+            self.requests.get_or_create(labels).inc();
+        }
+        if disabled & 2 == 0 {
+            self.duration.get_or_create(labels).observe(millis);
+        }
+        if disabled & 4 == 0 {
+            self.request_bytes
+                .get_or_create(labels)
+                .observe(req_bytes as f64);
+        }
+        if disabled & 8 == 0 {
+            self.response_bytes
+                .get_or_create(labels)
+                .observe(resp_bytes as f64);
+        }
     }
 }
 
@@ -93,6 +102,10 @@ pub(crate) struct Metrics {
     pub(crate) unknown_service: Arc<Service>,
     pub(crate) peers: PeerCache,
     services: RwLock<HashMap<Box<str>, Arc<Service>>>,
+    /// Access-log writers, one per file.
+    pub(crate) log_sinks: super::accesslog::LogSinks,
+    /// Span exporters, one per collector.
+    pub(crate) exporters: super::export::Exporters,
 }
 
 impl Metrics {
@@ -173,6 +186,37 @@ impl Metrics {
             let _ = connections.get_or_create(&[("listener", side.as_str())]);
         }
         registry.register_collector(Box::new(SelfMetrics { config, identity }));
+        let log_sinks = super::accesslog::LogSinks::default();
+        let exporters = super::export::Exporters::default();
+        for (name, help, c) in [
+            (
+                "meshctl_access_log_lines",
+                "Access-log lines queued for writing",
+                &log_sinks.written,
+            ),
+            (
+                "meshctl_access_log_dropped",
+                "Access-log lines dropped because the writer was behind",
+                &log_sinks.dropped,
+            ),
+            (
+                "meshctl_tracing_spans_exported",
+                "Spans the collector accepted",
+                &exporters.counters.exported,
+            ),
+            (
+                "meshctl_tracing_spans_dropped",
+                "Spans dropped because the export queue was full",
+                &exporters.counters.dropped,
+            ),
+            (
+                "meshctl_tracing_spans_failed",
+                "Spans lost because the export failed",
+                &exporters.counters.failed,
+            ),
+        ] {
+            registry.register(name, help, c.clone());
+        }
         let my_service = Arc::new(Service::of(&me));
         Self {
             registry,
@@ -187,6 +231,8 @@ impl Metrics {
             unknown_service: Arc::new(Service::unknown()),
             peers: PeerCache::default(),
             services: RwLock::default(),
+            log_sinks,
+            exporters,
         }
     }
 

@@ -7,13 +7,18 @@
 //! outbound side, `"destination"` on the server's inbound side); each learns
 //! who the other is through the metadata exchange header ([`PEER_HEADER`]).
 
+mod accesslog;
 mod call;
+mod export;
 mod labels;
 mod metrics;
+mod observe;
 mod peer;
+mod trace;
 
 pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
 pub use call::{Metered, PeerSecurity};
 pub use labels::SecurityPolicy;
 pub(crate) use metrics::Metrics;
+pub(crate) use observe::{Downstream, RouteName, RtTelemetry, UpstreamInfo};
 pub use peer::{PEER_HEADER, UNKNOWN, Workload};

@@ -162,6 +162,7 @@ pub async fn mesh_server_with(
                 ..Default::default()
             }],
             authz,
+            ..Default::default()
         },
         ..Default::default()
     };

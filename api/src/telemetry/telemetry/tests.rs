@@ -201,6 +201,11 @@ fn access_log_filter_is_cel() {
         &doc("  accessLogging:\n  - filter: {}\n"),
         "must be a valid CEL expression",
     );
+    // Valid CEL that meshctl's proxies cannot evaluate: rejected, saying what can.
+    assert_error(
+        &doc("  accessLogging:\n  - filter:\n      expression: size(request.path) > 1\n"),
+        "cannot be evaluated: unsupported function or method size() (meshctl supports:",
+    );
 }
 
 #[test]

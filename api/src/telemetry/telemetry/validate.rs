@@ -165,5 +165,15 @@ fn check_access_logging(l: &AccessLogging, at: &FieldPath, r: &mut Report) {
                 f.expression
             ),
         );
+    } else if let Some(f) = &l.filter
+        && let Err(e) = crate::telemetry::filter::Filter::parse(&f.expression)
+    {
+        r.error(
+            &at.field("filter").field("expression"),
+            format!(
+                "filter expression {:?} cannot be evaluated: {e}",
+                f.expression
+            ),
+        );
     }
 }
