@@ -89,10 +89,10 @@ pub(super) async fn forward(
         }
     };
     let template = Template {
-        method: parts.method.clone(),
+        method: parts.method,
         uri_pq: pq,
         version: parts.version,
-        headers: parts.headers.clone(),
+        headers: std::mem::take(&mut parts.headers),
         authority,
         host_override,
     };

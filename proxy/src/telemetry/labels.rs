@@ -119,7 +119,7 @@ impl Service {
 }
 
 /// Both ends of an edge and how they talk: what request and TCP metrics share.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Edge {
     pub reporter: Reporter,
     pub source: Arc<Workload>,
@@ -131,6 +131,21 @@ pub(crate) struct Edge {
 }
 
 /// The labels of `istio_requests_total` and the request histograms.
+/// Hashes the few fields that tell edges apart in practice (who reports, the
+/// two workloads' names, the service); equal edges hash alike, since these are
+/// among the fields equality compares. Every request looks its label set up in
+/// the metric families, so hashing every label string each time would cost
+/// more than the rest of the bookkeeping.
+impl std::hash::Hash for Edge {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.reporter.hash(h);
+        self.security.hash(h);
+        self.source.name.hash(h);
+        self.destination.name.hash(h);
+        self.service.host.hash(h);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RequestLabels {
     pub edge: Edge,

@@ -22,13 +22,38 @@ const B3_PARENT: &str = "x-b3-parentspanid";
 const B3_SAMPLED: &str = "x-b3-sampled";
 const B3_FLAGS: &str = "x-b3-flags";
 
-/// Random bytes (ring's system generator; an all-zero id is retried, as both
-/// formats forbid it).
+/// Bytes drawn from the system generator per refill: one `getrandom` serves
+/// many request and trace ids instead of one per request.
+const POOL: usize = 512;
+
+thread_local! {
+    static POOLED: std::cell::RefCell<([u8; POOL], usize)> =
+        const { std::cell::RefCell::new(([0; POOL], POOL)) };
+}
+
+/// Fills `out` from this thread's pool of system randomness (ring's generator),
+/// refilling it when spent; `false` if the system generator failed.
+fn fill(out: &mut [u8]) -> bool {
+    POOLED.with(|p| {
+        let (buf, used) = &mut *p.borrow_mut();
+        if POOL - *used < out.len() {
+            if SystemRandom::new().fill(buf).is_err() {
+                return false;
+            }
+            *used = 0;
+        }
+        out.copy_from_slice(&buf[*used..*used + out.len()]);
+        *used += out.len();
+        true
+    })
+}
+
+/// Random bytes (system randomness, pooled per thread; an all-zero id is
+/// retried, as both formats forbid it).
 pub(crate) fn random<const N: usize>() -> [u8; N] {
-    let rng = SystemRandom::new();
     let mut b = [0u8; N];
     for _ in 0..4 {
-        if rng.fill(&mut b).is_ok() && b.iter().any(|x| *x != 0) {
+        if fill(&mut b) && b.iter().any(|x| *x != 0) {
             return b;
         }
     }
@@ -36,20 +61,23 @@ pub(crate) fn random<const N: usize>() -> [u8; N] {
     b
 }
 
-/// A random UUID v4 (`x-request-id`).
-pub(crate) fn uuid_v4() -> String {
+/// A random UUID v4 (`x-request-id`), as a header value.
+pub(crate) fn uuid_v4() -> HeaderValue {
+    const D: &[u8; 16] = b"0123456789abcdef";
     let mut b: [u8; 16] = random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut s = [b'-'; 36];
+    let mut at = 0;
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
+        }
+        s[at] = D[usize::from(x >> 4)];
+        s[at + 1] = D[usize::from(x & 15)];
+        at += 2;
+    }
+    HeaderValue::from_bytes(&s).unwrap_or(HeaderValue::from_static("-"))
 }
 
 /// Lowercase hex.
@@ -262,7 +290,7 @@ pub(crate) fn ensure_request_id(h: &mut HeaderMap) -> HeaderValue {
     if let Some(v) = h.get(REQUEST_ID).filter(|v| !v.is_empty()) {
         return v.clone();
     }
-    let v = value(uuid_v4()).unwrap_or(HeaderValue::from_static("-"));
+    let v = uuid_v4();
     h.insert(REQUEST_ID, v.clone());
     v
 }
@@ -280,6 +308,29 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn request_ids_are_distinct_uuid_v4s() {
+        let mut seen = std::collections::HashSet::new();
+        // More than one pool's worth, so refills are exercised.
+        for _ in 0..(3 * POOL / 16 + 5) {
+            let v = uuid_v4();
+            let s = v.to_str().expect("ASCII");
+            let parts: Vec<&str> = s.split('-').collect();
+            let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+            assert_eq!(lens, [8, 4, 4, 4, 12], "{s}");
+            assert!(
+                s.bytes()
+                    .all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            );
+            assert_eq!(&parts[2][..1], "4", "version 4: {s}");
+            assert!(
+                matches!(&parts[3][..1], "8" | "9" | "a" | "b"),
+                "RFC 4122 variant: {s}"
+            );
+            assert!(seen.insert(s.to_owned()), "repeated id {s}");
+        }
     }
 
     const T: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
