@@ -19,8 +19,8 @@ mod trace;
 
 pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
 pub use call::{Metered, PeerSecurity};
-pub use labels::SecurityPolicy;
 pub(crate) use grpc::MessageTap;
+pub use labels::SecurityPolicy;
 pub(crate) use metrics::Metrics;
 pub(crate) use observe::{Downstream, RouteName, RtTelemetry, UpstreamInfo};
 pub use peer::{PEER_HEADER, UNKNOWN, Workload};
