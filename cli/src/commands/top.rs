@@ -218,3 +218,17 @@ fn sync(s: &str, out: &Output) -> String {
         _ => out.paint(output::WARNING, s),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_rates_read_with_si_prefixes() {
+        assert_eq!(bytes_rate(0.0), "0 B/s");
+        assert_eq!(bytes_rate(512.4), "512 B/s");
+        assert_eq!(bytes_rate(1500.0), "1.5 kB/s");
+        assert_eq!(bytes_rate(2_000_000.0), "2.0 MB/s");
+        assert_eq!(bytes_rate(3.2e9), "3.2 GB/s");
+    }
+}
