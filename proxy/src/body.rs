@@ -1,6 +1,7 @@
 //! The one body type of every listener: an upstream's (or downstream's) streaming
 //! body passed through untouched (trailers included), a small local body, or a
-//! request body read from a [`Spool`] so that it can be sent again on a retry.
+//! request body read from a [`Spool`] so that it can be sent again on a retry;
+//! and [`RequestBody`], a downstream request's body as the data path gets it.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,6 +15,8 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::Notify;
 use tokio::sync::futures::OwnedNotified;
 
+use crate::telemetry::MessageTap;
+
 /// The error of a [`ProxyBody`]: the peer's, or a spooled body's.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -22,6 +25,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum ProxyBody {
     /// Streamed from a peer, frame by frame.
     Upstream(Incoming),
+    /// A downstream request's body, streamed frame by frame.
+    Downstream(RequestBody),
     /// A locally generated body, sent once.
     Local(Option<Bytes>),
     /// A request body read from its spool (see [`Spool`]).
@@ -62,6 +67,7 @@ impl Body for ProxyBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             ProxyBody::Upstream(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            ProxyBody::Downstream(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
             ProxyBody::Local(b) => Poll::Ready(b.take().map(|d| Ok(Frame::data(d)))),
             ProxyBody::Spooled(s) => s.poll(cx),
             ProxyBody::Metered(m) => m.poll(cx),
@@ -71,6 +77,7 @@ impl Body for ProxyBody {
     fn is_end_stream(&self) -> bool {
         match self {
             ProxyBody::Upstream(b) => b.is_end_stream(),
+            ProxyBody::Downstream(b) => b.is_end_stream(),
             ProxyBody::Local(b) => b.is_none(),
             ProxyBody::Spooled(_) => false,
             ProxyBody::Metered(m) => m.is_end_stream(),
@@ -80,10 +87,55 @@ impl Body for ProxyBody {
     fn size_hint(&self) -> SizeHint {
         match self {
             ProxyBody::Upstream(b) => b.size_hint(),
+            ProxyBody::Downstream(b) => b.size_hint(),
             ProxyBody::Local(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             ProxyBody::Spooled(_) => SizeHint::default(),
             ProxyBody::Metered(m) => m.size_hint(),
         }
+    }
+}
+
+/// A downstream request's body: hyper's, passed through untouched. A gRPC
+/// request's messages are counted as they pass (no copy, no buffering); any
+/// other request only pays the check that there is no counter.
+#[derive(Debug)]
+pub struct RequestBody {
+    inner: Incoming,
+    messages: Option<Box<MessageTap>>,
+}
+
+impl RequestBody {
+    /// `inner`, its messages counted by `messages` when given.
+    pub(crate) fn new(inner: Incoming, messages: Option<Box<MessageTap>>) -> Self {
+        Self { inner, messages }
+    }
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(tap) = &mut this.messages
+            && let Poll::Ready(Some(Ok(frame))) = &r
+            && let Some(data) = frame.data_ref()
+        {
+            tap.feed(data);
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -115,7 +167,7 @@ struct SpoolState {
 
 impl Spool {
     /// Starts reading `body` into a new spool.
-    pub(crate) fn start(body: Incoming, limit: usize) -> Arc<Self> {
+    pub(crate) fn start(body: RequestBody, limit: usize) -> Arc<Self> {
         let spool = Arc::new(Spool {
             state: Mutex::new(SpoolState::default()),
             arrived: Arc::new(Notify::new()),
@@ -164,7 +216,7 @@ impl Spool {
     }
 }
 
-async fn pump(mut body: Incoming, spool: Arc<Spool>) {
+async fn pump(mut body: RequestBody, spool: Arc<Spool>) {
     loop {
         // Nobody can read any more: stop.
         if Arc::strong_count(&spool) == 1 {

@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use mesh_api::proxy::Protocol;
 
-use crate::body::ProxyBody;
+use crate::body::{ProxyBody, RequestBody};
 use crate::cluster::RtEndpoint;
 use crate::server::Shared;
 use crate::stats::Flag;
@@ -296,7 +296,7 @@ pub(crate) fn upgraded(
 
 /// Answers 200 to a downstream CONNECT and relays bytes between it and `up` once
 /// the downstream connection is handed over.
-pub(crate) fn relay<U>(req: &mut Request<Incoming>, mut up: U, what: String) -> Answer
+pub(crate) fn relay<U>(req: &mut Request<RequestBody>, mut up: U, what: String) -> Answer
 where
     U: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

@@ -3,12 +3,11 @@
 
 use http::uri::PathAndQuery;
 use http::{Method, Request, StatusCode};
-use hyper::body::Incoming;
 use mesh_api::proxy::InboundMtls;
 
 use crate::authz::audit::Who;
 use crate::authz::{Attributes, normalize_path};
-use crate::body::ProxyBody;
+use crate::body::{ProxyBody, RequestBody};
 use crate::config::{Snapshot, split_host_port};
 use crate::forward::{self, Answer, local};
 use crate::server::{ConnInfo, Shared};
@@ -19,7 +18,7 @@ use crate::upstream::connect_tcp;
 pub(crate) async fn handle(
     shared: &Shared,
     snap: &Snapshot,
-    mut req: Request<Incoming>,
+    mut req: Request<RequestBody>,
     conn: &ConnInfo,
 ) -> Answer {
     let port = split_host_port(forward::authority_of(&req).unwrap_or(""))
@@ -78,7 +77,7 @@ pub(crate) async fn handle(
         shared,
         ib.protocol,
         &ib.app,
-        Request::from_parts(parts, ProxyBody::Upstream(body)),
+        Request::from_parts(parts, ProxyBody::Downstream(body)),
     )
     .await;
     let (mut resp, flag) = match down {
@@ -96,7 +95,7 @@ pub(crate) async fn handle(
 fn authorize(
     shared: &Shared,
     snap: &Snapshot,
-    req: &mut Request<Incoming>,
+    req: &mut Request<RequestBody>,
     conn: &ConnInfo,
     port: u16,
 ) -> Option<Answer> {

@@ -415,7 +415,7 @@ async fn dispatch(
         remote: peer,
         mtls: conn.peer_identity.is_some(),
     };
-    let call = Call::start(
+    let mut call = Call::start(
         &shared.stats,
         side,
         &mut req,
@@ -423,6 +423,7 @@ async fn dispatch(
         &shared.proxy_id,
         down,
     );
+    let req = call.tap(req);
     let (resp, flag) = match side {
         Side::Outbound => outbound::handle(&shared, &snap, req, peer).await,
         _ => inbound::handle(&shared, &snap, req, &conn).await,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cli::{GlobalArgs, OutputFormat, TopArgs};
 use crate::commands::mesh;
 use crate::liveview::snapshot::{destination_id, source_id};
-use crate::liveview::window::Mtls;
+use crate::liveview::window::{EdgeStats, Mtls};
 use crate::liveview::{Sampler, SamplerOptions, Snapshot};
 use crate::output::{self, Output};
 
@@ -49,6 +49,25 @@ pub fn run(args: &TopArgs, g: &GlobalArgs, out: &Output) -> anyhow::Result<()> {
 
 fn num(v: f64) -> String {
     format!("{v:.2}")
+}
+
+/// A byte rate with an SI prefix (`512 B/s`, `1.5 kB/s`, `2.0 MB/s`).
+fn bytes_rate(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.1} GB/s", v / 1e9),
+        v if v >= 1e6 => format!("{:.1} MB/s", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} kB/s", v / 1e3),
+        v => format!("{v:.0} B/s"),
+    }
+}
+
+/// TCP columns: `-` for an edge that never carried a TCP connection.
+fn tcp(e: &EdgeStats, v: impl FnOnce(&EdgeStats) -> String) -> String {
+    if e.total_connections > 0.0 {
+        v(e)
+    } else {
+        "-".into()
+    }
 }
 
 fn opt_ms(v: Option<f64>) -> String {
@@ -107,10 +126,14 @@ pub fn show(snap: &Snapshot, out: &Output) -> anyhow::Result<()> {
                         "{}.{}",
                         e.key.destination_service, e.key.destination_service_namespace
                     ),
+                    e.protocol.clone(),
                     num(e.rps),
                     percent(e.success_rate, out),
                     opt_ms(e.p50_ms),
                     opt_ms(e.p99_ms),
+                    tcp(e, |e| num(e.cps)),
+                    tcp(e, |e| bytes_rate(e.received_bytes_per_second)),
+                    tcp(e, |e| bytes_rate(e.sent_bytes_per_second)),
                     mtls(e.mtls, out),
                 ]
             })
@@ -120,10 +143,14 @@ pub fn show(snap: &Snapshot, out: &Output) -> anyhow::Result<()> {
                 "source",
                 "destination",
                 "service",
+                "proto",
                 "rps",
                 "success",
                 "p50 ms",
                 "p99 ms",
+                "conn/s",
+                "bytes in",
+                "bytes out",
                 "mtls",
             ],
             &rows,
@@ -189,5 +216,19 @@ fn sync(s: &str, out: &Output) -> String {
         "SYNCED" => out.paint(output::OK, s),
         "ERROR" => out.paint(output::ERROR, s),
         _ => out.paint(output::WARNING, s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_rates_read_with_si_prefixes() {
+        assert_eq!(bytes_rate(0.0), "0 B/s");
+        assert_eq!(bytes_rate(512.4), "512 B/s");
+        assert_eq!(bytes_rate(1500.0), "1.5 kB/s");
+        assert_eq!(bytes_rate(2_000_000.0), "2.0 MB/s");
+        assert_eq!(bytes_rate(3.2e9), "3.2 GB/s");
     }
 }

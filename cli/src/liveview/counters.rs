@@ -1,6 +1,7 @@
 //! One proxy's scrape reduced to what the live view needs: per edge and
-//! reporter, the cumulative request count, 5xx count, duration histogram and
-//! requests per `connection_security_policy`.
+//! reporter, the cumulative request count, 5xx count, duration histogram,
+//! TCP connections and bytes, and requests and connections per
+//! `connection_security_policy`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -56,10 +57,25 @@ pub struct EdgeCounters {
     pub errors: f64,
     /// `istio_request_duration_milliseconds` buckets.
     pub duration: Buckets,
-    /// Requests by `connection_security_policy`.
+    /// Requests and TCP connections by `connection_security_policy`.
     pub security: BTreeMap<String, f64>,
-    /// `request_protocol` values seen (`http`, `grpc`).
+    /// `request_protocol` values seen (`http`, `grpc`, `tcp`).
     pub protocols: Vec<String>,
+    /// TCP connections opened (`istio_tcp_connections_opened_total`).
+    pub connections: f64,
+    /// TCP bytes from the caller (`istio_tcp_received_bytes_total`).
+    pub received_bytes: f64,
+    /// TCP bytes back to the caller (`istio_tcp_sent_bytes_total`).
+    pub sent_bytes: f64,
+}
+
+impl EdgeCounters {
+    fn protocol(&mut self, p: &str) {
+        if !self.protocols.iter().any(|x| x == p) {
+            self.protocols.push(p.to_owned());
+            self.protocols.sort();
+        }
+    }
 }
 
 /// One proxy's edges, by reporter and edge.
@@ -73,30 +89,67 @@ fn reporter(s: &Sample) -> Option<Reporter> {
     }
 }
 
-/// The request edges in one scrape (`istio_requests_total` and the duration
-/// histogram); other metrics are ignored.
+/// Which of the metrics the live view reads a sample is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Requests,
+    DurationBucket,
+    TcpOpened,
+    TcpReceived,
+    TcpSent,
+}
+
+fn metric(name: &str) -> Option<Metric> {
+    Some(match name {
+        "istio_requests_total" => Metric::Requests,
+        "istio_request_duration_milliseconds_bucket" => Metric::DurationBucket,
+        "istio_tcp_connections_opened_total" => Metric::TcpOpened,
+        "istio_tcp_received_bytes_total" => Metric::TcpReceived,
+        "istio_tcp_sent_bytes_total" => Metric::TcpSent,
+        _ => return None,
+    })
+}
+
+/// The edges in one scrape: requests (`istio_requests_total` and the duration
+/// histogram) and TCP connections (`istio_tcp_connections_opened_total`,
+/// `istio_tcp_received_bytes_total`, `istio_tcp_sent_bytes_total`); other
+/// metrics are ignored.
 pub fn from_samples(samples: &[Sample]) -> ProxyCounters {
     let mut out = ProxyCounters::new();
     for s in samples {
-        let is_requests = s.name == "istio_requests_total";
-        let is_bucket = s.name == "istio_request_duration_milliseconds_bucket";
-        if !(is_requests || is_bucket) || !s.value.is_finite() {
+        let Some(m) = metric(&s.name) else { continue };
+        if !s.value.is_finite() {
             continue;
         }
         let Some(rep) = reporter(s) else { continue };
         let c = out.entry((rep, EdgeKey::from_sample(s))).or_default();
-        if is_requests {
+        match m {
+            Metric::TcpOpened => {
+                c.connections += s.value;
+                let policy = s.label("connection_security_policy").unwrap_or(UNKNOWN);
+                *c.security.entry(policy.to_owned()).or_default() += s.value;
+                c.protocol("tcp");
+                continue;
+            }
+            Metric::TcpReceived => {
+                c.received_bytes += s.value;
+                continue;
+            }
+            Metric::TcpSent => {
+                c.sent_bytes += s.value;
+                continue;
+            }
+            Metric::Requests | Metric::DurationBucket => {}
+        }
+        if m == Metric::Requests {
             c.requests += s.value;
             if s.label("response_code").is_some_and(|r| r.starts_with('5')) {
                 c.errors += s.value;
             }
             let policy = s.label("connection_security_policy").unwrap_or(UNKNOWN);
             *c.security.entry(policy.to_owned()).or_default() += s.value;
-            if let Some(p) = s.label("request_protocol")
-                && !c.protocols.iter().any(|x| x == p)
-            {
-                c.protocols.push(p.to_owned());
-                c.protocols.sort();
+            if let Some(p) = s.label("request_protocol") {
+                c.protocol(p);
             }
         } else if let Some(le) = s.label("le").and_then(super::prom::number) {
             c.duration.add(le, s.value);
@@ -145,10 +198,32 @@ istio_requests_total{reporter="source",source_workload="a-v1",source_workload_na
 istio_tcp_connections_opened_total{reporter="source",source_workload="a-v1"} 4
 "#;
         let c = from_samples(&parse(text).expect("parses"));
-        assert_eq!(c.len(), 1);
-        let e = c.values().next().expect("one edge");
+        assert_eq!(c.len(), 2, "the HTTP edge and the TCP one");
+        let (_, e) = c
+            .iter()
+            .find(|((_, k), _)| k.destination_workload == "b-v1")
+            .expect("the HTTP edge");
         assert_eq!((e.requests, e.errors), (11.0, 3.0));
         assert_eq!(e.protocols, ["grpc", "http"]);
         assert_eq!(e.security.get("unknown"), Some(&11.0));
+    }
+
+    #[test]
+    fn tcp_counters_make_a_tcp_edge() {
+        let text = r#"
+istio_tcp_connections_opened_total{reporter="destination",source_workload="a-v1",destination_workload="db-v1",request_protocol="tcp",connection_security_policy="mutual_tls"} 4
+istio_tcp_connections_closed_total{reporter="destination",source_workload="a-v1",destination_workload="db-v1",request_protocol="tcp",connection_security_policy="mutual_tls"} 3
+istio_tcp_received_bytes_total{reporter="destination",source_workload="a-v1",destination_workload="db-v1",request_protocol="tcp",connection_security_policy="mutual_tls"} 1200
+istio_tcp_sent_bytes_total{reporter="destination",source_workload="a-v1",destination_workload="db-v1",request_protocol="tcp",connection_security_policy="mutual_tls"} 34000
+"#;
+        let c = from_samples(&parse(text).expect("parses"));
+        assert_eq!(c.len(), 1);
+        let e = c.values().next().expect("one edge");
+        assert_eq!(
+            (e.connections, e.received_bytes, e.sent_bytes, e.requests),
+            (4.0, 1200.0, 34000.0, 0.0)
+        );
+        assert_eq!(e.protocols, ["tcp"]);
+        assert_eq!(e.security.get("mutual_tls"), Some(&4.0));
     }
 }

@@ -1,5 +1,6 @@
 //! Two scrapes of every proxy make a window: per edge, the request rate,
-//! success rate, p50/p99 latency and mTLS status over the time between them.
+//! success rate, p50/p99 latency, TCP connection and byte rates and mTLS
+//! status over the time between them.
 //!
 //! Each edge is taken from its destination's reports (`reporter="destination"`)
 //! when its destination has a sidecar that reported it, else from the source's
@@ -61,7 +62,7 @@ pub struct EdgeStats {
     pub key: EdgeKey,
     /// Whose reports these numbers are.
     pub reporter: Reporter,
-    /// `http`, `grpc` (comma-separated when both).
+    /// `http`, `grpc`, `tcp` (comma-separated when several).
     pub protocol: String,
     /// Requests finished in the window.
     pub requests: f64,
@@ -74,6 +75,17 @@ pub struct EdgeStats {
     pub mtls: Mtls,
     /// Requests counted since the proxies started.
     pub total_requests: f64,
+    /// TCP connections opened in the window.
+    pub connections: f64,
+    /// TCP connections opened per second.
+    pub cps: f64,
+    /// TCP bytes per second from the caller to the destination (Istio's
+    /// `received`; counted when a connection closes).
+    pub received_bytes_per_second: f64,
+    /// TCP bytes per second back to the caller (Istio's `sent`).
+    pub sent_bytes_per_second: f64,
+    /// TCP connections counted since the proxies started.
+    pub total_connections: f64,
     /// The window's duration histogram, for sums over edges.
     #[serde(skip)]
     pub buckets: Buckets,
@@ -89,11 +101,17 @@ struct Agg {
     total_security: BTreeMap<String, f64>,
     total: f64,
     protocols: Vec<String>,
+    connections: f64,
+    cps: f64,
+    received_bps: f64,
+    sent_bps: f64,
+    total_connections: f64,
 }
 
 impl Agg {
     fn add(&mut self, now: &EdgeCounters, before: Option<&EdgeCounters>, dt: Option<f64>) {
         self.total += now.requests;
+        self.total_connections += now.connections;
         for p in &now.protocols {
             if !self.protocols.contains(p) {
                 self.protocols.push(p.clone());
@@ -104,10 +122,21 @@ impl Agg {
             return;
         };
         // A count below the last one is a restart: all of it is new.
-        let before = before.filter(|b| b.requests <= now.requests);
-        let d = now.requests - before.map_or(0.0, |b| b.requests);
+        let before = before.filter(|b| {
+            b.requests <= now.requests
+                && b.connections <= now.connections
+                && b.received_bytes <= now.received_bytes
+                && b.sent_bytes <= now.sent_bytes
+        });
+        let delta = |f: fn(&EdgeCounters) -> f64| f(now) - before.map_or(0.0, f);
+        let d = delta(|c| c.requests);
         self.requests += d;
         self.rps += d / dt;
+        let c = delta(|c| c.connections);
+        self.connections += c;
+        self.cps += c / dt;
+        self.received_bps += delta(|c| c.received_bytes) / dt;
+        self.sent_bps += delta(|c| c.sent_bytes) / dt;
         self.errors += (now.errors - before.map_or(0.0, |b| b.errors)).max(0.0);
         for (le, c) in now.duration.delta(before.map(|b| &b.duration)).0 {
             self.buckets.add(le, c);
@@ -121,7 +150,7 @@ impl Agg {
 
     fn finish(mut self, key: EdgeKey, reporter: Reporter) -> EdgeStats {
         let has = self.requests > 0.0;
-        let security = if has {
+        let security = if has || self.connections > 0.0 {
             &self.window_security
         } else {
             &self.total_security
@@ -138,6 +167,11 @@ impl Agg {
             p99_ms: self.buckets.quantile(0.99),
             mtls: Mtls::of(security),
             total_requests: self.total,
+            connections: self.connections,
+            cps: self.cps,
+            received_bytes_per_second: self.received_bps,
+            sent_bytes_per_second: self.sent_bps,
+            total_connections: self.total_connections,
             buckets: self.buckets,
         }
     }
@@ -159,7 +193,8 @@ fn add_all(
 
 /// The edges between the `previous` scrapes (by proxy id) and the `current` ones.
 /// A proxy scraped only now contributes its edges without rates; a proxy gone
-/// since contributes nothing. Sorted by request rate, busiest first.
+/// since contributes nothing. Sorted by request rate, then connection rate,
+/// busiest first.
 pub fn edges(previous: &HashMap<String, Scrape>, current: &[Scrape]) -> Vec<EdgeStats> {
     let mut aggs: HashMap<(Reporter, EdgeKey), Agg> = HashMap::new();
     for now in current {
@@ -186,7 +221,12 @@ pub fn edges(previous: &HashMap<String, Scrape>, current: &[Scrape]) -> Vec<Edge
         .into_iter()
         .map(|(key, (reporter, agg))| agg.finish(key, reporter))
         .collect();
-    out.sort_by(|a, b| b.rps.total_cmp(&a.rps).then_with(|| a.key.cmp(&b.key)));
+    out.sort_by(|a, b| {
+        b.rps
+            .total_cmp(&a.rps)
+            .then_with(|| b.cps.total_cmp(&a.cps))
+            .then_with(|| a.key.cmp(&b.key))
+    });
     out
 }
 

@@ -4,7 +4,9 @@
 //! mesh's in `istio-system`). A more specific resource overrides what it sets
 //! and inherits the rest: for tracing field by field (provider, sampling,
 //! span reporting; custom tags merged by name), for access logging the whole
-//! entry; metric overrides add up, mesh first.
+//! entry; metric overrides add up, mesh first. A resource with `targetRef` or
+//! `targetRefs` attaches to gateways and waypoints, which meshctl does not run:
+//! sidecars ignore it, as Istio's do.
 
 use std::collections::BTreeMap;
 
@@ -99,16 +101,21 @@ fn metric_name(m: IstioMetric) -> &'static str {
 }
 
 impl TelemetryIndex {
-    /// Indexes the Telemetry resources; `mesh` gives the defaults and providers.
+    /// Indexes the Telemetry resources that apply to sidecars (not those with
+    /// a `targetRef(s)`); `mesh` gives the defaults and providers.
     pub fn new(resources: &[Resource], mesh: MeshConfig) -> Self {
         let policies = resources
             .iter()
             .filter_map(|r| match r {
-                Resource::Telemetry(t) => Some(Policy {
-                    namespace: namespace_of(r).to_owned(),
-                    name: t.metadata.name.clone().unwrap_or_default(),
-                    spec: t.spec.clone(),
-                }),
+                Resource::Telemetry(t)
+                    if t.spec.target_ref.is_none() && t.spec.target_refs.is_empty() =>
+                {
+                    Some(Policy {
+                        namespace: namespace_of(r).to_owned(),
+                        name: t.metadata.name.clone().unwrap_or_default(),
+                        spec: t.spec.clone(),
+                    })
+                }
                 _ => None,
             })
             .collect();
@@ -419,5 +426,32 @@ spec:
         );
         let tr = t.tracing.expect("as set up in this test");
         assert_eq!((tr.sampling, tr.exporter), (0.0, None));
+    }
+
+    #[test]
+    fn target_ref_policies_are_left_to_gateways() {
+        let yaml = r#"
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: gw, namespace: default}
+spec:
+  targetRefs:
+  - {kind: Gateway, group: gateway.networking.k8s.io, name: ingress}
+  accessLogging: [{}]
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: svc, namespace: default}
+spec:
+  targetRef: {kind: Service, group: "", name: reviews}
+  metrics:
+  - overrides:
+    - match: {metric: ALL_METRICS}
+      disabled: true
+"#;
+        let t = TelemetryIndex::new(&resources(yaml), MeshConfig::default())
+            .resolve("default", &labels("reviews"));
+        assert!(t.is_empty(), "not namespace-wide for sidecars: {t:?}");
+        assert!(t.origin.is_empty());
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 
-use crate::body::{ProxyBody, Spool};
+use crate::body::{ProxyBody, RequestBody, Spool};
 use crate::cluster::{InFlight, PickRequest, RtCluster, Verdict, hash_key};
 use crate::config::{RtForward, RtRoute};
 use crate::forward::{Answer, answer, local, prepare, send, strip_hop_by_hop};
@@ -33,7 +33,7 @@ pub(super) async fn forward(
     shared: &Shared,
     route: &RtRoute,
     f: &RtForward,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     rewrite_len: usize,
     peer: SocketAddr,
 ) -> Answer {
@@ -166,11 +166,11 @@ enum Replay {
     /// try reads it again if it was complete and small enough.
     Spool(Arc<Spool>, bool),
     /// Streamed once, no copy.
-    Stream(Option<Incoming>),
+    Stream(Option<RequestBody>),
 }
 
 impl Replay {
-    async fn new(body: Incoming, retries: bool, mirrors: bool) -> Result<Self, hyper::Error> {
+    async fn new(body: RequestBody, retries: bool, mirrors: bool) -> Result<Self, hyper::Error> {
         if body.is_end_stream() {
             return Ok(Replay::Whole(None));
         }
@@ -223,7 +223,7 @@ impl Replay {
                 *used = true;
                 Some(ProxyBody::Spooled(s.reader()))
             }
-            Replay::Stream(s) => s.take().map(ProxyBody::Upstream),
+            Replay::Stream(s) => s.take().map(ProxyBody::Downstream),
         }
     }
 }

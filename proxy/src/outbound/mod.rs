@@ -5,7 +5,6 @@ use std::borrow::Cow;
 
 use http::header::LOCATION;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 
 mod forward;
 mod tcp;
@@ -13,7 +12,7 @@ mod tcp;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::body::ProxyBody;
+use crate::body::{ProxyBody, RequestBody};
 use crate::cluster::PickRequest;
 use crate::config::matcher::RequestView;
 use crate::config::{RtAction, RtVirtualHost, Snapshot, split_host_port};
@@ -27,7 +26,7 @@ use crate::stats::Flag;
 pub(crate) async fn handle(
     shared: &Shared,
     snap: &Arc<Snapshot>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     peer: SocketAddr,
 ) -> Answer {
     let Some(authority) = authority_of(&req) else {
@@ -151,7 +150,7 @@ async fn forward_with_faults(
     shared: &Shared,
     route: &crate::config::RtRoute,
     f: &crate::config::RtForward,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     rewrite_len: usize,
     peer: SocketAddr,
 ) -> Answer {
@@ -180,7 +179,7 @@ fn no_route(msg: &'static str) -> Answer {
 
 /// CONNECT: route on the authority only, then tunnel through the endpoint's
 /// sidecar with a CONNECT of the same authority.
-async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<Incoming>) -> Answer {
+async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<RequestBody>) -> Answer {
     let authority = authority_of(&req).unwrap_or("").to_string();
     let Some(f) = vh.routes.iter().find_map(|r| match &r.action {
         RtAction::Forward(f) if r.matches_authority(&authority) => Some(f),

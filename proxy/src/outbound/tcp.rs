@@ -7,11 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::body::ProxyBody;
+use crate::body::{ProxyBody, RequestBody};
 use crate::cluster::{PickRequest, RtCluster};
 use crate::config::{RtTcpService, Snapshot, TcpTarget};
 use crate::forward::{Answer, answer, connect_via, local, relay};
@@ -30,7 +29,7 @@ pub(super) async fn connect(
     host: &str,
     port: u16,
     authority: String,
-    mut req: Request<Incoming>,
+    mut req: Request<RequestBody>,
 ) -> Answer {
     if !svc.needs_sni() {
         let Some(route) = svc.route(None) else {

@@ -3,6 +3,7 @@
 //! dropped), so durations and response sizes cover the whole response.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -10,13 +11,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 
+use super::grpc::{FrameCounter, MessageTap};
 use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, TcpLabels};
 use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
 use super::observe::{Downstream, Observed, RtTelemetry};
 use super::peer::{PEER_HEADER, Workload};
-use crate::body::{BoxError, ProxyBody};
+use crate::body::{BoxError, ProxyBody, RequestBody};
 use crate::stats::{Flag, Side};
 
 /// The cluster an outbound request was sent to, put in the response's
@@ -42,6 +44,11 @@ pub struct PeerSecurity {
     pub principal: Option<Arc<str>>,
 }
 
+/// The bits of the gRPC message counters in the disabled masks
+/// (`GRPC_REQUEST_MESSAGES`, `GRPC_RESPONSE_MESSAGES`; see `observe::metric_bit`).
+const REQUEST_MESSAGES: u8 = 32;
+const RESPONSE_MESSAGES: u8 = 64;
+
 /// A request being measured.
 #[derive(Debug)]
 pub(crate) struct Call {
@@ -61,6 +68,8 @@ pub(crate) struct Call {
     disabled: u8,
     /// Request labels removed (Telemetry `tagOverrides`).
     removed: u8,
+    /// gRPC messages read from downstream so far (gRPC requests, when recorded).
+    request_messages: Option<Arc<AtomicU64>>,
 }
 
 /// Roughly what the headers weigh on the wire (name, `: `, value, CRLF).
@@ -128,7 +137,19 @@ impl Call {
             observed,
             disabled,
             removed: tel.removed_tags,
+            request_messages: None,
         }
+    }
+
+    /// The request's body for the data path: a gRPC request's is counted as
+    /// it streams (`istio_request_messages_total`), any other passes as is.
+    pub(crate) fn tap(&mut self, req: Request<Incoming>) -> Request<RequestBody> {
+        if self.protocol != Protocol::Grpc || self.disabled & REQUEST_MESSAGES != 0 {
+            return req.map(|b| RequestBody::new(b, None));
+        }
+        let total = Arc::new(AtomicU64::new(0));
+        self.request_messages = Some(total.clone());
+        req.map(|b| RequestBody::new(b, Some(Box::new(MessageTap::new(total)))))
     }
 
     fn edge(&self, m: &Metrics, resp: &mut Response<ProxyBody>) -> Edge {
@@ -211,6 +232,10 @@ impl Call {
             body_bytes: 0,
             observed: self.observed,
             disabled: self.disabled,
+            request_messages: self.request_messages,
+            response_messages: (self.protocol == Protocol::Grpc
+                && self.disabled & RESPONSE_MESSAGES == 0)
+                .then(FrameCounter::default),
         };
         if resp.body().is_end_stream() {
             pending.record();
@@ -236,6 +261,9 @@ struct Pending {
     body_bytes: u64,
     observed: Option<Box<Observed>>,
     disabled: u8,
+    request_messages: Option<Arc<AtomicU64>>,
+    /// The response's gRPC messages (gRPC requests, when recorded).
+    response_messages: Option<FrameCounter>,
 }
 
 impl Pending {
@@ -248,6 +276,18 @@ impl Pending {
             self.response_bytes,
             self.disabled,
         );
+        if let Some(n) = &self.request_messages {
+            self.families
+                .request_messages
+                .get_or_create(&self.labels)
+                .inc_by(n.load(Ordering::Relaxed));
+        }
+        if let Some(f) = &self.response_messages {
+            self.families
+                .response_messages
+                .get_or_create(&self.labels)
+                .inc_by(f.count());
+        }
         if let Some(o) = self.observed {
             o.done(self.body_bytes);
         }
@@ -287,6 +327,9 @@ impl Metered {
                     if let Some(d) = frame.data_ref() {
                         p.response_bytes += d.len() as u64;
                         p.body_bytes += d.len() as u64;
+                        if let Some(f) = &mut p.response_messages {
+                            f.feed(d);
+                        }
                     } else if let Some(t) = frame.trailers_ref() {
                         p.response_bytes += header_bytes(t);
                         if let Some(s) = grpc_status(t) {

@@ -1,4 +1,4 @@
-//! The sidecar's metric registry: Istio's request and TCP metrics, and the
+//! The sidecar's metric registry: Istio's request, gRPC message and TCP metrics, and the
 //! proxy's own (connections, config pushes, control-plane connection,
 //! certificate expiry), rendered for `/stats/prometheus`.
 
@@ -42,6 +42,10 @@ pub(crate) struct RequestFamilies {
     pub duration: HistogramFamily<RequestLabels>,
     pub request_bytes: HistogramFamily<RequestLabels>,
     pub response_bytes: HistogramFamily<RequestLabels>,
+    /// gRPC messages received from downstream (gRPC requests only).
+    pub request_messages: Family<RequestLabels, Counter>,
+    /// gRPC messages sent back downstream (gRPC requests only).
+    pub response_messages: Family<RequestLabels, Counter>,
 }
 
 impl RequestFamilies {
@@ -122,6 +126,8 @@ impl Metrics {
             duration: hist(),
             request_bytes: hist(),
             response_bytes: hist(),
+            request_messages: Family::default(),
+            response_messages: Family::default(),
         });
         registry.register(
             "istio_requests",
@@ -142,6 +148,16 @@ impl Metrics {
             "istio_response_bytes",
             "Response sizes (headers and body) in bytes",
             http.response_bytes.clone(),
+        );
+        registry.register(
+            "istio_request_messages",
+            "gRPC messages sent by the client, per gRPC request",
+            http.request_messages.clone(),
+        );
+        registry.register(
+            "istio_response_messages",
+            "gRPC messages sent by the server, per gRPC request",
+            http.response_messages.clone(),
         );
         let tcp = Arc::new(TcpFamilies {
             opened: Family::default(),

@@ -1,5 +1,5 @@
 //! Istio's standard metrics for the sidecar: request counts, durations and
-//! sizes, and TCP tunnel counters, labelled with both ends of each call, plus
+//! sizes, gRPC message counts, and TCP tunnel counters, labelled with both ends of each call, plus
 //! the proxy's own health (connections, config pushes, control-plane
 //! connection, certificate expiry). Served on the admin `/stats/prometheus`.
 //!
@@ -10,6 +10,7 @@
 mod accesslog;
 mod call;
 mod export;
+mod grpc;
 mod labels;
 mod metrics;
 mod observe;
@@ -18,6 +19,7 @@ mod trace;
 
 pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
 pub use call::{Metered, PeerSecurity};
+pub(crate) use grpc::MessageTap;
 pub use labels::SecurityPolicy;
 pub(crate) use metrics::Metrics;
 pub(crate) use observe::{Downstream, RouteName, RtTelemetry, UpstreamInfo};

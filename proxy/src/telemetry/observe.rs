@@ -76,6 +76,8 @@ pub(crate) fn metric_bit(name: &str) -> u8 {
         | "TCP_CLOSED_CONNECTIONS"
         | "TCP_SENT_BYTES"
         | "TCP_RECEIVED_BYTES" => 16,
+        "GRPC_REQUEST_MESSAGES" => 32,
+        "GRPC_RESPONSE_MESSAGES" => 64,
         "ALL_METRICS" => u8::MAX,
         _ => 0,
     }

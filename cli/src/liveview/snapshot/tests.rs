@@ -79,6 +79,11 @@ fn edge(from: &str, service: &str, to: &str, rps: f64, success: f64) -> EdgeStat
         p99_ms: None,
         mtls: Mtls::MutualTls,
         total_requests: rps,
+        connections: 0.0,
+        cps: 0.0,
+        received_bytes_per_second: 0.0,
+        sent_bytes_per_second: 0.0,
+        total_connections: 0.0,
         buckets,
     }
 }

@@ -145,3 +145,93 @@ fn mtls_status_from_the_window_requests() {
     );
     assert_eq!(status(line(UNKNOWN, 1), line(UNKNOWN, 2)), Mtls::Unknown);
 }
+
+/// Two scrapes each of a caller's sidecar (productpage-v1) and a database's
+/// (db-v1), taken around five CONNECT tunnels productpage -> db (plaintext).
+const PP_1: &str = include_str!("../testdata/productpage-v1.1.prom");
+const PP_2: &str = include_str!("../testdata/productpage-v1.2.prom");
+const DB_1: &str = include_str!("../testdata/db-v1.1.prom");
+const DB_2: &str = include_str!("../testdata/db-v1.2.prom");
+
+/// The sum of a TCP counter of one reporter in a scrape.
+fn tcp_total(text: &str, name: &str, reporter: &str) -> f64 {
+    prom::parse(text)
+        .expect("parses")
+        .iter()
+        .filter(|s| s.name == name && s.label("reporter") == Some(reporter))
+        .map(|s| s.value)
+        .sum()
+}
+
+#[test]
+fn tcp_edges_have_connection_and_byte_rates() {
+    let prev = previous(vec![scrape("pp", 100.0, PP_1), scrape("db", 100.0, DB_1)]);
+    let cur = [scrape("pp", 104.0, PP_2), scrape("db", 104.0, DB_2)];
+    let edges = edges(&prev, &cur);
+    let diff = |a: &str, b: &str, name: &str, reporter: &str| {
+        tcp_total(b, name, reporter) - tcp_total(a, name, reporter)
+    };
+    // Tunnels carry no metadata exchange: the client sidecar's report knows
+    // the destination service, not its workload (a service node)...
+    let e = edge(&edges, "productpage-v1", UNKNOWN);
+    let opened = diff(PP_1, PP_2, "istio_tcp_connections_opened_total", "source");
+    assert!(opened > 0.0);
+    assert_eq!(e.reporter, Reporter::Source);
+    assert_eq!(e.protocol, "tcp");
+    assert_eq!(e.key.destination_service, "db");
+    assert_eq!(e.connections, opened);
+    assert!((e.cps - opened / 4.0).abs() < 1e-9, "{}", e.cps);
+    let received = diff(PP_1, PP_2, "istio_tcp_received_bytes_total", "source");
+    let sent = diff(PP_1, PP_2, "istio_tcp_sent_bytes_total", "source");
+    assert!(received > 0.0 && sent > 0.0);
+    assert!((e.received_bytes_per_second - received / 4.0).abs() < 1e-9);
+    assert!((e.sent_bytes_per_second - sent / 4.0).abs() < 1e-9);
+    assert_eq!(
+        e.total_connections,
+        tcp_total(PP_2, "istio_tcp_connections_opened_total", "source")
+    );
+    assert_eq!((e.rps, e.success_rate, e.p50_ms), (0.0, None, None));
+    assert_eq!(e.mtls, Mtls::Unknown, "plaintext test mesh, source report");
+    // ...and the database's sidecar knows itself, not the caller.
+    let d = edge(&edges, UNKNOWN, "db-v1");
+    assert_eq!(d.reporter, Reporter::Destination);
+    assert_eq!(
+        d.connections,
+        diff(
+            DB_1,
+            DB_2,
+            "istio_tcp_connections_opened_total",
+            "destination"
+        )
+    );
+    assert_eq!(d.protocol, "tcp");
+}
+
+#[test]
+fn tcp_mtls_from_the_connections_security_policy() {
+    let text = |http: u32, tcp_mtls: u32, tcp_plain: u32| {
+        let key = r#"reporter="destination",source_workload="a",destination_workload="b",destination_service_name="b""#;
+        format!(
+            "istio_requests_total{{{key},response_code=\"200\",request_protocol=\"http\",connection_security_policy=\"mutual_tls\"}} {http}\n\
+             istio_tcp_connections_opened_total{{{key},request_protocol=\"tcp\",connection_security_policy=\"mutual_tls\"}} {tcp_mtls}\n\
+             istio_tcp_connections_opened_total{{{key},request_protocol=\"tcp\",connection_security_policy=\"none\"}} {tcp_plain}\n\
+             istio_tcp_received_bytes_total{{{key},request_protocol=\"tcp\",connection_security_policy=\"mutual_tls\"}} {}\n",
+            tcp_mtls * 100
+        )
+    };
+    let at = |t: f64, text: String| Scrape {
+        proxy_id: "b".into(),
+        at: t,
+        counters: counters::from_samples(&prom::parse(&text).expect("parses")),
+    };
+    let window = |before: String, after: String| {
+        let prev = previous(vec![at(0.0, before)]);
+        edges(&prev, &[at(2.0, after)]).remove(0)
+    };
+    let e = window(text(0, 1, 0), text(0, 5, 0));
+    assert_eq!((e.mtls, e.protocol.as_str()), (Mtls::MutualTls, "http,tcp"));
+    assert_eq!((e.connections, e.cps), (4.0, 2.0));
+    assert_eq!(e.received_bytes_per_second, 200.0);
+    assert_eq!(window(text(0, 1, 0), text(0, 1, 2)).mtls, Mtls::None);
+    assert_eq!(window(text(3, 1, 0), text(3, 2, 1)).mtls, Mtls::Mixed);
+}
