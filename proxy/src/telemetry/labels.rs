@@ -130,7 +130,6 @@ pub(crate) struct Edge {
     pub security: SecurityPolicy,
 }
 
-/// The labels of `istio_requests_total` and the request histograms.
 /// Hashes the few fields that tell edges apart in practice (who reports, the
 /// two workloads' names, the service); equal edges hash alike, since these are
 /// among the fields equality compares. Every request looks its label set up in
@@ -146,6 +145,7 @@ impl std::hash::Hash for Edge {
     }
 }
 
+/// The labels of `istio_requests_total` and the request histograms.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RequestLabels {
     pub edge: Edge,
