@@ -130,3 +130,46 @@ fn proxies_no_rule_tells_apart_share_one_view() {
     assert_ne!(idx.view_key(&a), idx.view_key(&other_ns));
     assert_eq!(idx.compile_for(&b).routes, idx.compile_for(&b1).routes);
 }
+
+#[test]
+fn entry_selectors_and_workload_entry_labels_split_no_views() {
+    let yaml = format!(
+        "{RULES}---{}",
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal.test]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector: {labels: {app: legacy}}
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: vm-1, namespace: default}
+spec:
+  address: 10.0.0.1
+  labels: {app: legacy, zone: a}
+"#
+    );
+    let res = resources(&yaml);
+    let a = client("a", "default", &[("app", "legacy"), ("zone", "a")]);
+    let b = client("b", "default", &[("app", "other"), ("zone", "b")]);
+    let mut ws = bookinfo();
+    ws.extend([a.clone(), b.clone()]);
+    let idx = MeshIndex::new(&MeshState {
+        resources: &res,
+        workloads: &ws,
+    });
+    // These labels select endpoints, not the client: one view, and one config.
+    assert_eq!(idx.view_key(&a), idx.view_key(&b));
+    for c in [&a, &b] {
+        let full = ViewKey {
+            namespace: "default".into(),
+            labels: c.labels.clone(),
+        };
+        assert_eq!(idx.compile_view(&full), idx.compile_view(&idx.view_key(c)));
+    }
+}
