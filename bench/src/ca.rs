@@ -25,7 +25,9 @@ pub fn csr() -> anyhow::Result<String> {
 /// The in-process signing rates on one thread, in certificates per second:
 /// (CSR verification and signing, the whole request with the token check).
 pub fn in_process(n: usize) -> anyhow::Result<(f64, f64)> {
-    let csrs = (0..n.max(1)).map(|_| csr()).collect::<anyhow::Result<Vec<_>>>()?;
+    let csrs = (0..n.max(1))
+        .map(|_| csr())
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let (sign_only, whole) = time_signing(&csrs)?;
     Ok((rate(csrs.len(), sign_only), rate(csrs.len(), whole)))
 }

@@ -195,7 +195,10 @@ pub fn add_endpoints(
     // Indexed by namespace once: a mesh has many entries and many workloads.
     let mut ready: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for w in workloads.iter().filter(|w| w.app_ready) {
-        ready.entry(super::workload_namespace(w)).or_default().push(w);
+        ready
+            .entry(super::workload_namespace(w))
+            .or_default()
+            .push(w);
     }
     let entry_workloads = workload_entries(resources);
     for Host {

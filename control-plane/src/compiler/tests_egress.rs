@@ -367,12 +367,25 @@ spec:
   labels: {app: legacy}
 "#;
     let c = client();
-    let sidecar = workload("legacy-pod", "legacy-pod", "default", &[("app", "legacy")], &[8080]);
+    let sidecar = workload(
+        "legacy-pod",
+        "legacy-pod",
+        "default",
+        &[("app", "legacy")],
+        &[8080],
+    );
     let cfg = run(&resources(yaml), &[c.clone(), sidecar.clone()], &c);
     let eps = endpoints(&cfg, "outbound|8080||legacy.internal.test");
     let got: Vec<(&str, &str, u32, bool)> = eps
         .iter()
-        .map(|e| (e.address.as_str(), e.proxy_id.as_str(), e.weight, e.external))
+        .map(|e| {
+            (
+                e.address.as_str(),
+                e.proxy_id.as_str(),
+                e.weight,
+                e.external,
+            )
+        })
         .collect();
     assert_eq!(
         got,
