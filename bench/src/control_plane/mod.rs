@@ -4,12 +4,10 @@
 //! long one VirtualService change takes to reach and be ACKed by every proxy, how
 //! long a full resync takes after the control plane is killed and started again,
 //! the control plane's RSS and CPU time (from /proc), and the bytes each change
-//! pushes, at several mesh sizes.
-//!
-//! TODO(issue #8, CSR signing rate): the CA is being built on another branch;
-//! measure CSRs signed per second here once the control plane signs them. No
-//! number is reported until then.
+//! pushes, at several mesh sizes; and how many workload certificates the CA
+//! signs per second through the discovery server ([`csr`]).
 
+mod csr;
 mod mesh;
 mod report;
 mod sim;
@@ -30,16 +28,20 @@ use sim::Sim;
 /// Options of `mesh-bench control-plane`.
 #[derive(Debug, clap::Args)]
 pub struct ControlPlaneArgs {
-    /// A tiny mesh (5 services, 20 proxies), two changes and one restart, in
-    /// seconds (for CI); writes to a temporary directory unless --out is given
+    /// A tiny mesh (5 services, 30 endpoints, 20 proxies), two changes, one
+    /// restart and a few CSRs, in seconds (for CI); writes to a temporary
+    /// directory unless --out is given
     #[arg(long)]
     pub smoke: bool,
-    /// Mesh sizes, in endpoints (each one a connected proxy), each optionally
-    /// with its number of services (`2000:1000`; else --endpoints-per-service)
+    /// Mesh sizes: `ENDPOINTS[:SERVICES[:PROXIES]]`. Services default to
+    /// ENDPOINTS / --endpoints-per-service, proxies to ENDPOINTS; endpoints
+    /// beyond the proxies are WorkloadEntries of ServiceEntries
+    /// (`10000:1000:2000`: the issue's 1,000 services, 10,000 endpoints, 2,000
+    /// proxies)
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "100,1000,2000:1000,10000"
+        default_value = "100,1000,10000:1000:2000,10000"
     )]
     pub endpoints: Vec<String>,
     /// Endpoints per service when a size does not say (1,000 services at 10,000
@@ -55,6 +57,16 @@ pub struct ControlPlaneArgs {
     /// Give up on one phase (sync, change, resync) after this many seconds
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// Simulated proxies asking for certificates at once (0: skip the CSR
+    /// measurement)
+    #[arg(long, default_value_t = 500)]
+    pub csr_proxies: usize,
+    /// Certificates requested per way of connecting
+    #[arg(long, default_value_t = 10_000)]
+    pub csrs: usize,
+    /// Shared HTTP/2 connections for the multiplexed CSR run
+    #[arg(long, default_value_t = 8)]
+    pub csr_connections: usize,
     /// The meshctl binary [default: beside this binary, built with cargo if missing]
     #[arg(long)]
     pub meshctl: Option<PathBuf>,
@@ -103,7 +115,8 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
     let scales: Vec<Scale> = if args.smoke {
         vec![Scale {
             services: 5,
-            endpoints: 20,
+            endpoints: 30,
+            proxies: 20,
         }]
     } else {
         args.endpoints
@@ -119,8 +132,8 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
     let mut results = Vec::new();
     for scale in scales {
         eprintln!(
-            "mesh-bench: control plane with {} services, {} endpoints (connected proxies)",
-            scale.services, scale.endpoints
+            "mesh-bench: control plane with {} services, {} endpoints, {} connected proxies",
+            scale.services, scale.endpoints, scale.proxies
         );
         let r = rt.block_on(measure(&meshctl, scale, changes, args));
         match r {
@@ -134,6 +147,23 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let (csr_proxies, csrs) = if args.smoke {
+        (20, 100)
+    } else {
+        (args.csr_proxies, args.csrs)
+    };
+    let csr = (csr_proxies > 0).then(|| {
+        eprintln!("mesh-bench: {csrs} CSRs from {csr_proxies} proxies at once");
+        let r = rt.block_on(csr::measure(&meshctl, csr_proxies, csrs, args.csr_connections));
+        match &r {
+            Ok(c) => eprintln!(
+                "mesh-bench: CSRs signed per second: {:.0} (a connection each), {:.0} (shared connections); in process {:.0}",
+                c.per_connection, c.shared, c.in_process_whole
+            ),
+            Err(e) => eprintln!("mesh-bench: CSRs: {e:#}"),
+        }
+        r.map_err(|e| format!("{e:#}"))
+    });
     rt.shutdown_timeout(Duration::from_secs(1));
     let path = output_path(args)?;
     let section = report::section(&report::Run {
@@ -142,6 +172,7 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
         command: crate::dataplane::command_line(),
         changes,
         streams_per_connection: args.streams_per_connection,
+        csr: csr.as_ref(),
     });
     report::write_section(&path, &section)?;
     eprintln!(
@@ -155,25 +186,33 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `E` or `E:S`: E endpoints, S services (E / per_service when not given).
+/// `E`, `E:S` or `E:S:P`: E endpoints, S services (E / per_service when not
+/// given), P proxies (E when not given, at most E).
 fn parse_scale(spec: &str, per_service: usize) -> anyhow::Result<Scale> {
     let number = |s: &str| {
         s.trim()
             .parse::<usize>()
             .ok()
             .filter(|n| *n > 0)
-            .with_context(|| format!("--endpoints {spec:?}: expected ENDPOINTS or ENDPOINTS:SERVICES, positive numbers"))
+            .with_context(|| format!("--endpoints {spec:?}: expected ENDPOINTS[:SERVICES[:PROXIES]], positive numbers"))
     };
-    let (endpoints, services) = match spec.split_once(':') {
-        Some((e, s)) => (number(e)?, number(s)?),
-        None => {
-            let e = number(spec)?;
-            (e, (e / per_service.max(1)).max(1))
-        }
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.len() > 3 {
+        bail!("--endpoints {spec:?}: expected ENDPOINTS[:SERVICES[:PROXIES]]");
+    }
+    let endpoints = number(parts[0])?;
+    let services = match parts.get(1) {
+        Some(s) => number(s)?,
+        None => (endpoints / per_service.max(1)).max(1),
+    };
+    let proxies = match parts.get(2) {
+        Some(p) => number(p)?,
+        None => endpoints,
     };
     Ok(Scale {
         services: services.min(endpoints),
         endpoints,
+        proxies: proxies.min(endpoints),
     })
 }
 
@@ -332,11 +371,13 @@ async fn measure(
     let quiet = Duration::from_millis(if args.smoke { 300 } else { 1000 });
     let mut cp = ControlPlane::new(meshctl, scale.endpoints)?;
     cp.start().await?;
-    cp.apply(scale.manifests())
-        .await
-        .context("apply the mesh's resources")?;
+    for batch in scale.manifests(1000) {
+        cp.apply(batch)
+            .await
+            .context("apply the mesh's resources")?;
+    }
 
-    let specs = scale.proxies();
+    let specs = scale.proxy_specs();
     let n = specs.len();
     let per_conn = args.streams_per_connection.max(1);
     let channels = sim::connections(&cp.discovery, n.div_ceil(per_conn));

@@ -20,6 +20,7 @@ pub struct Run<'a> {
     pub command: String,
     pub changes: usize,
     pub streams_per_connection: usize,
+    pub csr: Option<&'a Result<super::csr::CsrResult, String>>,
 }
 
 /// The control-plane section of the page at `path` (with its markers and a
@@ -93,7 +94,8 @@ fn bytes(b: f64) -> String {
 /// One line per size, for the terminal.
 pub fn one_line(r: &ScaleResult) -> String {
     format!(
-        "{} proxies: sync {} ms; change to all ACKed p50 {} ms, max {} ms; per proxy p99 {} ms; {} per change; resync {} ms; RSS {} MiB (peak {})",
+        "{} endpoints, {} proxies: sync {} ms; change to all ACKed p50 {} ms, max {} ms; per proxy p99 {} ms; {} per change; resync {} ms; RSS {} MiB (peak {})",
+        r.scale.endpoints,
         r.proxies,
         ms(r.initial_sync),
         ms(quantile(&r.change_all, 0.5)),
@@ -129,17 +131,18 @@ pub fn section(run: &Run<'_>) -> String {
     let _ = writeln!(md, "## Results by mesh size\n");
     let _ = writeln!(
         md,
-        "| services | endpoints = proxies | initial sync ms | change, all ACKed: p50 / p99 / max ms | change, per proxy: p50 / p99 ms | bytes per change (per proxy) | CPU per change s | resync after restart: complete / settled ms | RSS MiB (peak) | RSS after resync MiB | CPU s: sync / resync |"
+        "| services | endpoints | proxies | initial sync ms | change, all ACKed: p50 / p99 / max ms | change, per proxy: p50 / p99 ms | bytes per change (per proxy) | CPU per change s | resync after restart: complete / settled ms | RSS MiB (peak) | RSS after resync MiB | CPU s: sync / resync |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in run.results {
         match r {
             Ok(r) => {
                 let b = mean(&r.change_bytes.iter().map(|b| *b as f64).collect::<Vec<_>>());
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} / {} / {} | {} / {} | {} ({}) | {:.3} | {} / {} | {} ({}) | {} | {:.2} / {:.2} |",
+                    "| {} | {} | {} | {} | {} / {} / {} | {} / {} | {} ({}) | {:.3} | {} / {} | {} ({}) | {} | {:.2} / {:.2} |",
                     r.scale.services,
+                    r.scale.endpoints,
                     r.proxies,
                     ms(r.initial_sync),
                     ms(quantile(&r.change_all, 0.5)),
@@ -162,19 +165,17 @@ pub fn section(run: &Run<'_>) -> String {
             Err((s, e)) => {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | not measured: {} |||||||||",
+                    "| {} | {} | {} | not measured: {} |||||||||",
                     s.services,
                     s.endpoints,
+                    s.proxies,
                     e.replace('|', "/")
                 );
             }
         }
     }
     let _ = writeln!(md);
-    let _ = writeln!(
-        md,
-        "CSR signing rate: not measured yet (TODO: the CA is on another branch; the target is 5,000 CSRs/s).\n"
-    );
+    csr_section(&mut md, run.csr);
     let _ = writeln!(md, "## Method and caveats\n");
     let conns: Vec<String> = run
         .results
@@ -185,7 +186,7 @@ pub fn section(run: &Run<'_>) -> String {
     for line in [
         "The control plane is the real `meshctl control-plane run` process on loopback; its RSS (VmRSS, VmHWM) and CPU time (utime + stime) come from /proc.".to_owned(),
         format!("The proxies are simulated in the benchmark process: each is one discovery stream that says Hello (ready app, one HTTP port, labels `app` and `version`), ACKs every push at once and does not decode payloads; {} streams share an HTTP/2 connection ({} connections). A real sidecar also decodes and compiles each payload, which is not counted here.", run.streams_per_connection, if conns.is_empty() { "-".to_owned() } else { conns.join(", ") }),
-        "In local mode a service's endpoints are its connected workloads (the compiler does not read WorkloadEntry yet), so every endpoint is a connected proxy: the 10,000-endpoint mesh has 10,000 proxies, five times the issue's 2,000, and every one of them is measured. The 2,000-endpoint row with 1,000 services is the issue's 2,000 proxies and 1,000 services.".to_owned(),
+        "Endpoints beyond the connected proxies are WorkloadEntries (VMs without a connected sidecar) selected by MESH_INTERNAL ServiceEntries' `workloadSelector`, applied through `POST /v1/apply` like the rest: the proxies serve the first services (ten each), the entries the others (ten each). The 1,000-service, 10,000-endpoint, 2,000-proxy row is the issue's shape; the 10,000-proxy row has every endpoint a connected proxy.".to_owned(),
         "Pushes are as sent: proxies that accept gzip (as the real sidecar and the simulated one do) get payloads of 4 KiB or more compressed; bytes count the compressed payloads.".to_owned(),
         "Mesh: ten endpoints per service (half `v1`, half `v2`), services spread over ten namespaces; every tenth service has a DestinationRule (subsets v1, v2) and a VirtualService (a header match, then a weighted split).".to_owned(),
         "A change: `POST /v1/apply` of service 0's VirtualService with new weights, as `meshctl apply` sends it. Without Sidecar scoping every proxy sees every service, so every proxy is affected. Time is from sending the apply to the proxy's ACK of the new routes (after the control plane's 20 ms debounce); \"all ACKed\" is the last proxy's time per change, \"per proxy\" pools every proxy of every change. The next change waits until no push arrived for 1 s.".to_owned(),
@@ -196,4 +197,50 @@ pub fn section(run: &Run<'_>) -> String {
     }
     let _ = writeln!(md);
     md
+}
+
+/// The CSR signing rate paragraph and table.
+fn csr_section(md: &mut String, csr: Option<&Result<super::csr::CsrResult, String>>) {
+    let _ = writeln!(md, "## CSR signing rate\n");
+    match csr {
+        None => {
+            let _ = writeln!(md, "Not measured in this run (`--csr-proxies 0`).\n");
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(md, "Not measured: {e}\n");
+        }
+        Some(Ok(c)) => {
+            let _ = writeln!(
+                md,
+                "{} simulated proxies, each with its own bootstrap token, send {} `CreateCertificate` requests at once over the real gRPC endpoint; certificates signed per second of wall time (target: 5,000/s).\n",
+                c.proxies, c.requests
+            );
+            let _ = writeln!(md, "| how | certificates/s |\n|---|---|");
+            let _ = writeln!(
+                md,
+                "| discovery server, a new connection per request (as the sidecar) | {:.0} |",
+                c.per_connection
+            );
+            let _ = writeln!(
+                md,
+                "| discovery server, {} shared HTTP/2 connections | {:.0} |",
+                c.shared_connections, c.shared
+            );
+            let _ = writeln!(
+                md,
+                "| in process, one thread: token check + CSR check + signing | {:.0} |",
+                c.in_process_whole
+            );
+            let _ = writeln!(
+                md,
+                "| in process, one thread: CSR check + signing | {:.0} |",
+                c.in_process_sign
+            );
+            let _ = writeln!(
+                md,
+                "\nControl-plane CPU for both discovery-server runs: {:.1} s. The proxies' key pairs and CSRs are made before timing; the simulated proxies' gRPC clients share the two CPUs with the control plane.\n",
+                c.cpu_s
+            );
+        }
+    }
 }

@@ -21,7 +21,7 @@ use super::services::{
 use crate::registry::Workload;
 
 /// A DestinationRule as the compiler keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DrEntry {
     /// Its namespace (`default` when unset).
     pub namespace: String,
@@ -46,7 +46,7 @@ impl DrEntry {
 
 /// The DestinationRules of the mesh, and for each service the rules naming it,
 /// best first (exact host before wildcard, then resource order).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DrIndex {
     rules: Vec<DrEntry>,
     by_service: BTreeMap<String, Vec<usize>>,

@@ -162,9 +162,26 @@ fn endpoint(e: &WorkloadEntrySpec, p: &Port, ip: IpAddr, origin: &str) -> Option
     })
 }
 
+/// The WorkloadEntry resources, by namespace: `(name, spec)`.
+type EntriesByNs<'a> = BTreeMap<&'a str, Vec<(&'a str, &'a WorkloadEntrySpec)>>;
+
+fn workload_entries(resources: &[Resource]) -> EntriesByNs<'_> {
+    let mut out = EntriesByNs::new();
+    for r in resources {
+        if let Resource::WorkloadEntry(we) = r {
+            out.entry(namespace_of(r))
+                .or_default()
+                .push((we.metadata.name.as_deref().unwrap_or(""), &we.spec));
+        }
+    }
+    out
+}
+
 /// The ServiceEntries' endpoints by (host, port), added to `out`: STATIC from
-/// `endpoints`, or from the ready workloads of the entry's namespace that its
-/// `workloadSelector` selects (their sidecars, with their identities);
+/// `endpoints`, or from what its `workloadSelector` selects in the entry's
+/// namespace: the ready connected workloads (their sidecars, with their
+/// identities) and the WorkloadEntry resources (reached at their own address,
+/// as ServiceEntry endpoints are: no sidecar of theirs is connected);
 /// DNS and DNS_ROUND_ROBIN from `endpoints` (or the host itself when none are
 /// listed) whose address is an IP literal or `localhost`; NONE from the host
 /// when it is one (local mode has no original destination address).
@@ -175,6 +192,15 @@ pub fn add_endpoints(
     peer_authentication: &PaIndex,
     out: &mut BTreeMap<(String, u16), Vec<Endpoint>>,
 ) {
+    // Indexed by namespace once: a mesh has many entries and many workloads.
+    let mut ready: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for w in workloads.iter().filter(|w| w.app_ready) {
+        ready
+            .entry(super::workload_namespace(w))
+            .or_default()
+            .push(w);
+    }
+    let entry_workloads = workload_entries(resources);
     for Host {
         host,
         namespace,
@@ -202,14 +228,15 @@ pub fn add_endpoints(
             let list = out.entry((fqdn.clone(), n)).or_default();
             if let Some(sel) = &spec.workload_selector {
                 let port = u16::try_from(p.target_port.unwrap_or(p.number)).unwrap_or(n);
+                let selects = |labels: &BTreeMap<String, String>| {
+                    sel.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+                };
                 list.extend(
-                    workloads
-                        .iter()
-                        .filter(|w| {
-                            w.app_ready
-                                && super::workload_namespace(w) == namespace
-                                && sel.labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))
-                        })
+                    ready
+                        .get(namespace)
+                        .into_iter()
+                        .flatten()
+                        .filter(|w| selects(&w.labels))
                         // The sidecar maps the port to its app: one of its ports,
                         // or its only one.
                         .filter_map(|w| match w.ports.as_slice() {
@@ -218,6 +245,17 @@ pub fn add_endpoints(
                         })
                         .map(|(w, port)| {
                             super::clusters::workload_endpoint(w, port, peer_authentication)
+                        }),
+                );
+                list.extend(
+                    entry_workloads
+                        .get(namespace)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, we)| selects(&we.labels))
+                        .filter_map(|(name, we)| {
+                            let origin = format!("WorkloadEntry {namespace}/{name}");
+                            endpoint(we, p, literal_ip(&we.address)?, &origin)
                         }),
                 );
             } else if listed {

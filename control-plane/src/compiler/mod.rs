@@ -92,6 +92,23 @@ pub struct MeshIndex {
     selector_keys: BTreeSet<String>,
 }
 
+/// Which parts of a view's config to compile, or which may have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewParts {
+    /// Clusters and endpoints.
+    pub clusters: bool,
+    /// Routes (HTTP virtual hosts and TCP services).
+    pub routes: bool,
+}
+
+impl ViewParts {
+    /// Every part.
+    pub const ALL: ViewParts = ViewParts {
+        clusters: true,
+        routes: true,
+    };
+}
+
 /// The part of a proxy's config every proxy of its view shares.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewConfig {
@@ -158,8 +175,29 @@ impl MeshIndex {
         view::view_key(proxy, &self.selector_keys)
     }
 
+    /// Which parts of a view's config (for any one view key) may differ from
+    /// what `previous` compiles: clusters and endpoints are compiled from the
+    /// services, DestinationRules and endpoints alone; routes from the
+    /// services, DestinationRules (TLS origination changes a port's protocol)
+    /// and VirtualServices alone. So a VirtualService change recompiles no
+    /// clusters, and a workload joining recompiles no routes.
+    pub fn changed_since(&self, previous: &MeshIndex) -> ViewParts {
+        let common = self.services != previous.services
+            || self.destination_rules != previous.destination_rules;
+        ViewParts {
+            clusters: common || self.endpoints != previous.endpoints,
+            routes: common || self.virtual_services != previous.virtual_services,
+        }
+    }
+
     /// The clusters, endpoints and routes of every proxy whose view is `key`.
     pub fn compile_view(&self, key: &ViewKey) -> ViewConfig {
+        self.compile_view_parts(key, ViewParts::ALL)
+    }
+
+    /// [`MeshIndex::compile_view`], with only the `parts` asked for (the
+    /// others left empty).
+    pub fn compile_view_parts(&self, key: &ViewKey, parts: ViewParts) -> ViewConfig {
         let namespace = key.namespace.as_str();
         let client = routes::Client {
             namespace,
@@ -182,7 +220,12 @@ impl MeshIndex {
                 .for_service(&svc.fqdn, namespace, &key.labels);
             let originated = clusters::with_origination(svc, dr);
             let svc = originated.as_ref().unwrap_or(svc);
-            clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
+            if parts.clusters {
+                clusters::service_clusters(svc, dr, &self.endpoints, &mut clusters, &mut endpoints);
+            }
+            if !parts.routes {
+                continue;
+            }
             let vs = self.virtual_services.for_service(&svc.fqdn, namespace);
             routes::service_virtual_hosts(
                 svc,

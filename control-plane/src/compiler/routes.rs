@@ -32,7 +32,7 @@ pub struct Client<'a> {
 }
 
 /// A VirtualService that sidecars apply, as the compiler keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VsEntry {
     /// Its namespace (`default` when unset).
     pub namespace: String,
@@ -45,7 +45,7 @@ pub struct VsEntry {
 /// The VirtualServices that apply to sidecars (`gateways` empty or listing `mesh`)
 /// and have HTTP rules, and for each service the ones naming it, best first (exact
 /// host before wildcard, then resource order).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VsIndex {
     entries: Vec<VsEntry>,
     by_service: BTreeMap<String, Vec<usize>>,

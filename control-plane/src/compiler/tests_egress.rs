@@ -320,3 +320,81 @@ spec:
     assert!(!eps[0].external, "a sidecar");
     assert_eq!(eps[0].identity.as_deref(), Some("ns/default/sa/default"));
 }
+
+#[test]
+fn workload_selector_also_selects_workload_entries_of_its_namespace() {
+    let yaml = r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal.test]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector:
+    labels: {app: legacy}
+  ports:
+  - {number: 8080, name: http, protocol: HTTP}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: vm-1, namespace: default}
+spec:
+  address: 10.0.0.1
+  labels: {app: legacy, version: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: vm-2, namespace: default}
+spec:
+  address: 10.0.0.2
+  ports: {http: 9090}
+  labels: {app: legacy, version: v2}
+  weight: 2
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: other-app, namespace: default}
+spec:
+  address: 10.0.0.3
+  labels: {app: other}
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: elsewhere, namespace: other}
+spec:
+  address: 10.0.0.4
+  labels: {app: legacy}
+"#;
+    let c = client();
+    let sidecar = workload(
+        "legacy-pod",
+        "legacy-pod",
+        "default",
+        &[("app", "legacy")],
+        &[8080],
+    );
+    let cfg = run(&resources(yaml), &[c.clone(), sidecar.clone()], &c);
+    let eps = endpoints(&cfg, "outbound|8080||legacy.internal.test");
+    let got: Vec<(&str, &str, u32, bool)> = eps
+        .iter()
+        .map(|e| {
+            (
+                e.address.as_str(),
+                e.proxy_id.as_str(),
+                e.weight,
+                e.external,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("10.0.0.1:8080", "WorkloadEntry default/vm-1", 1, true),
+            ("10.0.0.2:9090", "WorkloadEntry default/vm-2", 2, true),
+            (sidecar.inbound_address.as_str(), "legacy-pod", 1, false),
+        ]
+    );
+    // The entries' labels pick subsets as a pod's do.
+    assert_eq!(eps[1].labels.get("version").map(String::as_str), Some("v2"));
+}

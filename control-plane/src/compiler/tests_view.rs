@@ -130,3 +130,113 @@ fn proxies_no_rule_tells_apart_share_one_view() {
     assert_ne!(idx.view_key(&a), idx.view_key(&other_ns));
     assert_eq!(idx.compile_for(&b).routes, idx.compile_for(&b1).routes);
 }
+
+#[test]
+fn entry_selectors_and_workload_entry_labels_split_no_views() {
+    let yaml = format!(
+        "{RULES}---{}",
+        r#"
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy, namespace: default}
+spec:
+  hosts: [legacy.internal.test]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  workloadSelector: {labels: {app: legacy}}
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: vm-1, namespace: default}
+spec:
+  address: 10.0.0.1
+  labels: {app: legacy, zone: a}
+"#
+    );
+    let res = resources(&yaml);
+    let a = client("a", "default", &[("app", "legacy"), ("zone", "a")]);
+    let b = client("b", "default", &[("app", "other"), ("zone", "b")]);
+    let mut ws = bookinfo();
+    ws.extend([a.clone(), b.clone()]);
+    let idx = MeshIndex::new(&MeshState {
+        resources: &res,
+        workloads: &ws,
+    });
+    // These labels select endpoints, not the client: one view, and one config.
+    assert_eq!(idx.view_key(&a), idx.view_key(&b));
+    for c in [&a, &b] {
+        let full = ViewKey {
+            namespace: "default".into(),
+            labels: c.labels.clone(),
+        };
+        assert_eq!(idx.compile_view(&full), idx.compile_view(&idx.view_key(c)));
+    }
+}
+
+#[test]
+fn a_route_change_leaves_clusters_and_a_new_endpoint_leaves_routes() {
+    use super::ViewParts;
+    let c = client("c1", "default", &[("team", "blue")]);
+    let before = index(std::slice::from_ref(&c));
+    let key = before.view_key(&c);
+
+    // A VirtualService edit: routes may change, clusters and endpoints cannot.
+    let edited = RULES.replace("subset: v2}}]", "subset: v1}}]");
+    assert_ne!(edited, RULES);
+    let res = resources(&edited);
+    let mut ws = bookinfo();
+    ws.push(c.clone());
+    let after = MeshIndex::new(&MeshState {
+        resources: &res,
+        workloads: &ws,
+    });
+    assert_eq!(
+        after.changed_since(&before),
+        ViewParts {
+            clusters: false,
+            routes: true
+        }
+    );
+    let (full_before, full_after) = (before.compile_view(&key), after.compile_view(&key));
+    assert_eq!(full_before.clusters, full_after.clusters);
+    assert_eq!(full_before.endpoints, full_after.endpoints);
+    assert_ne!(full_before.routes, full_after.routes);
+    // Compiling only the routes gives the same routes, and no clusters.
+    let routes_only = after.compile_view_parts(
+        &key,
+        ViewParts {
+            clusters: false,
+            routes: true,
+        },
+    );
+    assert_eq!(routes_only.routes, full_after.routes);
+    assert!(routes_only.clusters.is_empty() && routes_only.endpoints.is_empty());
+
+    // One more replica of a known service: endpoints change, routes cannot.
+    let mut more = bookinfo();
+    let mut extra = more[0].clone();
+    extra.proxy_id = format!("{}-2", extra.proxy_id);
+    extra.inbound_address = "127.0.0.1:49998".into();
+    more.extend([extra, c.clone()]);
+    let res = resources(RULES);
+    let scaled = MeshIndex::new(&MeshState {
+        resources: &res,
+        workloads: &more,
+    });
+    assert_eq!(
+        scaled.changed_since(&before),
+        ViewParts {
+            clusters: true,
+            routes: false
+        }
+    );
+    assert_eq!(scaled.compile_view(&key).routes, full_before.routes);
+    assert_eq!(
+        before.changed_since(&before),
+        ViewParts {
+            clusters: false,
+            routes: false
+        }
+    );
+}

@@ -26,10 +26,22 @@ pub struct ViewKey {
     pub labels: BTreeMap<String, String>,
 }
 
-/// Every label key named by a label map in any resource's spec.
+/// Every label key named by a label map in any resource's spec, except the
+/// kinds whose label maps only ever select or describe *endpoints*, never the
+/// proxy being compiled for: a ServiceEntry's `workloadSelector` and endpoint
+/// labels, a WorkloadEntry's or WorkloadGroup's own labels. (A mesh of
+/// thousands of WorkloadEntries labelled `app` would otherwise split every
+/// service's proxies into views of their own, and these kinds are also the
+/// most numerous, so skipping them saves encoding each one here.)
 pub fn selector_keys(resources: &[Resource]) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for r in resources {
+        if matches!(
+            r,
+            Resource::ServiceEntry(_) | Resource::WorkloadEntry(_) | Resource::WorkloadGroup(_)
+        ) {
+            continue;
+        }
         if let Some(spec) = r.to_json().get("spec") {
             collect(spec, &mut keys);
         }

@@ -2,7 +2,10 @@
 //! hashed and (when large) gzip-compressed once, and held as one `Bytes` by every
 //! proxy it goes to; a payload equal to one of the previous round reuses that
 //! round's buffers, so an unchanged type is recognised by pointer, without
-//! comparing its bytes, and is not compressed again.
+//! comparing its bytes, and is not compressed again. And a view whose inputs did
+//! not change since the previous round ([`MeshIndex::changed_since`]) is not
+//! compiled again: its clusters and endpoints, or its routes, or all of them,
+//! are the previous round's payloads.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -12,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig, TYPE_LISTENERS};
 
-use crate::compiler::{MeshIndex, ViewConfig, ViewKey};
+use crate::compiler::{MeshIndex, ViewConfig, ViewKey, ViewParts};
 use crate::registry::Workload;
 
 /// Payloads at least this large are also kept gzip-compressed, for proxies that
@@ -103,9 +106,29 @@ impl Interner {
         payload
     }
 
+    /// Keeps a payload of the previous round for the next one, as if interned.
+    fn keep(&mut self, payload: &Payload) {
+        let slot = self.current.entry(payload.hash).or_default();
+        if !slot
+            .iter()
+            .any(|p| p.bytes.as_ptr() == payload.bytes.as_ptr())
+        {
+            slot.push(payload.clone());
+        }
+    }
+
     /// This round's buffers, for the next round.
     pub fn finish(self) -> HashMap<u64, Vec<Payload>> {
         self.current
+    }
+}
+
+/// Which part of a view a type belongs to.
+fn in_parts(type_url: &str, parts: ViewParts) -> bool {
+    if type_url == mesh_api::proxy::TYPE_ROUTES {
+        parts.routes
+    } else {
+        parts.clusters
     }
 }
 
@@ -117,7 +140,13 @@ pub struct ViewPayloads {
 }
 
 impl ViewPayloads {
-    fn encode(view: ViewConfig, interner: &mut Interner) -> Self {
+    /// Encodes the `parts` of `view`; the other types are `previous`'s.
+    fn encode(
+        view: ViewConfig,
+        parts: ViewParts,
+        previous: Option<&ViewPayloads>,
+        interner: &mut Interner,
+    ) -> Self {
         let config = ProxyConfig {
             listeners: Default::default(),
             clusters: view.clusters,
@@ -127,26 +156,57 @@ impl ViewPayloads {
         let by_type = PUSH_ORDER
             .iter()
             .filter(|t| **t != TYPE_LISTENERS)
-            .filter_map(|t| Some((*t, interner.intern(config.encode(t)?))))
+            .filter_map(|t| {
+                let kept = previous
+                    .filter(|_| !in_parts(t, parts))
+                    .and_then(|p| p.by_type.iter().find(|(pt, _)| pt == t));
+                match kept {
+                    Some((_, payload)) => {
+                        interner.keep(payload);
+                        Some((*t, payload.clone()))
+                    }
+                    None => Some((*t, interner.intern(config.encode(t)?))),
+                }
+            })
             .collect();
         ViewPayloads { by_type }
     }
 }
 
-/// Every payload of one push round: views compiled and encoded once each.
-#[derive(Debug)]
-pub struct Round<'a> {
-    index: &'a MeshIndex,
+/// What a push round leaves for the next: its index and its views' payloads.
+#[derive(Debug, Default)]
+pub struct Previous {
+    index: Option<Arc<MeshIndex>>,
     views: HashMap<ViewKey, Arc<ViewPayloads>>,
-    interner: Interner,
+    payloads: HashMap<u64, Vec<Payload>>,
 }
 
-impl<'a> Round<'a> {
-    pub fn new(index: &'a MeshIndex, previous: HashMap<u64, Vec<Payload>>) -> Self {
+/// Every payload of one push round: views compiled and encoded once each.
+#[derive(Debug)]
+pub struct Round {
+    index: Arc<MeshIndex>,
+    views: HashMap<ViewKey, Arc<ViewPayloads>>,
+    interner: Interner,
+    previous_views: HashMap<ViewKey, Arc<ViewPayloads>>,
+    /// What may differ from the previous round's views.
+    changed: ViewParts,
+    /// Views compiled (wholly or in part) this round.
+    compiled: usize,
+}
+
+impl Round {
+    pub fn new(index: Arc<MeshIndex>, previous: Previous) -> Self {
+        let changed = previous
+            .index
+            .as_deref()
+            .map_or(ViewParts::ALL, |p| index.changed_since(p));
         Round {
             index,
             views: HashMap::new(),
-            interner: Interner::new(previous),
+            interner: Interner::new(previous.payloads),
+            previous_views: previous.views,
+            changed,
+            compiled: 0,
         }
     }
 
@@ -156,10 +216,29 @@ impl<'a> Round<'a> {
         let view = match self.views.get(&key) {
             Some(v) => v.clone(),
             None => {
-                let v = Arc::new(ViewPayloads::encode(
-                    self.index.compile_view(&key),
-                    &mut self.interner,
-                ));
+                let previous = self.previous_views.get(&key);
+                let parts = if previous.is_some() {
+                    self.changed
+                } else {
+                    ViewParts::ALL
+                };
+                let v = match previous {
+                    Some(p) if !parts.clusters && !parts.routes => {
+                        for (_, payload) in &p.by_type {
+                            self.interner.keep(payload);
+                        }
+                        p.clone()
+                    }
+                    _ => {
+                        self.compiled += 1;
+                        Arc::new(ViewPayloads::encode(
+                            self.index.compile_view_parts(&key, parts),
+                            parts,
+                            previous.map(Arc::as_ref),
+                            &mut self.interner,
+                        ))
+                    }
+                };
                 self.views.insert(key, v.clone());
                 v
             }
@@ -177,14 +256,18 @@ impl<'a> Round<'a> {
         out
     }
 
-    /// How many distinct views this round compiled.
-    pub fn views(&self) -> usize {
-        self.views.len()
+    /// How many distinct views this round used, and how many it compiled.
+    pub fn views(&self) -> (usize, usize) {
+        (self.views.len(), self.compiled)
     }
 
-    /// The round's buffers, for the next round.
-    pub fn finish(self) -> HashMap<u64, Vec<Payload>> {
-        self.interner.finish()
+    /// What the next round may reuse.
+    pub fn finish(self) -> Previous {
+        Previous {
+            index: Some(self.index),
+            views: self.views,
+            payloads: self.interner.finish(),
+        }
     }
 }
 

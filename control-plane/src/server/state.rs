@@ -2,7 +2,6 @@
 //! compile every proxy's config from one snapshot of the mesh, and send each type
 //! whose content changed, with a new version and nonce.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mesh_api::proxy::{PUSH_ORDER, ProxyConfig};
@@ -67,8 +66,9 @@ pub struct Shared {
     pushes: std::sync::atomic::AtomicU64,
     /// The CA, once the server has loaded it (tests may run without one).
     authority: std::sync::OnceLock<Arc<crate::ca::Authority>>,
-    /// The last push round's payload buffers, reused when a payload is unchanged.
-    payloads: Mutex<HashMap<u64, Vec<super::payloads::Payload>>>,
+    /// What the last push round left: its index, views and payload buffers,
+    /// reused when unchanged.
+    previous: Mutex<super::payloads::Previous>,
     /// Pushes, rejects and ACK latency, for `/metrics`.
     pub metrics: super::metrics::Metrics,
     /// The mesh config compiled into every proxy's telemetry (set once at start).
@@ -91,7 +91,7 @@ impl Shared {
             next_id: std::sync::atomic::AtomicU64::new(1),
             pushes: std::sync::atomic::AtomicU64::new(0),
             authority: std::sync::OnceLock::new(),
-            payloads: Mutex::new(HashMap::new()),
+            previous: Mutex::new(super::payloads::Previous::default()),
             metrics: super::metrics::Metrics::default(),
             mesh_config: std::sync::OnceLock::new(),
         })
@@ -287,8 +287,8 @@ impl Shared {
         let revision = self.store.revision();
         let registry_gen = *self.registry_rev.borrow();
         let (index, workloads) = self.snapshot()?;
-        let previous = std::mem::take(&mut *lock(&self.payloads));
-        let mut round = Round::new(&index, previous);
+        let previous = std::mem::take(&mut *lock(&self.previous));
+        let mut round = Round::new(Arc::new(index), previous);
         let mut sent = 0;
         // Every connected proxy is a workload: compile for each.
         for w in &workloads {
@@ -299,13 +299,15 @@ impl Shared {
             });
             self.record_pushes(&mut conns);
         }
+        let (views, compiled) = round.views();
         tracing::debug!(
             proxies = workloads.len(),
-            views = round.views(),
+            views,
+            compiled,
             pushes = sent,
             "push round"
         );
-        *lock(&self.payloads) = round.finish();
+        *lock(&self.previous) = round.finish();
         self.count(sent);
         Ok(sent)
     }

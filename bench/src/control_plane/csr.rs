@@ -1,0 +1,184 @@
+//! The CSR signing rate through the real discovery server: many simulated
+//! proxies, each with its own bootstrap token (created in the control plane's
+//! home as `meshctl run` creates them), send `CreateCertificate` requests over
+//! gRPC at once, and the rate is the certificates signed per second of wall
+//! time. Two ways of connecting: a new connection per request, as the sidecar's
+//! `GrpcSigner` does, and requests multiplexed over a few shared HTTP/2
+//! connections (the CA's own throughput with little connection cost). The
+//! proxies' key pairs and CSRs are made before the clock starts; the in-process
+//! signing rate (`mesh-bench ca`) is measured alongside for comparison.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mesh_api::discovery::CertificateRequest;
+use mesh_api::discovery::discovery_client::DiscoveryClient;
+use mesh_control_plane::ca::tokens;
+use mesh_proxy::identity::{CertSigner, GrpcSigner};
+
+use super::ControlPlane;
+
+/// What the CSR measurement found.
+#[derive(Debug, Clone)]
+pub struct CsrResult {
+    /// Simulated proxies sending requests at once.
+    pub proxies: usize,
+    /// Certificates requested (and signed) per way of connecting.
+    pub requests: usize,
+    /// Signed per second, a connection per request (as the sidecar).
+    pub per_connection: f64,
+    /// Signed per second, over `shared_connections` shared connections.
+    pub shared: f64,
+    pub shared_connections: usize,
+    /// The control plane's CPU seconds for both runs.
+    pub cpu_s: f64,
+    /// In process, one thread: CSR verification and signing alone.
+    pub in_process_sign: f64,
+    /// In process, one thread: the whole request (token check + signing).
+    pub in_process_whole: f64,
+}
+
+/// Keeps the first few reasons a request failed.
+fn fail(errors: &std::sync::Mutex<Vec<String>>, e: String) {
+    if let Ok(mut v) = errors.lock()
+        && v.len() < 5
+    {
+        v.push(e);
+    }
+}
+
+/// Sends `csrs.len()` requests from `proxies` concurrent proxies; `shared`:
+/// over these channels (round robin), else a new connection each. Returns the
+/// wall time.
+async fn send_all(
+    address: &str,
+    who: &Arc<Vec<(String, String)>>,
+    csrs: &Arc<Vec<String>>,
+    shared: Option<Vec<tonic::transport::Channel>>,
+) -> anyhow::Result<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for p in 0..who.len() {
+        let (next, errors, failed, who, csrs) = (
+            next.clone(),
+            errors.clone(),
+            failed.clone(),
+            who.clone(),
+            csrs.clone(),
+        );
+        let signer = GrpcSigner {
+            address: format!("http://{address}"),
+        };
+        let channel = shared.as_ref().map(|c| c[p % c.len()].clone());
+        tasks.push(tokio::spawn(async move {
+            let (proxy_id, token) = &who[p];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(csr) = csrs.get(i) else { break };
+                let request = CertificateRequest {
+                    proxy_id: proxy_id.clone(),
+                    csr_pem: csr.clone(),
+                    token: token.clone(),
+                    ttl_seconds: 0,
+                };
+                let answer = match &channel {
+                    Some(ch) => DiscoveryClient::new(ch.clone())
+                        .create_certificate(request)
+                        .await
+                        .map(tonic::Response::into_inner)
+                        .map_err(|s| s.message().to_owned()),
+                    None => signer.sign(request).await,
+                };
+                match answer {
+                    Ok(a) if !a.cert_chain_pem.is_empty() => {}
+                    Ok(_) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        fail(&errors, "an empty certificate chain".into());
+                    }
+                    Err(e) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        fail(&errors, e);
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.context("a CSR task failed")?;
+    }
+    let took = t0.elapsed();
+    let failed = failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        let errors = errors.lock().map(|v| v.join("; ")).unwrap_or_default();
+        anyhow::bail!(
+            "{failed} of {} certificate requests failed: {errors}",
+            csrs.len()
+        );
+    }
+    Ok(took)
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(f64::EPSILON)
+}
+
+/// Measure on a fresh control plane from `meshctl`.
+pub async fn measure(
+    meshctl: &std::path::Path,
+    proxies: usize,
+    requests: usize,
+    shared_connections: usize,
+) -> anyhow::Result<CsrResult> {
+    let proxies = proxies.max(1);
+    let requests = requests.max(1);
+    let mut cp = ControlPlane::new(meshctl, usize::MAX)?;
+    cp.start().await?;
+    let who: Vec<(String, String)> = (0..proxies)
+        .map(|i| -> anyhow::Result<(String, String)> {
+            let id = format!("csr-{i}.ns-{}", i % 10);
+            let path = tokens::create(&cp.home, &id, &format!("ns-{}", i % 10), "bench")?;
+            Ok((id, std::fs::read_to_string(path)?))
+        })
+        .collect::<anyhow::Result<_>>()
+        .context("create the bootstrap tokens")?;
+    let who = Arc::new(who);
+    let csrs: Vec<String> = (0..requests)
+        .map(|_| crate::ca::csr())
+        .collect::<anyhow::Result<_>>()?;
+    let csrs = Arc::new(csrs);
+    let clk = crate::procs::clk_tck() as f64;
+    let cpu0 = crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
+
+    let per_connection = send_all(&cp.discovery, &who, &csrs, None).await?;
+    let mut channels = Vec::new();
+    for _ in 0..shared_connections.max(1) {
+        let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", cp.discovery))?
+            .connect()
+            .await
+            .context("connect to the discovery server")?;
+        channels.push(ch);
+    }
+    let shared = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
+    let cpu_s = (crate::procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu0) as f64 / clk;
+    drop(cp);
+
+    let n = requests.min(2000);
+    let in_process = tokio::task::spawn_blocking(move || crate::ca::in_process(n))
+        .await
+        .context("in-process CA task")??;
+    Ok(CsrResult {
+        proxies,
+        requests,
+        per_connection: rate(requests, per_connection),
+        shared: rate(requests, shared),
+        shared_connections: shared_connections.max(1),
+        cpu_s,
+        in_process_sign: in_process.0,
+        in_process_whole: in_process.1,
+    })
+}
