@@ -299,7 +299,11 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             http2: false,
             proxy_pids: Vec::new(),
         },
-        reverse(Setup::Mesh1, &mesh.echo_inbound, vec![mesh.echo_sidecar_pid]),
+        reverse(
+            Setup::Mesh1,
+            &mesh.echo_inbound,
+            vec![mesh.echo_sidecar_pid],
+        ),
         h2c(
             Setup::Mesh1H2,
             &mesh.echo_inbound,

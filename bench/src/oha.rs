@@ -226,8 +226,14 @@ mod tests {
             seconds: 4,
         };
         let args = load.args().join(" ");
-        assert!(args.contains("--connect-to echo:9080:127.0.0.1:15001"), "{args}");
-        assert!(args.contains("--http2") && args.contains("--no-pre-lookup"), "{args}");
+        assert!(
+            args.contains("--connect-to echo:9080:127.0.0.1:15001"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--http2") && args.contains("--no-pre-lookup"),
+            "{args}"
+        );
         assert!(!args.contains("-x "), "no HTTP-proxy form: {args}");
     }
 }

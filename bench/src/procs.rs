@@ -176,7 +176,7 @@ impl RssSampler {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(100));
                     tick += 1;
-                    peak = peak.max(mem_sum(&pids, tick % 5 == 0));
+                    peak = peak.max(mem_sum(&pids, tick.is_multiple_of(5)));
                 }
                 peak
             })

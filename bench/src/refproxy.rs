@@ -305,7 +305,9 @@ mod tests {
             (Kind::Nginx, "apt-get install -y nginx-light"),
             (Kind::Haproxy, "apt-get install -y haproxy"),
         ] {
-            let err = kind.locate(std::slice::from_ref(&empty)).map_or_else(|e| e.to_string(), |p| p.display().to_string());
+            let err = kind
+                .locate(std::slice::from_ref(&empty))
+                .map_or_else(|e| e.to_string(), |p| p.display().to_string());
             assert!(err.contains(install), "{err}");
         }
         let _ = std::fs::remove_dir(&empty);

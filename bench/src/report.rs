@@ -192,7 +192,11 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         (Setup::Mesh1H2, Setup::Envoy1H2, "1 hop (h2)"),
         (Setup::Mesh2MtlsH2, Setup::Envoy2MtlsH2, "2 hops mTLS (h2)"),
         (Setup::Mesh1, Setup::Nginx1, "meshctl 1 hop / nginx 1 hop"),
-        (Setup::Mesh1, Setup::Haproxy1, "meshctl 1 hop / HAProxy 1 hop"),
+        (
+            Setup::Mesh1,
+            Setup::Haproxy1,
+            "meshctl 1 hop / HAProxy 1 hop",
+        ),
     ];
     let pairs: Vec<_> = pairs
         .into_iter()
@@ -327,8 +331,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 if direct {
                     "-".into()
                 } else {
-                    r.med(p, s, |x| x.peak.rss as f64)
-                        .map_or("-".into(), mib)
+                    r.med(p, s, |x| x.peak.rss as f64).map_or("-".into(), mib)
                 },
             );
         }
