@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks' smoke modes, for CI. The control plane against a tiny simulated
 # mesh (seconds); then the data plane: installs the load generator (oha) and Envoy
-# when missing, then runs one short round of every setup. It checks that the
+# when missing (nginx and HAProxy come from apt: .ci/run installs them), then
+# runs one short round of every setup. It checks that the
 # harnesses work (every proxy syncs and ACKs; every setup answers, only 200s); it
 # asserts nothing on timings.
 set -euo pipefail

@@ -11,7 +11,8 @@ use crate::DataPlaneArgs;
 use crate::envoy::Envoys;
 use crate::mesh::{ECHO_PORT, Mesh};
 use crate::oha::{self, Load, Outcome};
-use crate::procs;
+use crate::procs::{self, Mem};
+use crate::refproxy::{self, RefProxy};
 use crate::report::{self, Report};
 use crate::stats::Rng;
 
@@ -20,13 +21,23 @@ use crate::stats::Rng;
 pub enum Setup {
     Direct,
     Mesh1,
+    /// meshctl 1 hop with the load generator speaking h2c to the sidecar.
+    Mesh1H2,
     /// Two meshctl sidecars, plaintext between them.
     Mesh2,
     /// Two meshctl sidecars, mutual TLS between them (the mesh's default).
     Mesh2Mtls,
+    /// meshctl 2 hops mTLS with h2c from the load generator to the first sidecar.
+    Mesh2MtlsH2,
     Envoy1,
+    Envoy1H2,
     Envoy2,
     Envoy2Mtls,
+    Envoy2MtlsH2,
+    /// nginx as a reverse proxy in front of the backend (a single-hop reference).
+    Nginx1,
+    /// HAProxy as a reverse proxy in front of the backend (a single-hop reference).
+    Haproxy1,
 }
 
 impl Setup {
@@ -34,11 +45,17 @@ impl Setup {
         match self {
             Setup::Direct => "direct",
             Setup::Mesh1 => "meshctl 1 hop",
+            Setup::Mesh1H2 => "meshctl 1 hop (h2)",
             Setup::Mesh2 => "meshctl 2 hops",
             Setup::Mesh2Mtls => "meshctl 2 hops mTLS",
+            Setup::Mesh2MtlsH2 => "meshctl 2 hops mTLS (h2)",
             Setup::Envoy1 => "Envoy 1 hop",
+            Setup::Envoy1H2 => "Envoy 1 hop (h2)",
             Setup::Envoy2 => "Envoy 2 hops",
             Setup::Envoy2Mtls => "Envoy 2 hops mTLS",
+            Setup::Envoy2MtlsH2 => "Envoy 2 hops mTLS (h2)",
+            Setup::Nginx1 => "nginx 1 hop",
+            Setup::Haproxy1 => "HAProxy 1 hop",
         }
     }
 
@@ -46,19 +63,29 @@ impl Setup {
         match self {
             Setup::Direct => "oha -> echo",
             Setup::Mesh1 => "oha -> echo sidecar (inbound) -> echo",
+            Setup::Mesh1H2 => "oha -h2c-> echo sidecar (inbound) -> echo",
             Setup::Mesh2 => {
                 "oha -(HTTP proxy)-> loadgen sidecar (outbound) -plaintext HTTP/1.1-> echo-plain sidecar (inbound) -> echo"
             }
             Setup::Mesh2Mtls => {
                 "oha -(HTTP proxy)-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo sidecar (inbound) -> echo"
             }
+            Setup::Mesh2MtlsH2 => {
+                "oha -h2c, :authority echo:9080-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo sidecar (inbound) -> echo"
+            }
             Setup::Envoy1 => "oha -> server Envoy -> echo",
+            Setup::Envoy1H2 => "oha -h2c-> server Envoy -HTTP/1.1-> echo",
             Setup::Envoy2 => {
                 "oha -(HTTP proxy)-> client Envoy -plaintext HTTP/1.1-> server Envoy -> echo"
             }
             Setup::Envoy2Mtls => {
                 "oha -(HTTP proxy)-> client Envoy -mTLS, HTTP/1.1-> server Envoy -> echo"
             }
+            Setup::Envoy2MtlsH2 => {
+                "oha -h2c, :authority echo:9080-> client Envoy -mTLS, HTTP/1.1-> server Envoy -> echo"
+            }
+            Setup::Nginx1 => "oha -> nginx (reverse proxy) -> echo",
+            Setup::Haproxy1 => "oha -> HAProxy (reverse proxy) -> echo",
         }
     }
 }
@@ -70,6 +97,11 @@ pub struct Target {
     pub url: String,
     pub proxy: Option<String>,
     pub host: Option<String>,
+    /// oha's `--connect-to` (`echo:9080:127.0.0.1:PORT`): the URL's authority
+    /// is kept, the connection goes to the proxy.
+    pub connect_to: Option<String>,
+    /// h2c (prior knowledge) from the load generator.
+    pub http2: bool,
     pub proxy_pids: Vec<u32>,
 }
 
@@ -98,8 +130,9 @@ pub struct Sample {
     pub outcome: Outcome,
     /// Proxy CPU seconds (utime + stime of every proxy of the setup).
     pub proxy_cpu_s: f64,
-    /// Peak summed VmRSS of the setup's proxies during the run, KiB.
-    pub peak_rss_kib: u64,
+    /// Peak summed memory of the setup's proxies during the run (each field's
+    /// own peak).
+    pub peak: Mem,
 }
 
 impl Sample {
@@ -176,13 +209,32 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     } else {
         Some(find_envoy(args.envoy.as_deref())?)
     };
+    // The single-hop references: a missing binary fails here, naming its package.
+    let mut references = Vec::new();
+    if !args.no_nginx {
+        references.push((
+            refproxy::Kind::Nginx,
+            refproxy::Kind::Nginx.find(args.nginx.as_deref())?,
+        ));
+    }
+    if !args.no_haproxy {
+        references.push((
+            refproxy::Kind::Haproxy,
+            refproxy::Kind::Haproxy.find(args.haproxy.as_deref())?,
+        ));
+    }
     eprintln!(
-        "mesh-bench: meshctl {}, oha {}, envoy {}",
+        "mesh-bench: meshctl {}, oha {}, envoy {}, {}",
         meshctl.display(),
         oha.display(),
         envoy
             .as_ref()
-            .map_or("(left out)".into(), |e| e.display().to_string())
+            .map_or("(left out)".into(), |e| e.display().to_string()),
+        references
+            .iter()
+            .map(|(k, p)| format!("{} {}", k.name(), p.display()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     eprintln!("mesh-bench: starting the mesh (meshctl install, meshctl run x3)");
@@ -200,61 +252,106 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let mut ref_proxies = Vec::new();
+    for (kind, bin) in &references {
+        eprintln!("mesh-bench: starting {}", kind.name());
+        ref_proxies.push(RefProxy::start(*kind, bin, backend_port)?);
+    }
 
     let host = format!("echo:{ECHO_PORT}");
+    // A reverse-proxy target (routed by Host), an HTTP-proxy target (absolute
+    // URL to the proxy), and an h2c target (the URL's authority kept, the
+    // connection sent to the proxy).
+    let reverse = |setup, addr: &str, pids: Vec<u32>| Target {
+        setup,
+        url: format!("http://{addr}/"),
+        proxy: None,
+        host: Some(host.clone()),
+        connect_to: None,
+        http2: false,
+        proxy_pids: pids,
+    };
+    let via_proxy = |setup, url: String, addr: &str, pids: Vec<u32>| Target {
+        setup,
+        url,
+        proxy: Some(format!("http://{addr}")),
+        host: None,
+        connect_to: None,
+        http2: false,
+        proxy_pids: pids,
+    };
+    let h2c = |setup, addr: &str, pids: Vec<u32>| Target {
+        setup,
+        url: format!("http://{host}/"),
+        proxy: None,
+        host: None,
+        connect_to: Some(format!("{host}:{addr}")),
+        http2: true,
+        proxy_pids: pids,
+    };
     let mut targets = vec![
         Target {
             setup: Setup::Direct,
             url: format!("http://{}/", mesh.backend_addr),
             proxy: None,
             host: None,
+            connect_to: None,
+            http2: false,
             proxy_pids: Vec::new(),
         },
-        Target {
-            setup: Setup::Mesh1,
-            url: format!("http://{}/", mesh.echo_inbound),
-            proxy: None,
-            host: Some(host.clone()),
-            proxy_pids: vec![mesh.echo_sidecar_pid],
-        },
-        Target {
-            setup: Setup::Mesh2,
-            url: format!("http://echo-plain:{ECHO_PORT}/"),
-            proxy: Some(format!("http://{}", mesh.client_outbound)),
-            host: None,
-            proxy_pids: vec![mesh.plain_sidecar_pid, mesh.client_sidecar_pid],
-        },
-        Target {
-            setup: Setup::Mesh2Mtls,
-            url: format!("http://{host}/"),
-            proxy: Some(format!("http://{}", mesh.client_outbound)),
-            host: None,
-            proxy_pids: vec![mesh.echo_sidecar_pid, mesh.client_sidecar_pid],
-        },
+        reverse(
+            Setup::Mesh1,
+            &mesh.echo_inbound,
+            vec![mesh.echo_sidecar_pid],
+        ),
+        h2c(
+            Setup::Mesh1H2,
+            &mesh.echo_inbound,
+            vec![mesh.echo_sidecar_pid],
+        ),
+        via_proxy(
+            Setup::Mesh2,
+            format!("http://echo-plain:{ECHO_PORT}/"),
+            &mesh.client_outbound,
+            vec![mesh.plain_sidecar_pid, mesh.client_sidecar_pid],
+        ),
+        via_proxy(
+            Setup::Mesh2Mtls,
+            format!("http://{host}/"),
+            &mesh.client_outbound,
+            vec![mesh.echo_sidecar_pid, mesh.client_sidecar_pid],
+        ),
+        h2c(
+            Setup::Mesh2MtlsH2,
+            &mesh.client_outbound,
+            vec![mesh.echo_sidecar_pid, mesh.client_sidecar_pid],
+        ),
     ];
     if let Some(e) = &envoys {
         let pids = e.pids();
-        targets.push(Target {
-            setup: Setup::Envoy1,
-            url: format!("http://{}/", e.server_addr),
-            proxy: None,
-            host: Some(host.clone()),
-            proxy_pids: pids.iter().take(1).copied().collect(),
-        });
-        targets.push(Target {
-            setup: Setup::Envoy2,
-            url: format!("http://{host}/"),
-            proxy: Some(format!("http://{}", e.client_addr)),
-            host: None,
-            proxy_pids: pids.clone(),
-        });
-        targets.push(Target {
-            setup: Setup::Envoy2Mtls,
-            url: format!("http://{host}/"),
-            proxy: Some(format!("http://{}", e.client_mtls_addr)),
-            host: None,
-            proxy_pids: pids,
-        });
+        let server: Vec<u32> = pids.iter().take(1).copied().collect();
+        targets.push(reverse(Setup::Envoy1, &e.server_addr, server.clone()));
+        targets.push(h2c(Setup::Envoy1H2, &e.server_addr, server));
+        targets.push(via_proxy(
+            Setup::Envoy2,
+            format!("http://{host}/"),
+            &e.client_addr,
+            pids.clone(),
+        ));
+        targets.push(via_proxy(
+            Setup::Envoy2Mtls,
+            format!("http://{host}/"),
+            &e.client_mtls_addr,
+            pids.clone(),
+        ));
+        targets.push(h2c(Setup::Envoy2MtlsH2, &e.client_mtls_addr, pids));
+    }
+    for r in &ref_proxies {
+        let setup = match r.kind {
+            refproxy::Kind::Nginx => Setup::Nginx1,
+            refproxy::Kind::Haproxy => Setup::Haproxy1,
+        };
+        targets.push(reverse(setup, &r.addr, r.pids()));
     }
 
     if let (Some(load), Some(proxy)) = (&plan.load_cpus, &plan.proxy_cpus) {
@@ -265,15 +362,16 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         }
         let mut proxies = mesh.proxy_pids();
         proxies.extend(envoys.iter().flat_map(Envoys::pids));
+        proxies.extend(ref_proxies.iter().flat_map(RefProxy::pids));
         for p in proxies {
             procs::pin(p, proxy)?;
         }
     }
 
     // Idle RSS: fresh proxies, before any load.
-    let idle_rss: Vec<(Setup, u64)> = targets
+    let idle_mem: Vec<(Setup, Mem)> = targets
         .iter()
-        .map(|t| (t.setup, procs::rss_kib_sum(&t.proxy_pids)))
+        .map(|t| (t.setup, procs::mem_sum(&t.proxy_pids, true)))
         .collect();
 
     let clk = procs::clk_tck() as f64;
@@ -319,7 +417,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
                     setup: t.setup,
                     outcome,
                     proxy_cpu_s: cpu_s,
-                    peak_rss_kib: peak,
+                    peak,
                 });
             }
         }
@@ -331,7 +429,12 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             .as_deref()
             .map_or_else(|| "(left out)".into(), Envoys::version),
         oha: oha::version(&oha),
+        references: references
+            .iter()
+            .map(|(k, p)| format!("{} {}", k.name(), k.version(p)))
+            .collect(),
     };
+    drop(ref_proxies);
     drop(envoys);
     drop(mesh);
 
@@ -340,7 +443,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         plan: &plan,
         setups: &setups,
         samples: &samples,
-        idle_rss: &idle_rss,
+        idle_mem: &idle_mem,
         versions,
         command: command_line(),
         elapsed: started.elapsed(),
@@ -383,7 +486,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
 }
 
 /// Runs one load against one setup: the outcome, the proxies' CPU seconds and
-/// their peak RSS (KiB).
+/// their peak memory.
 fn measure(
     oha: &Path,
     t: &Target,
@@ -391,11 +494,13 @@ fn measure(
     seconds: u32,
     plan: &Plan,
     clk: f64,
-) -> anyhow::Result<(Outcome, f64, u64)> {
+) -> anyhow::Result<(Outcome, f64, Mem)> {
     let load = Load {
         url: t.url.clone(),
         proxy: t.proxy.clone(),
         host: t.host.clone(),
+        connect_to: t.connect_to.clone(),
+        http2: t.http2,
         rate: point.rate,
         connections: point.connections,
         seconds,

@@ -1,7 +1,7 @@
 //! mesh-bench: meshctl's data-plane benchmark.
 //!
 //! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
-//! run`), a pair of Envoys and the project's own echo backend, drives each setup
+//! run`), a pair of Envoys, nginx, HAProxy and the project's own echo backend, drives each setup
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
 //! SVG plot. `mesh-bench echo` is the backend every data-plane setup hits.
 //! `mesh-bench control-plane` runs the control plane against a simulated mesh of
@@ -20,6 +20,7 @@ mod mesh;
 mod net;
 mod oha;
 mod procs;
+mod refproxy;
 mod report;
 mod stats;
 mod telemetry;
@@ -44,7 +45,8 @@ enum Command {
     /// The control plane at mesh scale: push latency to every proxy, resync after
     /// a restart, RSS, CPU and bytes per change, at several mesh sizes
     ControlPlane(control_plane::ControlPlaneArgs),
-    /// Compare direct, meshctl (1 and 2 hops) and Envoy (1 and 2 hops) side by side
+    /// Compare direct, meshctl (1 and 2 hops), Envoy (1 and 2 hops), nginx and
+    /// HAProxy (1 hop) side by side
     DataPlane(DataPlaneArgs),
     /// The benchmark's HTTP backend: answers every request with a small fixed body
     Echo(EchoArgs),
@@ -106,7 +108,7 @@ pub struct DataPlaneArgs {
     #[arg(long)]
     pub smoke: bool,
     /// Fixed request rates, requests per second
-    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000")]
+    #[arg(long, value_delimiter = ',', default_value = "500,2000")]
     pub rates: Vec<u32>,
     /// Connection counts (each rate is run with each)
     #[arg(long, value_delimiter = ',', default_value = "16,64")]
@@ -141,6 +143,20 @@ pub struct DataPlaneArgs {
     /// Leave out Envoy (when it is not installed)
     #[arg(long)]
     pub no_envoy: bool,
+    /// The nginx binary (the single-hop reference) [default: $PATH, then
+    /// /usr/sbin/nginx; Debian package nginx-light]
+    #[arg(long)]
+    pub nginx: Option<PathBuf>,
+    /// Leave out nginx
+    #[arg(long)]
+    pub no_nginx: bool,
+    /// The HAProxy binary (the single-hop reference) [default: $PATH, then
+    /// /usr/sbin/haproxy; Debian package haproxy]
+    #[arg(long)]
+    pub haproxy: Option<PathBuf>,
+    /// Leave out HAProxy
+    #[arg(long)]
+    pub no_haproxy: bool,
     /// Where to write the Markdown report [default: docs/benchmarks.md, or a
     /// temporary directory with --smoke]
     #[arg(long)]

@@ -15,6 +15,10 @@ pub struct Load {
     pub proxy: Option<String>,
     /// A Host header, for reverse-proxy targets routed by authority.
     pub host: Option<String>,
+    /// `--connect-to HOST:PORT:ADDR:PORT`: connect to the proxy, keep the URL's authority.
+    pub connect_to: Option<String>,
+    /// Speak HTTP/2 (h2c, prior knowledge, on an `http://` URL).
+    pub http2: bool,
     /// Requests per second; `None` runs as fast as possible (saturation).
     pub rate: Option<u32>,
     pub connections: u32,
@@ -59,6 +63,13 @@ impl Load {
         }
         if let Some(h) = &self.host {
             a.extend(["--host".into(), h.clone()]);
+        }
+        if let Some(c) = &self.connect_to {
+            // As with -x, the name (`echo`) is not for oha to resolve.
+            a.extend(["--connect-to".into(), c.clone(), "--no-pre-lookup".into()]);
+        }
+        if self.http2 {
+            a.push("--http2".into());
         }
         a.push(self.url.clone());
         a
@@ -186,6 +197,8 @@ mod tests {
             url: "http://echo:9080/".into(),
             proxy: Some("http://127.0.0.1:1".into()),
             host: None,
+            connect_to: None,
+            http2: false,
             rate: Some(500),
             connections: 16,
             seconds: 4,
@@ -198,5 +211,29 @@ mod tests {
             );
         }
         assert_eq!(args.last().map(String::as_str), Some("http://echo:9080/"));
+    }
+
+    #[test]
+    fn h2c_loads_keep_the_authority_and_connect_to_the_proxy() {
+        let load = Load {
+            url: "http://echo:9080/".into(),
+            proxy: None,
+            host: None,
+            connect_to: Some("echo:9080:127.0.0.1:15001".into()),
+            http2: true,
+            rate: Some(500),
+            connections: 16,
+            seconds: 4,
+        };
+        let args = load.args().join(" ");
+        assert!(
+            args.contains("--connect-to echo:9080:127.0.0.1:15001"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--http2") && args.contains("--no-pre-lookup"),
+            "{args}"
+        );
+        assert!(!args.contains("-x "), "no HTTP-proxy form: {args}");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -34,16 +34,78 @@ pub fn ppid(pid: u32) -> Option<u32> {
     stat_fields(pid)?.get(1)?.parse().ok()
 }
 
-/// VmRSS in KiB.
-pub fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// Memory of a process (or a sum over processes), KiB.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mem {
+    /// VmRSS: every resident page mapped, shared or not.
+    pub rss: u64,
+    /// RssAnon: resident anonymous pages (heap, stacks): the process's own memory.
+    pub anon: u64,
+    /// RssFile: resident file-backed pages (mostly the binary and libraries),
+    /// shared with every process mapping the same files.
+    pub file: u64,
+    /// Pss (smaps_rollup): resident pages, each shared page divided by the
+    /// number of processes mapping it.
+    pub pss: u64,
 }
 
-/// The sum of [`rss_kib`] over `pids`.
-pub fn rss_kib_sum(pids: &[u32]) -> u64 {
-    pids.iter().filter_map(|p| rss_kib(*p)).sum()
+impl Mem {
+    /// The field-wise maximum (peaks of each field, not of one sample).
+    pub fn max(self, o: Mem) -> Mem {
+        Mem {
+            rss: self.rss.max(o.rss),
+            anon: self.anon.max(o.anon),
+            file: self.file.max(o.file),
+            pss: self.pss.max(o.pss),
+        }
+    }
+
+    fn add(self, o: Mem) -> Mem {
+        Mem {
+            rss: self.rss + o.rss,
+            anon: self.anon + o.anon,
+            file: self.file + o.file,
+            pss: self.pss + o.pss,
+        }
+    }
+}
+
+/// The value in KiB of the `key:` line of a /proc file such as status.
+fn kib_field(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// VmRSS, RssAnon and RssFile (/proc/PID/status) and, when `pss`, Pss
+/// (/proc/PID/smaps_rollup, which walks the page tables: dearer to read).
+pub fn mem(pid: u32, pss: bool) -> Option<Mem> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let pss = if pss {
+        std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+            .ok()
+            .and_then(|s| kib_field(&s, "Pss:"))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Some(Mem {
+        rss: kib_field(&status, "VmRSS:")?,
+        anon: kib_field(&status, "RssAnon:").unwrap_or(0),
+        file: kib_field(&status, "RssFile:").unwrap_or(0),
+        pss,
+    })
+}
+
+/// VmRSS in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    mem(pid, false).map(|m| m.rss)
+}
+
+/// The sum of [`mem`] over `pids`.
+pub fn mem_sum(pids: &[u32], pss: bool) -> Mem {
+    pids.iter()
+        .filter_map(|p| mem(*p, pss))
+        .fold(Mem::default(), Mem::add)
 }
 
 /// The command line, split at NULs.
@@ -94,40 +156,57 @@ pub fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls the summed RSS of some processes in the background and keeps the peak.
+/// Polls the summed memory of some processes in the background and keeps the
+/// peak of each field: VmRSS, RssAnon and RssFile every 100 ms, Pss every 500 ms
+/// (reading smaps_rollup walks the page tables of the measured process).
 #[derive(Debug)]
 pub struct RssSampler {
     stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<Mem>>,
 }
 
 impl RssSampler {
     pub fn start(pids: Vec<u32>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(rss_kib_sum(&pids)));
         let thread = {
-            let (stop, peak) = (stop.clone(), peak.clone());
+            let stop = stop.clone();
             std::thread::spawn(move || {
+                let mut peak = mem_sum(&pids, true);
+                let mut tick = 0u32;
                 while !stop.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_kib_sum(&pids), Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(100));
+                    tick += 1;
+                    peak = peak.max(mem_sum(&pids, tick.is_multiple_of(5)));
                 }
+                peak
             })
         };
         RssSampler {
             stop,
-            peak,
             thread: Some(thread),
         }
     }
 
-    /// Stops sampling; the peak in KiB.
-    pub fn finish(mut self) -> u64 {
+    /// Stops sampling; the peaks.
+    pub fn finish(mut self) -> Mem {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.peak.load(Ordering::Relaxed)
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_memory() {
+        let m = mem(std::process::id(), true).unwrap_or_default();
+        assert!(m.rss > 0 && m.anon > 0 && m.file > 0 && m.pss > 0, "{m:?}");
+        // VmRSS = RssAnon + RssFile + RssShmem; Pss counts shared pages in part.
+        assert!(m.anon + m.file <= m.rss && m.pss <= m.rss, "{m:?}");
+        assert_eq!(kib_field("Pss:  \t 1234 kB\n", "Pss:"), Some(1234));
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::dataplane::{Plan, Point, Sample, Setup};
+use crate::procs::Mem;
 use crate::stats::median;
 
 /// Versions of what was measured.
@@ -13,6 +14,8 @@ pub struct Versions {
     pub meshctl: String,
     pub envoy: String,
     pub oha: String,
+    /// The single-hop reference proxies, "nginx 1.22.1" and so on.
+    pub references: Vec<String>,
 }
 
 /// Everything the report is made of.
@@ -21,7 +24,7 @@ pub struct Report<'a> {
     pub plan: &'a Plan,
     pub setups: &'a [Setup],
     pub samples: &'a [Sample],
-    pub idle_rss: &'a [(Setup, u64)],
+    pub idle_mem: &'a [(Setup, Mem)],
     pub versions: Versions,
     pub command: String,
     pub elapsed: Duration,
@@ -87,6 +90,7 @@ const P90: Metric = |s| s.outcome.p90;
 const P99: Metric = |s| s.outcome.p99;
 const P999: Metric = |s| s.outcome.p999;
 const CPU_PER_REQ: Metric = Sample::cpu_us_per_req;
+const RPS_PER_CORE: Metric = |s| s.outcome.ok as f64 / s.proxy_cpu_s;
 
 pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -137,6 +141,13 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let _ = writeln!(md, "| machine | {} |", machine());
     let _ = writeln!(md, "| meshctl | {} |", r.versions.meshctl);
     let _ = writeln!(md, "| Envoy | {} |", r.versions.envoy);
+    if !r.versions.references.is_empty() {
+        let _ = writeln!(
+            md,
+            "| reference proxies | {} |",
+            r.versions.references.join(", ")
+        );
+    }
     let _ = writeln!(md, "| load generator | {} |", r.versions.oha);
     let _ = writeln!(md, "| command | `{}` |", r.command.trim());
     let pinning = match (&plan.load_cpus, &plan.proxy_cpus) {
@@ -178,24 +189,40 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
             Setup::Envoy1,
             "meshctl 2 hops mTLS / Envoy 1 hop",
         ),
+        (Setup::Mesh1H2, Setup::Envoy1H2, "1 hop (h2)"),
+        (Setup::Mesh2MtlsH2, Setup::Envoy2MtlsH2, "2 hops mTLS (h2)"),
+        (Setup::Mesh1, Setup::Nginx1, "meshctl 1 hop / nginx 1 hop"),
+        (
+            Setup::Mesh1,
+            Setup::Haproxy1,
+            "meshctl 1 hop / HAProxy 1 hop",
+        ),
     ];
-    if r.has(Setup::Envoy1) || r.has(Setup::Envoy2) {
-        let _ = writeln!(md, "## Summary: meshctl / Envoy\n");
+    let pairs: Vec<_> = pairs
+        .into_iter()
+        .filter(|(m, e, _)| r.has(*m) && r.has(*e))
+        .collect();
+    if !pairs.is_empty() {
+        let _ = writeln!(md, "## Summary: meshctl / Envoy, nginx, HAProxy\n");
         let _ = writeln!(
             md,
-            "Medians over rounds of the per-round ratio meshctl / Envoy at the same load \
-             point, hop count and security (below 1 = meshctl lower); the last row of each \
-             load compares meshctl's two sidecars with mTLS against a single Envoy hop. \
-             Latency ratios are of total latency; added latency over direct is in the \
-             tables below.\n"
+            "Medians over rounds of the per-round ratio meshctl / the other proxy at the \
+             same load point (below 1 = meshctl lower). A bare hop count compares meshctl \
+             with Envoy at the same hops and security; `(h2)` rows have the load generator \
+             speak h2c to the first proxy; the other rows name both setups (two meshctl \
+             sidecars with mTLS against one Envoy hop; meshctl's server sidecar against \
+             nginx and HAProxy as plain reverse proxies). Latency ratios are of total \
+             latency; added latency over direct is in the tables below. Peak RSS is VmRSS; \
+             peak RssAnon is the proxies' own (anonymous) memory, without the binary's \
+             shared file pages (see Memory).\n"
         );
         let _ = writeln!(
             md,
-            "| load | hops | p50 | p99 | p99.9 | added p50 | added p99 | proxy CPU / request | peak RSS |"
+            "| load | compared | p50 | p99 | p99.9 | added p50 | added p99 | proxy CPU / request | peak RSS | peak RssAnon |"
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
         for &p in &fixed {
-            for (m, e, hops) in pairs {
+            for &(m, e, hops) in &pairs {
                 let added = |metric: Metric| {
                     r.paired(
                         p,
@@ -212,7 +239,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 };
                 let _ = writeln!(
                     md,
-                    "| {} | {hops} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {hops} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     plan.points[p].label(),
                     ratio(r.paired(p, m, e, P50, |a, b| a / b)),
                     ratio(r.paired(p, m, e, P99, |a, b| a / b)),
@@ -220,11 +247,37 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                     ratio(added(P50)),
                     ratio(added(P99)),
                     ratio(r.paired(p, m, e, CPU_PER_REQ, |a, b| a / b)),
-                    ratio(r.paired(p, m, e, |s| s.peak_rss_kib as f64, |a, b| a / b)),
+                    ratio(r.paired(p, m, e, |s| s.peak.rss as f64, |a, b| a / b)),
+                    ratio(r.paired(p, m, e, |s| s.peak.anon as f64, |a, b| a / b)),
                 );
             }
         }
         let _ = writeln!(md);
+        // Peak throughput per proxy core, the same pairs.
+        let sat: Vec<usize> = (0..plan.points.len())
+            .filter(|p| plan.points[*p].rate.is_none())
+            .collect();
+        if !sat.is_empty() {
+            let _ = writeln!(
+                md,
+                "At saturation (no rate limit), the ratio of `rps per proxy core` (above 1 = \
+                 meshctl serves more requests per CPU second):\n"
+            );
+            let _ = writeln!(md, "| load | compared | rps per proxy core | peak rps |");
+            let _ = writeln!(md, "|---|---|---|---|");
+            for &p in &sat {
+                for &(m, e, hops) in &pairs {
+                    let _ = writeln!(
+                        md,
+                        "| {} | {hops} | {} | {} |",
+                        plan.points[p].label(),
+                        ratio(r.paired(p, m, e, RPS_PER_CORE, |a, b| a / b)),
+                        ratio(r.paired(p, m, e, |s| s.outcome.rps, |a, b| a / b)),
+                    );
+                }
+            }
+            let _ = writeln!(md);
+        }
     }
 
     let _ = writeln!(md, "## Latency at fixed rates\n");
@@ -278,8 +331,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 if direct {
                     "-".into()
                 } else {
-                    r.med(p, s, |x| x.peak_rss_kib as f64)
-                        .map_or("-".into(), mib)
+                    r.med(p, s, |x| x.peak.rss as f64).map_or("-".into(), mib)
                 },
             );
         }
@@ -318,7 +370,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 if direct {
                     "-".into()
                 } else {
-                    num(r.med(p, s, |x| x.outcome.ok as f64 / x.proxy_cpu_s), 0)
+                    num(r.med(p, s, RPS_PER_CORE), 0)
                 },
                 ms(r.med(p, s, P50)),
                 ms(r.med(p, s, P99)),
@@ -330,13 +382,22 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let _ = writeln!(md, "## Memory\n");
     let _ = writeln!(
         md,
-        "Summed VmRSS of the setup's proxy processes: idle = after start, before any \
-         request; under load = the highest 100 ms sample over every run. The two 1-hop \
-         setups use the server-side proxy of the 2-hop pair, so their proxies are a subset.\n"
+        "Summed over the setup's proxy processes, MiB: idle = after start, before any \
+         request; under load = the highest sample of each column over every run (VmRSS, \
+         RssAnon and RssFile every 100 ms, PSS every 500 ms; each column's own peak). \
+         VmRSS = RssAnon + RssFile (+ RssShmem): RssAnon is the proxy's own memory (heap, \
+         stacks, buffers), what each added sidecar costs; RssFile is resident pages of the \
+         binary and libraries, shared by every process that maps the same files; PSS \
+         charges each shared page to its processes in equal parts, so it depends on how \
+         many copies of the binary run on the host (see the caveats). The 1-hop setups \
+         use the server-side proxy of the 2-hop pair, so their proxies are a subset.\n"
     );
-    let _ = writeln!(md, "| setup | idle MiB | under load (peak) MiB |");
-    let _ = writeln!(md, "|---|---|---|");
-    for &(s, idle) in r.idle_rss {
+    let _ = writeln!(
+        md,
+        "| setup | idle VmRSS | idle RssAnon | idle RssFile | idle PSS | load VmRSS | load RssAnon | load RssFile | load PSS |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+    for &(s, idle) in r.idle_mem {
         if s == Setup::Direct {
             continue;
         }
@@ -344,27 +405,34 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
             .samples
             .iter()
             .filter(|x| x.setup == s)
-            .map(|x| x.peak_rss_kib)
-            .max()
-            .unwrap_or(0);
+            .fold(Mem::default(), |a, x| a.max(x.peak));
         let _ = writeln!(
             md,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.name(),
-            mib(idle as f64),
-            mib(peak as f64)
+            mib(idle.rss as f64),
+            mib(idle.anon as f64),
+            mib(idle.file as f64),
+            mib(idle.pss as f64),
+            mib(peak.rss as f64),
+            mib(peak.anon as f64),
+            mib(peak.file as f64),
+            mib(peak.pss as f64),
         );
     }
     let _ = writeln!(md);
 
     let _ = writeln!(md, "## Method and caveats\n");
     for line in [
-        "Every setup runs at once (control plane, two sidecars, two Envoys, one backend); runs go one at a time, each round in a new shuffled order of load points and, within a point, of setups. Ratios are taken between runs of the same round, then the median over rounds is reported.",
+        "Every setup runs at once (control plane, three sidecars, two Envoys, nginx, HAProxy, one backend); runs go one at a time, each round in a new shuffled order of load points and, within a point, of setups. Ratios are taken between runs of the same round, then the median over rounds is reported.",
         "Every setup hits the same backend process: `mesh-bench echo`, a one-thread hyper server answering a 16-byte body, started by `meshctl run --service echo --port 9080`.",
         "meshctl is the real product: `meshctl install` into a private home, `meshctl run` for the echo service and for a `loadgen` client workload (`sleep`); the load generator uses the loadgen sidecar's outbound listener (`outboundAddress` of `meshctl get workloads -o json`) as its HTTP proxy and asks for `http://echo:9080/`.",
         "meshctl 1 hop is the server side of the mesh path (the echo sidecar's inbound listener, `Host: echo:9080`), not the client side: today a sidecar's outbound listener can only forward to other sidecars' inbound listeners (endpoints are workloads; no passthrough or ServiceEntry endpoints yet), so there is no client-sidecar-to-bare-backend path in the product. Envoy 1 hop is the same shape (the server Envoy).",
         "Envoy runs with `--concurrency 1` and a minimal static bootstrap (HTTP connection manager, router, one static cluster): no Istio filters (stats, metadata exchange, authz), so it is a lower bound on an Istio sidecar's cost. meshctl's sidecars are single-threaded too.",
-        "Between the two proxies of a 2-hop setup traffic is plaintext HTTP/1.1 for both meshctl (no mTLS yet) and Envoy.",
+        "Between the two proxies of a 2-hop setup: plaintext HTTP/1.1 in the plain pairs (meshctl's DestinationRule `tls.mode: DISABLE`); in the mTLS pairs meshctl's sidecars speak HTTP/2 (one multiplexed connection per peer), the Envoys HTTP/1.1 (a pool), both with SPIFFE certificates.",
+        "nginx and HAProxy are single-hop references, reverse proxies in front of the same backend, configured like the server Envoy: nginx with one worker process (plus its idle master, both counted), an upstream `keepalive` pool, HTTP/1.1 without `Connection: close`, no cap on requests per connection, `access_log off`; HAProxy with `nbthread 1`, `mode http`, keep-alive on both sides with `http-reuse always`, no logging. Both from generated configs in temporary directories, unprivileged ports, pinned to the proxy CPU. They do no routing by service, no mTLS, no telemetry: a floor for what any HTTP proxy hop costs on this machine, not a mesh.",
+        "`(h2)` setups: oha speaks h2c (HTTP/2 with prior knowledge, `--http2`) to the first proxy, with `--connect-to echo:9080:ADDR` so that the request's `:authority` is `echo:9080` (no HTTP-proxy form in HTTP/2); oha opens the same number of connections with one stream each (`-p 1`). Behind the first proxy nothing changes: meshctl's inbound sidecar and both Envoys talk HTTP/1.1 to the backend; the Envoy pair's mTLS hop stays HTTP/1.1.",
+        "Memory: VmRSS counts every resident page a process maps, including the binary's file pages, which every process running the same binary shares: on this host 7 processes map meshctl (control plane, three `meshctl run` supervisors, three sidecars), 2 map Envoy, 2 nginx, 1 HAProxy. RssAnon (from /proc/PID/status) is memory the proxy itself allocated and is what a further sidecar adds; RssFile is the shared, resident part of the binary and libraries (a larger binary shows more, but pays it once per host, not per sidecar); PSS (/proc/PID/smaps_rollup) divides shared pages between the processes mapping them, so it falls as more copies run. The summary's `peak RSS` ratio is on VmRSS, `peak RssAnon` on the private part.",
         "At saturation the load generator shares its CPU with the backend: when direct is barely above a 1-hop setup, that CPU is the limit, so compare proxies by `rps per proxy core` (requests per proxy CPU second), not by peak rps alone.",
         "CPU time comes from /proc/PID/stat (utime+stime, clock-tick resolution: 10 ms), read before and after each run; short runs at low rates make it coarse.",
     ] {
@@ -373,14 +441,20 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     md
 }
 
-const COLORS: [(Setup, &str, &str); 7] = [
+const COLORS: [(Setup, &str, &str); 13] = [
     (Setup::Direct, "#555555", ""),
     (Setup::Mesh1, "#6baed6", "6,4"),
+    (Setup::Mesh1H2, "#6baed6", "1,2"),
     (Setup::Mesh2, "#2171b5", "2,3"),
     (Setup::Mesh2Mtls, "#08306b", ""),
+    (Setup::Mesh2MtlsH2, "#08306b", "1,2"),
     (Setup::Envoy1, "#fd8d3c", "6,4"),
+    (Setup::Envoy1H2, "#fd8d3c", "1,2"),
     (Setup::Envoy2, "#d94801", "2,3"),
     (Setup::Envoy2Mtls, "#7f2704", ""),
+    (Setup::Envoy2MtlsH2, "#7f2704", "1,2"),
+    (Setup::Nginx1, "#31a354", "6,4"),
+    (Setup::Haproxy1, "#756bb1", "6,4"),
 ];
 
 fn esc(s: &str) -> String {
@@ -402,8 +476,11 @@ pub fn svg(r: &Report<'_>) -> String {
     let metrics: [(&str, Metric); 2] = [("p50", P50), ("p99", P99)];
     let (pw, ph) = (420.0_f64, 260.0_f64);
     let (ml, mr, mt, mb) = (60.0, 20.0, 30.0, 45.0);
-    let legend_h = 30.0;
     let width = pw * metrics.len() as f64;
+    // The legend wraps: as many 170 px entries per line as fit.
+    let per_line = (((width - 20.0) / 170.0).floor() as usize).max(1);
+    let shown = COLORS.iter().filter(|(st, _, _)| r.has(*st)).count();
+    let legend_h = 20.0 * shown.div_ceil(per_line).max(1) as f64 + 10.0;
     let height = ph * conns.len().max(1) as f64 + legend_h;
     let mut s = String::new();
     let _ = writeln!(
@@ -529,12 +606,14 @@ pub fn svg(r: &Report<'_>) -> String {
             }
         }
     }
-    let ly = height - legend_h / 2.0;
-    let mut lx = 20.0;
-    for (setup, color, dash) in COLORS {
-        if !r.has(setup) {
-            continue;
-        }
+    let legend_top = height - legend_h + 15.0;
+    for (i, (setup, color, dash)) in COLORS
+        .into_iter()
+        .filter(|(st, _, _)| r.has(*st))
+        .enumerate()
+    {
+        let lx = 20.0 + (i % per_line) as f64 * 170.0;
+        let ly = legend_top + (i / per_line) as f64 * 20.0;
         let dash_attr = if dash.is_empty() {
             String::new()
         } else {
@@ -548,7 +627,6 @@ pub fn svg(r: &Report<'_>) -> String {
             ly + 4.0,
             esc(setup.name())
         );
-        lx += 160.0;
     }
     s.push_str("</svg>\n");
     s
@@ -599,7 +677,12 @@ mod tests {
                 p999: p50 * 3.0,
             },
             proxy_cpu_s: 0.1,
-            peak_rss_kib: 10240,
+            peak: Mem {
+                rss: 10240,
+                anon: 2048,
+                file: 8192,
+                pss: 4096,
+            },
         }
     }
 
@@ -627,24 +710,44 @@ mod tests {
             proxy_cpus: Some("1".into()),
             smoke: false,
         };
-        let setups = [Setup::Direct, Setup::Mesh2, Setup::Envoy2];
+        let setups = [
+            Setup::Direct,
+            Setup::Mesh1,
+            Setup::Mesh2,
+            Setup::Envoy2,
+            Setup::Nginx1,
+        ];
         let mut samples = Vec::new();
         for round in 0..2 {
             for point in 0..3 {
                 samples.push(sample(round, point, Setup::Direct, 0.0001));
                 samples.push(sample(round, point, Setup::Mesh2, 0.0003));
                 samples.push(sample(round, point, Setup::Envoy2, 0.0006));
+                samples.push(sample(round, point, Setup::Mesh1, 0.0002));
+                samples.push(sample(round, point, Setup::Nginx1, 0.0008));
             }
         }
         let r = Report {
             plan: &plan,
             setups: &setups,
             samples: &samples,
-            idle_rss: &[(Setup::Mesh2, 9000), (Setup::Envoy2, 60000)],
+            idle_mem: &[
+                (
+                    Setup::Mesh2,
+                    Mem {
+                        rss: 9216,
+                        anon: 1024,
+                        file: 8192,
+                        pss: 3072,
+                    },
+                ),
+                (Setup::Envoy2, Mem::default()),
+            ],
             versions: Versions {
                 meshctl: "meshctl 0.1.0".into(),
                 envoy: "1.40.0".into(),
                 oha: "oha 1.16.0".into(),
+                references: vec!["nginx 1.22.1".into()],
             },
             command: "cargo run --release -p mesh-bench -- data-plane".into(),
             elapsed: Duration::from_secs(60),
@@ -655,7 +758,20 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| meshctl 2 hops | 500 | 0.300 |"), "{md}");
+        assert!(
+            md.contains("| 500 rps, 16 connections | meshctl 1 hop / nginx 1 hop | 0.25x |"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("| 1 hop |"),
+            "no meshctl / Envoy 1-hop row without Envoy 1 hop: {md}"
+        );
         assert!(md.contains("+200"), "added p50 over direct in µs: {md}");
+        assert!(
+            md.contains("| meshctl 2 hops | 9.0 | 1.0 | 8.0 | 3.0 | 10.0 | 2.0 | 8.0 | 4.0 |"),
+            "idle and peak VmRSS, RssAnon, RssFile, PSS in MiB: {md}"
+        );
+        assert!(md.contains("| reference proxies | nginx 1.22.1 |"), "{md}");
         assert!(md.contains("![latency against rate](benchmarks-latency.svg)"));
         let svg = svg(&r);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
