@@ -7,8 +7,10 @@
 # asserts nothing on timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The `smoke` profile (Cargo.toml): optimised, without release's fat LTO, which
+# would cost CI many minutes of linking for figures nobody reads here.
 
-cargo run --release --locked -p mesh-bench -- control-plane --smoke
+cargo run --profile smoke --locked -p mesh-bench -- control-plane --smoke
 
 tools="$HOME/.cache/meshctl-tools"
 if ! command -v oha >/dev/null 2>&1 && [ ! -x "$tools/bin/oha" ]; then
@@ -21,6 +23,6 @@ command -v taskset >/dev/null 2>&1 || echo "taskset not found: running unpinned"
 pin=()
 command -v taskset >/dev/null 2>&1 || pin=(--no-pin)
 
-cargo run --release --locked -p mesh-bench -- data-plane --smoke "${pin[@]}"
+cargo run --profile smoke --locked -p mesh-bench -- data-plane --smoke "${pin[@]}"
 # The CA's signing benchmark, a few CSRs: the harness works (no timings asserted).
-cargo run --release --locked -p mesh-bench -- ca --count 20
+cargo run --profile smoke --locked -p mesh-bench -- ca --count 20

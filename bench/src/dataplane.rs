@@ -579,8 +579,8 @@ fn on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// `--meshctl`, else `meshctl` beside this binary (the same target directory),
-/// built with `cargo build --release -p meshctl` when missing or older than
-/// this binary and cargo is available.
+/// built with `cargo build -p meshctl` in this binary's profile (`release`,
+/// or `smoke` in CI) whenever cargo is available, so it runs the current code.
 pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p.to_path_buf());
@@ -590,10 +590,14 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
         .context("the mesh-bench binary has no directory")?
         .join("meshctl");
     if let Some(cargo) = std::env::var_os("CARGO") {
-        let release = bench_exe
+        // The profile this binary was built with (its directory's name), so
+        // that meshctl is built alike: `release` for figures, `smoke` in CI.
+        let profile = bench_exe
             .parent()
             .and_then(Path::file_name)
-            .is_some_and(|n| n == "release");
+            .and_then(|n| n.to_str())
+            .filter(|n| *n != "debug")
+            .map(str::to_owned);
         let mut build = Command::new(cargo);
         // Drop what `cargo run` set for this binary, so that the nested build
         // sees the same environment as a plain `cargo build` and reuses it.
@@ -616,10 +620,13 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
         build
             .current_dir(workspace_root())
             .args(["build", "-p", "meshctl", "--bin", "meshctl"]);
-        if release {
-            build.arg("--release");
+        if let Some(profile) = &profile {
+            build.args(["--profile", profile]);
         }
-        eprintln!("mesh-bench: cargo build -p meshctl (so the benchmark runs the current code)");
+        eprintln!(
+            "mesh-bench: cargo build -p meshctl --profile {} (so the benchmark runs the current code)",
+            profile.as_deref().unwrap_or("dev")
+        );
         let status = build.status().context("run cargo build -p meshctl")?;
         if !status.success() {
             bail!("cargo build -p meshctl failed");
