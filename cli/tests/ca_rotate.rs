@@ -4,140 +4,41 @@
 //! rotate` replaces the root and (2) 2-minute certificates renew for 5 minutes.
 //! Not one request may fail.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::mesh::{Mesh, scrape};
 use http_body_util::{BodyExt, Empty};
 use serde_json::Value;
 
-fn meshctl() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("meshctl")
+/// A client `client` and a server `server`, both with sidecars, in mesh-wide
+/// STRICT mutual TLS; returns the client sidecar's outbound address.
+fn strict_pair(mesh: &mut Mesh) -> String {
+    for service in ["client", "server"] {
+        mesh.run_with(service, "v1", &["--service-account", service], &[]);
+    }
+    mesh.wait_for("both apps ready", |m| {
+        let w = m.workloads();
+        w.len() == 2 && w.iter().all(|w| w["appReady"] == true)
+    });
+    mesh.ok(&["mtls", "mode", "strict"]);
+    mesh.wait_for("proxies synced", |m| m.all_synced(2));
+    mesh.workload("client")["outboundAddress"]
+        .as_str()
+        .expect("outbound")
+        .to_owned()
 }
 
-struct Mesh {
-    home: tempfile::TempDir,
-    children: Vec<Child>,
-}
-
-impl Mesh {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .expect("run meshctl")
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "meshctl {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&a)).expect("json output")
-    }
-
-    /// `meshctl run` of a sample app in the background.
-    fn run(&mut self, service: &str) {
-        let port = meshctl::commands::demo::free_app_port().expect("free port");
-        let child = Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .args(["run", "--service", service, "--service-account", service])
-            .args(["--port", "9080", "--app-port", &port.to_string(), "--"])
-            .arg(meshctl())
-            .args(["sample-app", "--service", service, "--version", "v1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("meshctl run");
-        self.children.push(child);
-    }
-
-    fn workloads(&self) -> Vec<Value> {
-        self.json(&["get", "workloads"])
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn wait_for(&self, what: &str, mut f: impl FnMut(&Mesh) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if f(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("timed out waiting for {what}");
-    }
-
-    fn synced(&self, proxies: usize) -> bool {
-        let list = self.json(&["proxy-status"]);
-        let list = list.as_array().cloned().unwrap_or_default();
-        list.len() == proxies
-            && list.iter().all(|p| {
-                p["types"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().all(|t| t["status"] == "SYNCED"))
-            })
-    }
-
-    /// A client `client` and a server `server`, both with sidecars, in mesh-wide
-    /// STRICT mutual TLS; returns the client sidecar's outbound address.
-    fn strict_pair(&mut self) -> String {
-        self.run("client");
-        self.run("server");
-        self.wait_for("both apps ready", |m| {
-            let w = m.workloads();
-            w.len() == 2 && w.iter().all(|w| w["appReady"] == true)
-        });
-        self.ok(&["mtls", "mode", "strict"]);
-        self.wait_for("proxies synced", |m| m.synced(2));
-        let client = self
-            .workloads()
-            .into_iter()
-            .find(|w| w["service"] == "client")
-            .expect("client");
-        client["outboundAddress"]
-            .as_str()
-            .expect("outbound")
-            .to_owned()
-    }
-
-    /// Every proxy's `/certs`, as `meshctl proxy-config secret` shows it.
-    fn secrets(&self) -> Vec<Value> {
-        self.workloads()
-            .iter()
-            .map(|w| self.json(&["proxy-config", "secret", w["proxyId"].as_str().expect("id")]))
-            .collect()
-    }
-}
-
-impl Drop for Mesh {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-        }
-        for c in &mut self.children {
-            let _ = c.wait();
-        }
-        let _ = self.cmd(&["uninstall", "-y"]);
-    }
+/// Every proxy's `/certs`, as `meshctl proxy-config secret` shows it.
+fn secrets(mesh: &Mesh) -> Vec<Value> {
+    mesh.workloads()
+        .iter()
+        .map(|w| mesh.json(&["proxy-config", "secret", w["proxyId"].as_str().expect("id")]))
+        .collect()
 }
 
 /// A client app sending requests one after another (10 ms apart) to
@@ -256,12 +157,9 @@ fn fingerprints(list: &Value) -> Vec<String> {
 
 #[test]
 fn ca_rotate_under_a_steady_mtls_stream_fails_no_request() {
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     mesh.ok(&["install", "-y"]);
-    let proxy = mesh.strict_pair();
+    let proxy = strict_pair(&mut mesh);
     let old_roots = fingerprints(&mesh.json(&["ca", "status"])["roots"]);
     assert_eq!(old_roots.len(), 1);
 
@@ -309,7 +207,7 @@ fn ca_rotate_under_a_steady_mtls_stream_fails_no_request() {
         assert_eq!(p["current"], true, "{p}");
         assert_eq!(p["trustBundleSha256"], serde_json::json!(new_roots), "{p}");
     }
-    for secret in mesh.secrets() {
+    for secret in secrets(&mesh) {
         assert_eq!(fingerprints(&secret["trustBundle"]), new_roots, "{secret}");
         let leaf = &secret["certChain"][0];
         assert_eq!(
@@ -326,11 +224,7 @@ fn ca_rotate_under_a_steady_mtls_stream_fails_no_request() {
         "the rotation record is gone once complete"
     );
     // And the server's sidecar saw those calls as mutual TLS from the client.
-    let server = mesh
-        .workloads()
-        .into_iter()
-        .find(|w| w["service"] == "server")
-        .expect("server");
+    let server = mesh.workload("server");
     let stats = scrape(server["adminAddress"].as_str().expect("admin"));
     assert!(
         stats.lines().any(|l| l.starts_with("istio_requests_total{")
@@ -341,32 +235,18 @@ fn ca_rotate_under_a_steady_mtls_stream_fails_no_request() {
     );
 }
 
-/// The sidecar's Prometheus metrics (its admin listener).
-fn scrape(admin: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(admin).expect("connect admin");
-    s.write_all(b"GET /stats/prometheus HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .expect("write");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    text
-}
-
 /// 2-minute certificates renew at 80% of what is left (~96 s): in 5 minutes
 /// every proxy installs its first certificate and at least two renewals, while
 /// the stream over the pooled mutual-TLS connection never fails.
 #[test]
 fn two_minute_certificates_renew_under_a_steady_stream_for_five_minutes() {
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     mesh.ok(&["install", "-y", "--set", "ca.workloadCertTtl=2m"]);
-    let proxy = mesh.strict_pair();
+    let proxy = strict_pair(&mut mesh);
     let stream = Stream::start(proxy);
     let start = Instant::now();
     let serials = |m: &Mesh| -> Vec<String> {
-        m.secrets()
+        secrets(m)
             .iter()
             .map(|s| {
                 s["certChain"][0]["serial"]
@@ -387,7 +267,7 @@ fn two_minute_certificates_renew_under_a_steady_stream_for_five_minutes() {
         failures.len()
     );
     assert!(ok > 1000, "a steady stream: {ok} requests");
-    for secret in mesh.secrets() {
+    for secret in secrets(&mesh) {
         let rotations = secret["rotations"].as_u64().unwrap_or(0);
         eprintln!(
             "{}: {rotations} certificates in {:.0?}; {ok} requests, none failed",

@@ -3,75 +3,14 @@
 //! DestinationRule SIMPLE with that CA's file; an app's plain HTTP through its
 //! sidecar reaches the server over TLS, on one kept-alive connection.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::mesh::Mesh;
 use http_body_util::{BodyExt, Empty, Full};
-use serde_json::Value;
-
-fn meshctl() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("meshctl")
-}
-
-struct Mesh {
-    home: tempfile::TempDir,
-    children: Vec<Child>,
-}
-
-impl Mesh {
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .expect("run meshctl");
-        assert!(
-            out.status.success(),
-            "meshctl {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&a)).expect("json output")
-    }
-
-    fn wait_for(&self, what: &str, mut f: impl FnMut(&Mesh) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if f(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}");
-    }
-}
-
-impl Drop for Mesh {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-        }
-        for c in &mut self.children {
-            let _ = c.wait();
-        }
-        let _ = Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .args(["uninstall", "-y"])
-            .output();
-    }
-}
 
 /// A TLS server for `api.external.test` (certificate from a CA of its own,
 /// written to `ca_file`) answering `{"version":"external","sni":..}`; counts
@@ -168,34 +107,11 @@ async fn calls(proxy: &str, url: &str, n: usize) -> Vec<String> {
 #[test]
 fn service_entry_with_simple_tls_origination() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     let ca_file = mesh.home.path().join("external-ca.pem");
     let (port, handshakes) = rt.block_on(tls_server(&ca_file));
     mesh.ok(&["install", "-y"]);
-    let app_port = meshctl::commands::demo::free_app_port().expect("free port");
-    let child = Command::new(meshctl())
-        .env("MESHCTL_HOME", mesh.home.path())
-        .args([
-            "run",
-            "--service",
-            "client",
-            "--version",
-            "v1",
-            "--port",
-            "9080",
-        ])
-        .args(["--app-port", &app_port.to_string(), "--"])
-        .arg(meshctl())
-        .args(["sample-app", "--service", "client", "--version", "v1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("meshctl run");
-    mesh.children.push(child);
+    mesh.run("client", "v1", &[]);
     let config = mesh.home.path().join("egress.yaml");
     std::fs::write(
         &config,
@@ -239,15 +155,7 @@ spec:
             return false;
         };
         proxy = w["outboundAddress"].as_str().unwrap_or_default().to_owned();
-        let status = m.json(&["proxy-status"]);
-        let synced = status.as_array().is_some_and(|l| {
-            l.iter().all(|p| {
-                p["types"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().all(|t| t["status"] == "SYNCED"))
-            })
-        });
-        synced
+        m.all_synced(1)
             && m.ok(&[
                 "proxy-config",
                 "clusters",

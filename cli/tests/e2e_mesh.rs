@@ -5,128 +5,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use bytes::Bytes;
+use common::mesh::{Mesh, scrape};
 use http_body_util::{BodyExt, Empty};
 use serde_json::Value;
-
-fn meshctl() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("meshctl")
-}
-
-struct Mesh {
-    home: tempfile::TempDir,
-    children: Vec<Child>,
-}
-
-impl Mesh {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .env("NO_COLOR", "1")
-            .args(args)
-            .output()
-            .expect("run meshctl")
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "meshctl {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&a)).expect("json output")
-    }
-
-    /// `meshctl run` in the background: a sample app of `service`/`version`.
-    fn run(&mut self, service: &str, version: &str, app_port: u16) {
-        let child = Command::new(meshctl())
-            .env("MESHCTL_HOME", self.home.path())
-            .args([
-                "run",
-                "--service",
-                service,
-                "--version",
-                version,
-                "--port",
-                "9080",
-            ])
-            .args(["--app-port", &app_port.to_string(), "--"])
-            .arg(meshctl())
-            .args(["sample-app", "--service", service, "--version", version])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("meshctl run");
-        self.children.push(child);
-    }
-
-    fn workloads(&self) -> Vec<Value> {
-        self.json(&["get", "workloads"])
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn wait_for(&self, what: &str, mut f: impl FnMut(&Mesh) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if f(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}");
-    }
-
-    fn all_synced(&self, proxies: usize) -> bool {
-        let status = self.json(&["proxy-status"]);
-        let list = status.as_array().cloned().unwrap_or_default();
-        list.len() == proxies
-            && list.iter().all(|p| {
-                p["types"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().all(|t| t["status"] == "SYNCED"))
-            })
-    }
-
-    fn pid(&self) -> u32 {
-        std::fs::read_to_string(self.home.path().join("control-plane.pid"))
-            .expect("pid file")
-            .trim()
-            .parse()
-            .expect("pid")
-    }
-}
-
-impl Drop for Mesh {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-        }
-        for c in &mut self.children {
-            let _ = c.wait();
-        }
-        let _ = self.cmd(&["uninstall", "-y"]);
-    }
-}
-
-fn free_port() -> u16 {
-    meshctl::commands::demo::free_app_port().expect("free port")
-}
 
 fn bookinfo(file: &str) -> String {
     common::bookinfo()
@@ -199,15 +84,12 @@ fn kill9(pid: u32) {
 
 #[test]
 fn routing_follows_applied_config_and_survives_the_control_plane() {
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     mesh.ok(&["install", "-y"]);
     for v in ["v1", "v2", "v3"] {
-        mesh.run("reviews", v, free_port());
+        mesh.run("reviews", v, &[]);
     }
-    mesh.run("client", "v1", free_port());
+    mesh.run("client", "v1", &[]);
     mesh.wait_for("four workloads", |m| m.workloads().len() == 4);
     let client = mesh
         .workloads()
@@ -573,13 +455,10 @@ fn bookinfo_fault_injection() {
 /// An installed mesh running ratings v1 and a client, both ready; the client
 /// sidecar's outbound address.
 fn ratings_and_client() -> (Mesh, String) {
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     mesh.ok(&["install", "-y"]);
-    mesh.run("ratings", "v1", free_port());
-    mesh.run("client", "v1", free_port());
+    mesh.run("ratings", "v1", &[]);
+    mesh.run("client", "v1", &[]);
     mesh.wait_for("both apps ready", |m| {
         let w = m.workloads();
         w.len() == 2 && w.iter().all(|w| w["appReady"] == true)
@@ -692,16 +571,6 @@ spec:
     assert_eq!(decide["decision"]["policy"], "default/ratings-viewer");
 }
 
-/// The sidecar admin's `/stats/prometheus`.
-fn scrape(admin: &str) -> String {
-    let out = Command::new("curl")
-        .args(["-sf", &format!("http://{admin}/stats/prometheus")])
-        .output()
-        .expect("curl");
-    assert!(out.status.success(), "scrape {admin}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The sum of `istio_requests_total` over series with every label in `want`.
 fn requests(stats: &str, want: &[String]) -> u64 {
     stats
@@ -716,10 +585,7 @@ fn requests(stats: &str, want: &[String]) -> u64 {
 /// resource turns them off (the compiled config reaches both sidecars).
 #[test]
 fn install_mesh_config_logs_and_telemetry_turns_it_off() {
-    let mut mesh = Mesh {
-        home: tempfile::tempdir().expect("tempdir"),
-        children: Vec::new(),
-    };
+    let mut mesh = Mesh::new();
     let log = mesh.home.path().join("access.log");
     mesh.ok(&[
         "install",
@@ -729,8 +595,8 @@ fn install_mesh_config_logs_and_telemetry_turns_it_off() {
         "--set",
         "meshConfig.accessLogEncoding=JSON",
     ]);
-    mesh.run("reviews", "v1", free_port());
-    mesh.run("client", "v1", free_port());
+    mesh.run("reviews", "v1", &[]);
+    mesh.run("client", "v1", &[]);
     mesh.wait_for("both apps ready", |m| {
         let w = m.workloads();
         w.len() == 2 && w.iter().all(|w| w["appReady"] == true)

@@ -63,9 +63,15 @@ impl Mesh {
     /// A sample app of `service`/`version` with its sidecar, calling `calls`
     /// for each request it serves.
     pub fn run(&mut self, service: &str, version: &str, calls: &[&str]) {
+        self.run_with(service, version, &[], calls);
+    }
+
+    /// [`Mesh::run`] with more `meshctl run` flags (`--service-account sa`).
+    pub fn run_with(&mut self, service: &str, version: &str, flags: &[&str], calls: &[&str]) {
         let app_port = meshctl::commands::demo::free_app_port().expect("free port");
         let mut c = self.command(&["run", "--service", service, "--version", version]);
-        c.args(["--port", "9080", "--app-port", &app_port.to_string(), "--"])
+        c.args(flags)
+            .args(["--port", "9080", "--app-port", &app_port.to_string(), "--"])
             .arg(meshctl())
             .args(["sample-app", "--service", service, "--version", version]);
         for url in calls {
@@ -117,6 +123,15 @@ impl Mesh {
                     .is_some_and(|t| t.iter().all(|t| t["status"] == "SYNCED"))
             })
     }
+
+    /// The control plane's process id (from its pid file).
+    pub fn pid(&self) -> u32 {
+        std::fs::read_to_string(self.home.path().join("control-plane.pid"))
+            .expect("pid file")
+            .trim()
+            .parse()
+            .expect("pid")
+    }
 }
 
 impl Drop for Mesh {
@@ -129,6 +144,16 @@ impl Drop for Mesh {
         }
         let _ = self.cmd(&["uninstall", "-y"]);
     }
+}
+
+/// A sidecar's Prometheus metrics, from its admin listener at `admin`.
+pub fn scrape(admin: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("http://{admin}/stats/prometheus")])
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "scrape {admin}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// GETs of one URL through a sidecar's outbound listener, one every few
