@@ -69,17 +69,7 @@ impl ServerCertVerifier for OriginVerifier {
         let Some(roots) = &self.roots else {
             return Ok(ServerCertVerified::assertion());
         };
-        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(crate::tls::pki_error)?;
-        cert.verify_for_usage(
-            self.algs.all,
-            roots,
-            intermediates,
-            now,
-            webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )
-        .map_err(crate::tls::pki_error)?;
+        let cert = crate::tls::verify_chain(end_entity, intermediates, roots, now, &self.algs)?;
         if self.subject_alt_names.is_empty() {
             cert.verify_is_valid_for_subject_name(server_name)
                 .map_err(crate::tls::pki_error)?;
@@ -99,25 +89,5 @@ impl ServerCertVerifier for OriginVerifier {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    crate::tls::handshake_signatures!();
 }

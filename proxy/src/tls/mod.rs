@@ -19,8 +19,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-pub(crate) use verifier::pki_error;
 pub use verifier::{SpiffeMismatch, SpiffeVerifier};
+pub(crate) use verifier::{handshake_signatures, pki_error, verify_chain};
 
 use crate::identity::{Identity, IdentityHandle};
 

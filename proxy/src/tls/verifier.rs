@@ -57,6 +57,58 @@ pub(crate) fn pki_error(e: webpki::Error) -> Error {
     }
 }
 
+/// Checks that `end_entity` chains to one of `roots` for server authentication
+/// (webpki), and returns it parsed for the name checks that follow.
+pub(crate) fn verify_chain<'a>(
+    end_entity: &'a CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    roots: &[TrustAnchor<'_>],
+    now: UnixTime,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Result<webpki::EndEntityCert<'a>, Error> {
+    let cert = webpki::EndEntityCert::try_from(end_entity).map_err(pki_error)?;
+    cert.verify_for_usage(
+        algs.all,
+        roots,
+        intermediates,
+        now,
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    )
+    .map_err(pki_error)?;
+    Ok(cert)
+}
+
+/// The handshake-signature half of a [`ServerCertVerifier`], which every
+/// verifier here does alike: rustls's checks with the verifier's `algs`.
+macro_rules! handshake_signatures {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.algs.supported_schemes()
+        }
+    };
+}
+pub(crate) use handshake_signatures;
+
 impl ServerCertVerifier for SpiffeVerifier {
     fn verify_server_cert(
         &self,
@@ -66,17 +118,7 @@ impl ServerCertVerifier for SpiffeVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(pki_error)?;
-        cert.verify_for_usage(
-            self.algs.all,
-            &self.roots,
-            intermediates,
-            now,
-            webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )
-        .map_err(pki_error)?;
+        verify_chain(end_entity, intermediates, &self.roots, now, &self.algs)?;
         let (_, parsed) = x509_parser::parse_x509_certificate(end_entity)
             .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
         let ids = spiffe_ids(&parsed);
@@ -94,25 +136,5 @@ impl ServerCertVerifier for SpiffeVerifier {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    handshake_signatures!();
 }
