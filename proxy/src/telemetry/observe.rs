@@ -165,6 +165,14 @@ fn protocol(v: Version) -> &'static str {
     }
 }
 
+/// The port a request addressed: its authority's, else the scheme's default
+/// (`destination.port`).
+pub(crate) fn authority_port(authority: Option<&str>, scheme: &str) -> u16 {
+    authority
+        .and_then(|a| crate::config::split_host_port(a).1)
+        .unwrap_or(if scheme == "https" { 443 } else { 80 })
+}
+
 fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
