@@ -163,7 +163,10 @@ async fn upserted_labels_carry_each_requests_values() {
     // destination_service.
     let duration = "istio_request_duration_milliseconds_count";
     for (n, l, _) in s.iter().filter(|(n, ..)| n == duration) {
-        assert!(!l.contains_key("user") && !l.contains_key("mesh"), "{n} {l:?}");
+        assert!(
+            !l.contains_key("user") && !l.contains_key("mesh"),
+            "{n} {l:?}"
+        );
     }
     let standard = [
         ("reporter", "source"),
@@ -171,7 +174,10 @@ async fn upserted_labels_carry_each_requests_values() {
         ("destination_service", "reviews.default.svc.cluster.local"),
     ];
     assert_eq!(sum(&s, duration, &standard), 6.0);
-    assert!(s.iter().all(|(_, l, _)| !l.contains_key("mesh")), "server only");
+    assert!(
+        s.iter().all(|(_, l, _)| !l.contains_key("mesh")),
+        "server only"
+    );
 
     let server = [
         ("reporter", "destination"),
@@ -184,13 +190,23 @@ async fn upserted_labels_carry_each_requests_values() {
     assert_eq!(count(&s, &server, "kim"), 3.0);
     assert_eq!(count(&s, &server, "unknown"), 2.0);
     assert_eq!(
-        sum(&s, duration, &[("reporter", "destination"), ("request_host", "reviews:9080")]),
+        sum(
+            &s,
+            duration,
+            &[
+                ("reporter", "destination"),
+                ("request_host", "reviews:9080")
+            ]
+        ),
         6.0
     );
 
     for admin in [pp.admin, rv.admin] {
         let text = scrape(admin).await;
-        for line in text.lines().filter(|l| l.starts_with("istio_requests_total{")) {
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("istio_requests_total{"))
+        {
             assert_eq!(
                 line.matches("destination_service=").count(),
                 1,

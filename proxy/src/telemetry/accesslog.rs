@@ -168,9 +168,10 @@ impl Attributes for Entry {
             Attr::UpstreamAddress => self.upstream_host.and_then(|a| s(&a.to_string())),
             Attr::SourceAddress => self.downstream_remote.and_then(|a| s(&a.to_string())),
             Attr::Mtls => Some(Value::Bool(self.mtls)),
-            Attr::DestinationPort => Some(Value::Int(i64::from(
-                super::observe::authority_port(self.authority.as_deref(), self.scheme),
-            ))),
+            Attr::DestinationPort => Some(Value::Int(i64::from(super::observe::authority_port(
+                self.authority.as_deref(),
+                self.scheme,
+            )))),
         }
     }
 }

@@ -17,8 +17,8 @@ use super::grpc::{FrameCounter, MessageTap};
 use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, TcpLabels};
 use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
 use super::observe::{Downstream, Observed, RtTelemetry};
-use super::upsert::Upserted;
 use super::peer::{PEER_HEADER, Workload};
+use super::upsert::Upserted;
 use crate::body::{BoxError, ProxyBody, RequestBody};
 use crate::stats::{Flag, Side};
 

@@ -259,8 +259,18 @@ mod tests {
     fn request_values_and_errors() {
         let u = RtUpserts::compile(&[
             up("h", "request.host", "ALL_METRICS", TrafficMode::Client),
-            up("u", "request.headers['x-user']", "ALL_METRICS", TrafficMode::Client),
-            up("p", "string(destination.port)", "ALL_METRICS", TrafficMode::Client),
+            up(
+                "u",
+                "request.headers['x-user']",
+                "ALL_METRICS",
+                TrafficMode::Client,
+            ),
+            up(
+                "p",
+                "string(destination.port)",
+                "ALL_METRICS",
+                TrafficMode::Client,
+            ),
             up("m", "request.method", "ALL_METRICS", TrafficMode::Client),
         ])
         .expect("valid")
@@ -279,8 +289,14 @@ mod tests {
         assert_eq!(values, ["unknown", "unknown", "80", "GET"]);
 
         for (bad, why) in [
-            (up("a-b", "'x'", "ALL_METRICS", TrafficMode::Client), "label name"),
-            (up("a", "response.code", "ALL_METRICS", TrafficMode::Client), "not known"),
+            (
+                up("a-b", "'x'", "ALL_METRICS", TrafficMode::Client),
+                "label name",
+            ),
+            (
+                up("a", "response.code", "ALL_METRICS", TrafficMode::Client),
+                "not known",
+            ),
         ] {
             let e = RtUpserts::compile(&[bad]).expect_err("invalid");
             assert!(e.contains(why), "{e}");

@@ -104,7 +104,11 @@ fn label_values_parse_and_evaluate() {
         debug: Some("on"),
         ..req(200)
     };
-    let eval = |e: &str| ValueExpr::parse(e).expect("as set up in this test").eval(&r);
+    let eval = |e: &str| {
+        ValueExpr::parse(e)
+            .expect("as set up in this test")
+            .eval(&r)
+    };
     assert_eq!(eval("request.method"), "GET");
     assert_eq!(eval("request.path"), "/api/v1?x=1");
     assert_eq!(eval("'v1'"), "v1");
@@ -136,7 +140,10 @@ fn label_values_outside_the_subset_are_rejected() {
         ("destination.port", "write string(destination.port)"),
         ("connection.mtls", "not known when the request arrives"),
         ("200", "write '200' rather than 200"),
-        ("size(request.path)", "unsupported function or method size()"),
+        (
+            "size(request.path)",
+            "unsupported function or method size()",
+        ),
         ("string(request.host", "is not closed"),
         ("request.nope", "unsupported attribute request.nope"),
         ("", "expression ends early"),

@@ -162,7 +162,8 @@ fn tag_overrides() {
     );
     assert_valid(&doc(
         "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: REMOVE\n",
-    ));    assert_valid(&doc(
+    ));
+    assert_valid(&doc(
         "  metrics:\n  - overrides:\n    - tagOverrides:\n        request_host:\n          value: request.host\n        user:\n          value: \"request.headers['x-user']\"\n        port:\n          value: string(destination.port)\n        mesh:\n          value: \"'east'\"\n",
     ));
 }

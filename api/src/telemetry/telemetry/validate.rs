@@ -7,8 +7,8 @@ use super::{AccessLogging, CustomTag, Metrics, ProviderRef, TagOperation, Teleme
 use crate::kind::Kind;
 use crate::object::Spec;
 use crate::path::FieldPath;
-use crate::telemetry::filter::{ValueExpr, valid_label_name};
 use crate::security::{reject_dry_run, validate_targeting};
+use crate::telemetry::filter::{ValueExpr, valid_label_name};
 use crate::validation::{Report, rules};
 
 impl Spec for TelemetrySpec {

@@ -188,5 +188,8 @@ fn a_replaced_label_shows_its_new_value_once_and_added_labels_split_series() {
         out.contains("destination_service_name=\"reviews\""),
         "only the replaced label changes: {out}"
     );
-    assert!(out.contains("destination_service=\"ratings:9080\""), "{out}");
+    assert!(
+        out.contains("destination_service=\"ratings:9080\""),
+        "{out}"
+    );
 }
