@@ -297,6 +297,19 @@ mod tests {
     }
 
     #[test]
+    fn destination_port_comes_from_the_authority() {
+        let f = mesh_api::telemetry::filter::Filter::parse("destination.port == 8000")
+            .expect("as set up in this test");
+        assert!(f.matches(&entry()));
+        let bare = Entry {
+            authority: Some("httpbin".into()),
+            scheme: "https",
+            ..entry()
+        };
+        assert_eq!(bare.get(&Attr::DestinationPort), Some(Value::Int(443)));
+    }
+
+    #[test]
     fn text_is_envoys_default_format() {
         assert_eq!(
             entry().text(),

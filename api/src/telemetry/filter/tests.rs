@@ -166,3 +166,10 @@ fn label_names() {
         assert!(!valid_label_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn destination_port_is_an_int_in_filters_too() {
+    assert!(Filter::parse("destination.port == 9080").is_ok());
+    let e = Filter::parse("destination.port == '9080'").expect_err("types differ");
+    assert!(e.message.contains("destination.port (int)"), "{e}");
+}
