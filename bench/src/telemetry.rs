@@ -150,7 +150,7 @@ fn setups(dir: &std::path::Path, collector: SocketAddr) -> Vec<(&'static str, Te
             },
         ),
         (
-            "UPSERT request_host + a header label",
+            "UPSERT 2 labels",
             TelemetryConfig {
                 metrics: MetricsOverrides {
                     upserted_tags: vec![

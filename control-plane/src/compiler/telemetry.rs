@@ -17,6 +17,7 @@ use mesh_api::proxy::{
     AccessLogConfig, MetricToggle, MetricsOverrides, OtlpExporter, TagSource, TagUpsert,
     TelemetryConfig, TracingConfig, TrafficMode,
 };
+use mesh_api::telemetry::filter::{ValueExpr, valid_label_name};
 use mesh_api::telemetry::{
     CustomTag, IstioMetric, TagOperation, TelemetrySpec, TracingSelector, WorkloadMode,
 };
@@ -214,8 +215,15 @@ impl TelemetryIndex {
                                     metrics.removed_tags.push(tag.clone());
                                 }
                             }
-                            // meshctl has no custom metrics: nothing to add to.
-                            (TagOperation::Upsert, Some(value)) if !custom => {
+                            // meshctl has no custom metrics: nothing to add to. A
+                            // value or name outside what the sidecar evaluates (a
+                            // resource stored before validation checked it) is left
+                            // out rather than NACKing the workload's whole config.
+                            (TagOperation::Upsert, Some(value))
+                                if !custom
+                                    && valid_label_name(tag)
+                                    && ValueExpr::parse(value).is_ok() =>
+                            {
                                 let metric = metric_name(metric).to_owned();
                                 metrics.upserted_tags.retain(|u| {
                                     (&u.tag, &u.metric, u.mode) != (tag, &metric, mode)

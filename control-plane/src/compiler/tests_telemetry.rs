@@ -232,6 +232,9 @@ spec:
     - match: {customMetric: my_metric}
       tagOverrides:
         nowhere: {value: "'x'"}
+    - tagOverrides:
+        code: {value: response.code}
+        bad-name: {value: "'x'"}
 "#;
     let idx = TelemetryIndex::new(&resources(yaml), MeshConfig::default());
     let up = |tag: &str, value: &str, metric: &str, mode| TagUpsert {
@@ -264,7 +267,7 @@ spec:
             up("team", "'shop'", "ALL_METRICS", all),
         ],
         "the namespace's team replaces the mesh's, its REMOVE takes user out, \
-         a custom metric's override adds nothing"
+         a custom metric's override adds nothing, nor do unsupported values and names"
     );
     assert_eq!(shop.metrics.removed_tags, ["user"]);
     assert_eq!(
