@@ -1,7 +1,8 @@
 //! `mesh-bench telemetry`: what access logging and tracing cost per request.
 //! In process: a client sidecar and a server sidecar (mesh-proxy) in front of
 //! the echo backend, reconfigured between setups (logging off, text, JSON;
-//! tracing at 100% and 1% to an OTLP/HTTP sink that accepts everything).
+//! two Telemetry UPSERT labels; tracing at 100% and 1% to an OTLP/HTTP sink
+//! that accepts everything).
 //! Keep-alive connections send requests back to back; each setup runs once
 //! per round, rounds shuffle nothing but alternate, and the median round is
 //! reported.
@@ -19,8 +20,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use mesh_api::proxy::{
     AccessLogConfig, AccessLogEncoding, Cluster, ClusterEndpoints, Endpoint, Forward, InboundPort,
-    Listeners, OtlpExporter, Protocol, ProxyConfig, Route, RouteAction, RouteConfig,
-    TelemetryConfig, TracingConfig, TrafficMode, VirtualHost, WeightedCluster,
+    Listeners, MetricsOverrides, OtlpExporter, Protocol, ProxyConfig, Route, RouteAction,
+    RouteConfig, TagUpsert, TelemetryConfig, TracingConfig, TrafficMode, VirtualHost,
+    WeightedCluster,
 };
 use mesh_proxy::{ConfigStore, Proxy, ProxyOptions};
 
@@ -125,6 +127,12 @@ fn setups(dir: &std::path::Path, collector: SocketAddr) -> Vec<(&'static str, Te
         custom_tags: Default::default(),
         mode: TrafficMode::ClientAndServer,
     };
+    let upsert = |tag: &str, value: &str| TagUpsert {
+        tag: tag.into(),
+        value: value.into(),
+        metric: "ALL_METRICS".into(),
+        mode: TrafficMode::ClientAndServer,
+    };
     vec![
         ("off (metrics only)", TelemetryConfig::default()),
         (
@@ -138,6 +146,19 @@ fn setups(dir: &std::path::Path, collector: SocketAddr) -> Vec<(&'static str, Te
             "access log JSON",
             TelemetryConfig {
                 access_log: Some(log(AccessLogEncoding::Json, "json.log")),
+                ..TelemetryConfig::default()
+            },
+        ),
+        (
+            "UPSERT 2 labels",
+            TelemetryConfig {
+                metrics: MetricsOverrides {
+                    upserted_tags: vec![
+                        upsert("request_host", "request.host"),
+                        upsert("user", "request.headers['user-agent']"),
+                    ],
+                    ..MetricsOverrides::default()
+                },
                 ..TelemetryConfig::default()
             },
         ),

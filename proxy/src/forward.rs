@@ -338,13 +338,35 @@ pub(crate) async fn dial_external(
     }
 }
 
+/// A tunnel through a peer sidecar: the raw upgraded stream, and the peer's
+/// metadata-exchange header from its `200` (who answers, for telemetry).
+pub(crate) struct Tunnel {
+    pub io: TokioIo<hyper::upgrade::Upgraded>,
+    pub peer: Option<HeaderValue>,
+}
+
+impl Tunnel {
+    /// Answers the downstream CONNECT and relays it through this tunnel; the
+    /// answer carries the peer's exchange header for the telemetry to take.
+    pub(crate) fn relay(self, req: &mut Request<RequestBody>, what: String) -> Answer {
+        let (mut resp, flag) = relay(req, self.io, what);
+        if let Some(peer) = self.peer {
+            resp.headers_mut()
+                .insert(crate::telemetry::PEER_HEADER, peer);
+        }
+        (resp, flag)
+    }
+}
+
 /// Opens a tunnel through a peer sidecar's inbound listener: an HTTP/1.1
-/// `CONNECT authority` to `addr`; on success the raw upgraded stream.
+/// `CONNECT authority` to `addr`, carrying this workload's exchange header
+/// (`me`) so that the peer knows who tunnels; on success the upgraded stream.
 pub(crate) async fn connect_via(
     addr: SocketAddr,
     authority: &str,
     tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<Result<TokioIo<hyper::upgrade::Upgraded>, StatusCode>, UpstreamError> {
+    me: Option<&HeaderValue>,
+) -> Result<Result<Tunnel, StatusCode>, UpstreamError> {
     let io = crate::transport::dial(addr, tls).await?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(io))
@@ -355,21 +377,29 @@ pub(crate) async fn connect_via(
             tracing::debug!(error = %e, "tunnel connection ended");
         }
     });
-    let req = Request::builder()
+    let mut req = Request::builder()
         .method(Method::CONNECT)
         .uri(authority)
         .header(HOST, authority)
         .body(Empty::new())
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
-    let resp = sender
+    if let Some(me) = me {
+        req.headers_mut()
+            .insert(crate::telemetry::PEER_HEADER, me.clone());
+    }
+    let mut resp = sender
         .send_request(req)
         .await
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
     if resp.status() != StatusCode::OK {
         return Ok(Err(resp.status()));
     }
+    let peer = resp.headers_mut().remove(crate::telemetry::PEER_HEADER);
     let up = hyper::upgrade::on(resp)
         .await
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
-    Ok(Ok(TokioIo::new(up)))
+    Ok(Ok(Tunnel {
+        io: TokioIo::new(up),
+        peer,
+    }))
 }

@@ -238,7 +238,8 @@ async fn both_sidecars_report_each_request_with_istio_labels() {
         n + FAULTS as f64
     );
 
-    // A TCP tunnel: both sides count one connection and its bytes.
+    // A TCP tunnel: both sides count one connection and its bytes, and each
+    // names the other (the exchange header rides on the sidecars' CONNECT).
     {
         let mut s = TcpStream::connect(pp.outbound).await.unwrap();
         s.write_all(b"CONNECT db:3306 HTTP/1.1\r\nHost: db:3306\r\n\r\n")
@@ -263,6 +264,7 @@ async fn both_sidecars_report_each_request_with_istio_labels() {
     let tcp = [
         ("reporter", "source"),
         ("source_workload", "productpage-v1"),
+        ("destination_workload", "db-v1"),
         ("destination_service", "db.default.svc.cluster.local"),
         ("request_protocol", "tcp"),
     ];
@@ -273,6 +275,7 @@ async fn both_sidecars_report_each_request_with_istio_labels() {
     assert_eq!(sum(&s, "istio_tcp_sent_bytes_total", &tcp), 10.0);
     let dest = [
         ("reporter", "destination"),
+        ("source_workload", "productpage-v1"),
         ("destination_workload", "db-v1"),
     ];
     let s = scrape_until(db.admin, "istio_tcp_connections_closed_total", &dest, 1.0).await;

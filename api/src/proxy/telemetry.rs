@@ -123,13 +123,37 @@ pub struct MetricsOverrides {
     /// Labels removed from the request metrics (`REMOVE`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_tags: Vec<String>,
+    /// Labels added to (or replaced in) the request metrics (`UPSERT`), in
+    /// order: a later entry for the same label and metric wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upserted_tags: Vec<TagUpsert>,
 }
 
 impl MetricsOverrides {
     /// No change.
     pub fn is_empty(&self) -> bool {
-        self.disabled.is_empty() && self.removed_tags.is_empty()
+        self.disabled.is_empty() && self.removed_tags.is_empty() && self.upserted_tags.is_empty()
     }
+}
+
+/// One `UPSERT` tag override: a label and its value expression, for a metric
+/// and direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagUpsert {
+    /// The label name (a standard label's name replaces its value).
+    pub tag: String,
+    /// The value, in meshctl's CEL subset (`mesh_api::telemetry::filter::ValueExpr`).
+    pub value: String,
+    /// Istio's metric name (`REQUEST_COUNT`), `ALL_METRICS` for every request metric.
+    #[serde(default = "all_metrics")]
+    pub metric: String,
+    #[serde(default)]
+    pub mode: TrafficMode,
+}
+
+fn all_metrics() -> String {
+    "ALL_METRICS".to_owned()
 }
 
 /// One disabled metric in one direction.

@@ -49,6 +49,8 @@ mod tests_policies;
 #[cfg(test)]
 mod tests_routes;
 #[cfg(test)]
+mod tests_telemetry;
+#[cfg(test)]
 mod tests_view;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -14,9 +14,10 @@ use mesh_api::Resource;
 use mesh_api::common::WorkloadSelector;
 use mesh_api::mesh_config::MeshConfig;
 use mesh_api::proxy::{
-    AccessLogConfig, MetricToggle, MetricsOverrides, OtlpExporter, TagSource, TelemetryConfig,
-    TracingConfig, TrafficMode,
+    AccessLogConfig, MetricToggle, MetricsOverrides, OtlpExporter, TagSource, TagUpsert,
+    TelemetryConfig, TracingConfig, TrafficMode,
 };
+use mesh_api::telemetry::filter::{ValueExpr, valid_label_name};
 use mesh_api::telemetry::{
     CustomTag, IstioMetric, TagOperation, TelemetrySpec, TracingSelector, WorkloadMode,
 };
@@ -204,11 +205,37 @@ impl TelemetryIndex {
                             mode,
                         });
                     }
+                    let custom = sel.is_some_and(|s| s.custom_metric.is_some());
                     for (tag, to) in &o.tag_overrides {
-                        if to.operation() == TagOperation::Remove
-                            && !metrics.removed_tags.contains(tag)
-                        {
-                            metrics.removed_tags.push(tag.clone());
+                        match (to.operation(), &to.value) {
+                            (TagOperation::Remove, _) => {
+                                // A later REMOVE takes out what was upserted before.
+                                metrics.upserted_tags.retain(|u| u.tag != *tag);
+                                if !metrics.removed_tags.contains(tag) {
+                                    metrics.removed_tags.push(tag.clone());
+                                }
+                            }
+                            // meshctl has no custom metrics: nothing to add to. A
+                            // value or name outside what the sidecar evaluates (a
+                            // resource stored before validation checked it) is left
+                            // out rather than NACKing the workload's whole config.
+                            (TagOperation::Upsert, Some(value))
+                                if !custom
+                                    && valid_label_name(tag)
+                                    && ValueExpr::parse(value).is_ok() =>
+                            {
+                                let metric = metric_name(metric).to_owned();
+                                metrics.upserted_tags.retain(|u| {
+                                    (&u.tag, &u.metric, u.mode) != (tag, &metric, mode)
+                                });
+                                metrics.upserted_tags.push(TagUpsert {
+                                    tag: tag.clone(),
+                                    value: value.clone(),
+                                    metric,
+                                    mode,
+                                });
+                            }
+                            (TagOperation::Upsert, _) => {}
                         }
                     }
                 }
@@ -252,206 +279,5 @@ impl TelemetryIndex {
             custom_tags: t.tags,
             mode: t.mode,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::compiler::tests::resources;
-
-    const POLICIES: &str = r#"
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: mesh-default, namespace: istio-system}
-spec:
-  tracing:
-  - providers: [{name: otel}]
-    randomSamplingPercentage: 10
-    customTags:
-      cluster: {literal: {value: east}}
-  accessLogging:
-  - providers: [{name: envoy}]
----
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: ns, namespace: shop}
-spec:
-  tracing:
-  - randomSamplingPercentage: 100
-    customTags:
-      user: {header: {name: X-User, defaultValue: anon}}
-  accessLogging:
-  - filter: {expression: "response.code >= 400"}
----
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: quiet, namespace: shop}
-spec:
-  selector: {matchLabels: {app: cart}}
-  accessLogging:
-  - disabled: true
-  metrics:
-  - overrides:
-    - match: {metric: REQUEST_COUNT, mode: CLIENT}
-      disabled: true
-    - tagOverrides:
-        request_protocol: {operation: REMOVE}
-"#;
-
-    fn labels(app: &str) -> BTreeMap<String, String> {
-        [("app".to_string(), app.to_string())].into()
-    }
-
-    fn mesh() -> MeshConfig {
-        let mut m = MeshConfig::default();
-        m.set("accessLogFile", "/tmp/access.log")
-            .expect("as set up in this test");
-        m.set("tracing.otlpEndpoint", "http://127.0.0.1:4317")
-            .expect("as set up in this test");
-        m
-    }
-
-    #[test]
-    fn off_by_default() {
-        let t = TelemetryIndex::new(&[], MeshConfig::default()).resolve("default", &labels("x"));
-        assert!(t.is_empty(), "{t:?}");
-        assert!(t.origin.is_empty());
-    }
-
-    #[test]
-    fn mesh_config_alone() {
-        let t = TelemetryIndex::new(&[], mesh()).resolve("default", &labels("x"));
-        let log = t.access_log.expect("as set up in this test");
-        assert_eq!((log.path.as_str(), log.filter), ("/tmp/access.log", None));
-        let tr = t.tracing.expect("as set up in this test");
-        assert_eq!(tr.sampling, 1.0, "Istio's default sampling");
-        assert_eq!(
-            tr.exporter.expect("as set up in this test").address,
-            "127.0.0.1:4317"
-        );
-        assert_eq!(t.origin, ["MeshConfig"]);
-    }
-
-    #[test]
-    fn precedence_workload_then_namespace_then_mesh() {
-        let idx = TelemetryIndex::new(&resources(POLICIES), mesh());
-        // Another namespace: the mesh-wide resource only.
-        let other = idx.resolve("default", &labels("web"));
-        assert_eq!(
-            other
-                .tracing
-                .as_ref()
-                .expect("as set up in this test")
-                .sampling,
-            10.0
-        );
-        assert_eq!(
-            other
-                .access_log
-                .as_ref()
-                .expect("as set up in this test")
-                .filter,
-            None
-        );
-        assert_eq!(
-            other.origin,
-            ["MeshConfig", "Telemetry istio-system/mesh-default"]
-        );
-        // The namespace's resource overrides sampling and the log filter,
-        // inherits the provider, and merges custom tags.
-        let web = idx.resolve("shop", &labels("web"));
-        let tr = web.tracing.expect("as set up in this test");
-        assert_eq!(tr.sampling, 100.0);
-        assert_eq!(
-            tr.exporter.expect("as set up in this test").provider,
-            "otel"
-        );
-        assert_eq!(tr.custom_tags.len(), 2);
-        assert_eq!(
-            tr.custom_tags["user"],
-            TagSource::Header {
-                name: "x-user".into(),
-                default: "anon".into()
-            }
-        );
-        assert_eq!(
-            web.access_log
-                .expect("as set up in this test")
-                .filter
-                .as_deref(),
-            Some("response.code >= 400")
-        );
-        // The workload's resource turns logging off and overrides metrics.
-        let cart = idx.resolve("shop", &labels("cart"));
-        assert!(cart.access_log.is_none());
-        assert_eq!(
-            cart.metrics.disabled,
-            [MetricToggle {
-                metric: "REQUEST_COUNT".into(),
-                mode: TrafficMode::Client
-            }]
-        );
-        assert_eq!(cart.metrics.removed_tags, ["request_protocol"]);
-        assert_eq!(
-            cart.tracing.expect("as set up in this test").sampling,
-            100.0
-        );
-        assert_eq!(
-            cart.origin,
-            [
-                "MeshConfig",
-                "Telemetry istio-system/mesh-default",
-                "Telemetry shop/ns",
-                "Telemetry shop/quiet"
-            ]
-        );
-    }
-
-    #[test]
-    fn telemetry_enables_logging_without_mesh_file_and_unknown_provider_exports_nothing() {
-        let yaml = r#"
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: t, namespace: default}
-spec:
-  accessLogging: [{}]
-  tracing: [{providers: [{name: nowhere}], randomSamplingPercentage: 0}]
-"#;
-        let t = TelemetryIndex::new(&resources(yaml), MeshConfig::default())
-            .resolve("default", &labels("x"));
-        assert_eq!(
-            t.access_log.expect("as set up in this test").path,
-            "/dev/stdout"
-        );
-        let tr = t.tracing.expect("as set up in this test");
-        assert_eq!((tr.sampling, tr.exporter), (0.0, None));
-    }
-
-    #[test]
-    fn target_ref_policies_are_left_to_gateways() {
-        let yaml = r#"
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: gw, namespace: default}
-spec:
-  targetRefs:
-  - {kind: Gateway, group: gateway.networking.k8s.io, name: ingress}
-  accessLogging: [{}]
----
-apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: svc, namespace: default}
-spec:
-  targetRef: {kind: Service, group: "", name: reviews}
-  metrics:
-  - overrides:
-    - match: {metric: ALL_METRICS}
-      disabled: true
-"#;
-        let t = TelemetryIndex::new(&resources(yaml), MeshConfig::default())
-            .resolve("default", &labels("reviews"));
-        assert!(t.is_empty(), "not namespace-wide for sidecars: {t:?}");
-        assert!(t.origin.is_empty());
     }
 }

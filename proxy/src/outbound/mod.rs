@@ -219,9 +219,10 @@ async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<RequestBo
         Ok(t) => t,
         Err(e) => return crate::forward::answer(Err(e), name),
     };
-    match connect_via(ep.addr, &authority, tls).await {
-        Ok(Ok(up)) => {
-            let (mut resp, flag) = relay(&mut req, up, format!("{authority} via {name}"));
+    let me = req.headers().get(crate::telemetry::PEER_HEADER).cloned();
+    match connect_via(ep.addr, &authority, tls, me.as_ref()).await {
+        Ok(Ok(tunnel)) => {
+            let (mut resp, flag) = tunnel.relay(&mut req, format!("{authority} via {name}"));
             crate::telemetry::UpstreamCluster::tag(cluster, &mut resp);
             (resp, flag)
         }

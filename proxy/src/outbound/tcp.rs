@@ -51,10 +51,11 @@ pub(super) async fn connect(
                 Err(e) => answer(Err(e), &cluster.name),
             };
         }
-        return match connect_via(chosen.addr, &authority, tls).await {
-            Ok(Ok(up)) => {
+        let me = req.headers().get(crate::telemetry::PEER_HEADER).cloned();
+        return match connect_via(chosen.addr, &authority, tls, me.as_ref()).await {
+            Ok(Ok(tunnel)) => {
                 let what = format!("{authority} ({}) via {}", svc.name, cluster.name);
-                let (mut resp, flag) = relay(&mut req, up, what);
+                let (mut resp, flag) = tunnel.relay(&mut req, what);
                 crate::telemetry::UpstreamCluster::tag(&cluster, &mut resp);
                 (resp, flag)
             }
@@ -74,6 +75,7 @@ pub(super) async fn connect(
     meter.tag(&mut resp);
     let host = host.to_owned();
     let tls_state = shared.tls.clone();
+    let me = req.headers().get(crate::telemetry::PEER_HEADER).cloned();
     tokio::spawn(async move {
         let Ok(down) = on_upgrade.await else { return };
         let mut down = TokioIo::new(down);
@@ -131,8 +133,10 @@ pub(super) async fn connect(
             },
             _ => None,
         };
-        let mut up = match connect_via(addr, &authority, tls).await {
-            Ok(Ok(up)) => up,
+        // The answer was sent before the server name was read, so this
+        // tunnel's metrics cannot name the peer (`destination_*` unknown).
+        let mut up = match connect_via(addr, &authority, tls, me.as_ref()).await {
+            Ok(Ok(tunnel)) => tunnel.io,
             _ => {
                 tracing::debug!(%authority, cluster = &*cluster.name, "tls passthrough upstream failed");
                 return;

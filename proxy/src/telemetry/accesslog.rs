@@ -168,6 +168,10 @@ impl Attributes for Entry {
             Attr::UpstreamAddress => self.upstream_host.and_then(|a| s(&a.to_string())),
             Attr::SourceAddress => self.downstream_remote.and_then(|a| s(&a.to_string())),
             Attr::Mtls => Some(Value::Bool(self.mtls)),
+            Attr::DestinationPort => Some(Value::Int(i64::from(super::observe::authority_port(
+                self.authority.as_deref(),
+                self.scheme,
+            )))),
         }
     }
 }
@@ -290,6 +294,19 @@ mod tests {
             route_name: Some("default".into()),
             ..Entry::default()
         }
+    }
+
+    #[test]
+    fn destination_port_comes_from_the_authority() {
+        let f = mesh_api::telemetry::filter::Filter::parse("destination.port == 8000")
+            .expect("as set up in this test");
+        assert!(f.matches(&entry()));
+        let bare = Entry {
+            authority: Some("httpbin".into()),
+            scheme: "https",
+            ..entry()
+        };
+        assert_eq!(bare.get(&Attr::DestinationPort), Some(Value::Int(443)));
     }
 
     #[test]

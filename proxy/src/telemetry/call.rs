@@ -18,6 +18,7 @@ use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, Tcp
 use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
 use super::observe::{Downstream, Observed, RtTelemetry};
 use super::peer::{PEER_HEADER, Workload};
+use super::upsert::Upserted;
 use crate::body::{BoxError, ProxyBody, RequestBody};
 use crate::stats::{Flag, Side};
 
@@ -66,8 +67,10 @@ pub(crate) struct Call {
     observed: Option<Box<Observed>>,
     /// Request metrics this direction does not record (Telemetry overrides).
     disabled: u8,
-    /// Request labels removed (Telemetry `tagOverrides`).
-    removed: u8,
+    /// Request labels removed (Telemetry `tagOverrides` REMOVE).
+    removed: u32,
+    /// Request labels added or replaced (`UPSERT`), evaluated on arrival.
+    upsert: Option<Box<Upserted>>,
     /// gRPC messages read from downstream so far (gRPC requests, when recorded).
     request_messages: Option<Arc<AtomicU64>>,
 }
@@ -97,6 +100,10 @@ impl Call {
         down: Downstream,
     ) -> Self {
         let observed = Observed::start(tel, m, proxy_id, side, req, down);
+        let upsert = tel
+            .upserts
+            .as_ref()
+            .and_then(|u| u.start(side != Side::Inbound, req));
         let disabled = if side == Side::Inbound {
             tel.disabled_server
         } else {
@@ -137,6 +144,7 @@ impl Call {
             observed,
             disabled,
             removed: tel.removed_tags,
+            upsert,
             request_messages: None,
         }
     }
@@ -218,6 +226,7 @@ impl Call {
             grpc_status: grpc_status(resp.headers()),
             flag,
             hidden: 0,
+            extra: None,
         };
         let mut labels = labels;
         if self.removed != 0 {
@@ -232,6 +241,7 @@ impl Call {
             body_bytes: 0,
             observed: self.observed,
             disabled: self.disabled,
+            upsert: self.upsert,
             request_messages: self.request_messages,
             response_messages: (self.protocol == Protocol::Grpc
                 && self.disabled & RESPONSE_MESSAGES == 0)
@@ -261,32 +271,51 @@ struct Pending {
     body_bytes: u64,
     observed: Option<Box<Observed>>,
     disabled: u8,
+    upsert: Option<Box<Upserted>>,
     request_messages: Option<Arc<AtomicU64>>,
     /// The response's gRPC messages (gRPC requests, when recorded).
     response_messages: Option<FrameCounter>,
 }
 
 impl Pending {
-    fn record(self) {
-        let millis = self.start.elapsed().as_secs_f64() * 1000.0;
+    /// Records the metrics `disabled` leaves on, with `labels`.
+    fn record_as(&self, labels: &RequestLabels, millis: f64, disabled: u8) {
         self.families.record(
-            &self.labels,
+            labels,
             millis,
             self.request_bytes,
             self.response_bytes,
-            self.disabled,
+            disabled,
         );
-        if let Some(n) = &self.request_messages {
+        if let Some(n) = &self.request_messages
+            && disabled & REQUEST_MESSAGES == 0
+        {
             self.families
                 .request_messages
-                .get_or_create(&self.labels)
+                .get_or_create(labels)
                 .inc_by(n.load(Ordering::Relaxed));
         }
-        if let Some(f) = &self.response_messages {
+        if let Some(f) = &self.response_messages
+            && disabled & RESPONSE_MESSAGES == 0
+        {
             self.families
                 .response_messages
-                .get_or_create(&self.labels)
+                .get_or_create(labels)
                 .inc_by(f.count());
+        }
+    }
+
+    fn record(self) {
+        let millis = self.start.elapsed().as_secs_f64() * 1000.0;
+        match &self.upsert {
+            None => self.record_as(&self.labels, millis, self.disabled),
+            // Each group of metrics with its own labels; the others are
+            // left to the other groups.
+            Some(u) => {
+                for (labels, metrics) in u.label_sets(&self.labels) {
+                    self.record_as(&labels, millis, self.disabled | !metrics);
+                }
+            }
         }
         if let Some(o) = self.observed {
             o.done(self.body_bytes);

@@ -146,7 +146,7 @@ impl std::hash::Hash for Edge {
 }
 
 /// The labels of `istio_requests_total` and the request histograms.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub(crate) struct RequestLabels {
     pub edge: Edge,
     pub protocol: Protocol,
@@ -154,23 +154,70 @@ pub(crate) struct RequestLabels {
     /// gRPC status, `None` for plain HTTP (reported empty).
     pub grpc_status: Option<u16>,
     pub flag: Flag,
-    /// Labels a Telemetry `tagOverrides` REMOVE took out ([`REMOVABLE`] bits).
-    pub hidden: u8,
+    /// Standard labels left out ([`STANDARD`] bits): removed by a Telemetry
+    /// `tagOverrides` REMOVE, or replaced by an UPSERT of the same name.
+    pub hidden: u32,
+    /// Labels a Telemetry UPSERT added (or replaced), with this request's
+    /// values; `None` when no UPSERT applies, so that the usual label set
+    /// costs nothing more.
+    pub extra: Option<Box<Extra>>,
 }
 
-/// The request labels a Telemetry override can remove, with their bits.
-pub(crate) const REMOVABLE: [(&str, u8); 5] = [
+/// Labels added by Telemetry UPSERT overrides: name and value (escaped for
+/// the exposition format), in the order they are encoded; names are valid
+/// and distinct.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Extra(pub Vec<(Arc<str>, Arc<str>)>);
+
+/// The standard request labels with their bits in [`RequestLabels::hidden`].
+pub(crate) const STANDARD: [(&str, u32); 23] = [
     ("response_code", 1),
-    ("grpc_response_status", 2),
-    ("request_protocol", 4),
-    ("response_flags", 8),
-    ("connection_security_policy", 16),
+    ("grpc_response_status", 1 << 1),
+    ("request_protocol", 1 << 2),
+    ("response_flags", 1 << 3),
+    ("connection_security_policy", 1 << 4),
+    ("reporter", REPORTER),
+    ("source_workload", SOURCE),
+    ("source_workload_namespace", SOURCE << 1),
+    ("source_principal", SOURCE << 2),
+    ("source_app", SOURCE << 3),
+    ("source_version", SOURCE << 4),
+    ("source_canonical_service", SOURCE << 5),
+    ("source_canonical_revision", SOURCE << 6),
+    ("destination_workload", DESTINATION),
+    ("destination_workload_namespace", DESTINATION << 1),
+    ("destination_principal", DESTINATION << 2),
+    ("destination_app", DESTINATION << 3),
+    ("destination_version", DESTINATION << 4),
+    ("destination_canonical_service", DESTINATION << 5),
+    ("destination_canonical_revision", DESTINATION << 6),
+    ("destination_service", SERVICE),
+    ("destination_service_name", SERVICE << 1),
+    ("destination_service_namespace", SERVICE << 2),
 ];
 
+const REPORTER: u32 = 1 << 5;
+/// The first of the seven workload labels of each side (see [`workload`]).
+const SOURCE: u32 = 1 << 6;
+const DESTINATION: u32 = 1 << 13;
+const SERVICE: u32 = 1 << 20;
+/// The bits of the labels an [`Edge`] gives; [`RequestLabels::hide`]
+/// normalizes the others' values, these are left out of equality instead.
+const EDGE_BITS: u32 = !0b1_1111;
+
+/// The bit of a standard request label, 0 for any other name.
+pub(crate) fn standard_bit(name: &str) -> u32 {
+    STANDARD
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, b)| *b)
+}
+
 impl RequestLabels {
-    /// Removes the labels of `mask`: their values are normalized so that
-    /// series differing only there become one.
-    pub(crate) fn hide(&mut self, mask: u8) {
+    /// Leaves out the labels of `mask`: the response's values are normalized,
+    /// the edge's are ignored by equality, so that series differing only
+    /// there become one.
+    pub(crate) fn hide(&mut self, mask: u32) {
         self.hidden = mask;
         if mask & 1 != 0 {
             self.code = 0;
@@ -190,6 +237,111 @@ impl RequestLabels {
     }
 }
 
+/// Whether the shown labels of two workloads (side bits from `side`) agree.
+fn workload_eq(
+    a: &Workload,
+    ap: Option<&str>,
+    b: &Workload,
+    bp: Option<&str>,
+    hidden: u32,
+    side: u32,
+) -> bool {
+    let shown = |i: u32| hidden & (side << i) == 0;
+    (!shown(0) || a.name == b.name)
+        && (!shown(1) || a.namespace == b.namespace)
+        && (!shown(2) || ap == bp)
+        && (!shown(3) || a.app == b.app)
+        && (!shown(4) || a.version == b.version)
+        && (!shown(5) || a.canonical_service == b.canonical_service)
+        && (!shown(6) || a.canonical_revision == b.canonical_revision)
+}
+
+impl Edge {
+    /// Equality over the labels `hidden` does not leave out.
+    fn shown_eq(&self, o: &Self, hidden: u32) -> bool {
+        let shown = |bit: u32| hidden & bit == 0;
+        self.security == o.security
+            && (!shown(REPORTER) || self.reporter == o.reporter)
+            && workload_eq(
+                &self.source,
+                self.source_principal.as_deref(),
+                &o.source,
+                o.source_principal.as_deref(),
+                hidden,
+                SOURCE,
+            )
+            && workload_eq(
+                &self.destination,
+                self.destination_principal.as_deref(),
+                &o.destination,
+                o.destination_principal.as_deref(),
+                hidden,
+                DESTINATION,
+            )
+            && (!shown(SERVICE) || self.service.host == o.service.host)
+            && (!shown(SERVICE << 1) || self.service.name == o.service.name)
+            && (!shown(SERVICE << 2) || self.service.namespace == o.service.namespace)
+    }
+
+    /// [`Edge`]'s hash over the labels `hidden` does not leave out.
+    fn shown_hash<H: std::hash::Hasher>(&self, h: &mut H, hidden: u32) {
+        use std::hash::Hash;
+        let shown = |bit: u32| hidden & bit == 0;
+        self.security.hash(h);
+        if shown(REPORTER) {
+            self.reporter.hash(h);
+        }
+        if shown(SOURCE) {
+            self.source.name.hash(h);
+        }
+        if shown(DESTINATION) {
+            self.destination.name.hash(h);
+        }
+        if shown(SERVICE) {
+            self.service.host.hash(h);
+        }
+    }
+}
+
+/// Equal when the encoded labels are: with nothing hidden, every field; else
+/// the edge's hidden labels play no part (the response's are normalized by
+/// [`RequestLabels::hide`]). The added labels always take part.
+impl PartialEq for RequestLabels {
+    fn eq(&self, o: &Self) -> bool {
+        self.hidden == o.hidden
+            && self.protocol == o.protocol
+            && self.code == o.code
+            && self.grpc_status == o.grpc_status
+            && self.flag == o.flag
+            && self.extra == o.extra
+            && if self.hidden & EDGE_BITS == 0 {
+                self.edge == o.edge
+            } else {
+                self.edge.shown_eq(&o.edge, self.hidden)
+            }
+    }
+}
+
+impl Eq for RequestLabels {}
+
+/// Hashes what [`PartialEq`] compares (a subset of it for the edge, see
+/// [`Edge`]'s `Hash`), so equal label sets hash alike.
+impl std::hash::Hash for RequestLabels {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.hidden.hash(h);
+        self.protocol.hash(h);
+        self.code.hash(h);
+        self.grpc_status.hash(h);
+        self.flag.hash(h);
+        self.extra.hash(h);
+        if self.hidden & EDGE_BITS == 0 {
+            self.edge.hash(h);
+        } else {
+            self.edge.shown_hash(h, self.hidden);
+        }
+    }
+}
+
 /// The labels of the `istio_tcp_*` metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TcpLabels {
@@ -201,14 +353,22 @@ fn put(enc: &mut LabelSetEncoder, key: &str, value: &str) -> fmt::Result {
     (key, value).encode(enc.encode_label())
 }
 
+/// One side's seven workload labels; `hidden` holds that side's bits from bit 0.
 fn workload(
     enc: &mut LabelSetEncoder,
     side: &str,
     w: &Workload,
     principal: Option<&str>,
+    hidden: u32,
 ) -> fmt::Result {
     let mut key = String::with_capacity(40);
+    let mut bit = 1;
     let mut field = |name: &str, value: &str| {
+        let shown = hidden & bit == 0;
+        bit <<= 1;
+        if !shown {
+            return Ok(());
+        }
         key.clear();
         key.push_str(side);
         key.push('_');
@@ -230,28 +390,35 @@ impl Edge {
         enc: &mut LabelSetEncoder,
         protocol: Protocol,
         flag: Flag,
-        hidden: u8,
+        hidden: u32,
     ) -> fmt::Result {
-        put(enc, "reporter", self.reporter.as_str())?;
+        if hidden & REPORTER == 0 {
+            put(enc, "reporter", self.reporter.as_str())?;
+        }
         workload(
             enc,
             "source",
             &self.source,
             self.source_principal.as_deref(),
+            hidden / SOURCE,
         )?;
         workload(
             enc,
             "destination",
             &self.destination,
             self.destination_principal.as_deref(),
+            hidden / DESTINATION,
         )?;
-        put(enc, "destination_service", &self.service.host)?;
-        put(enc, "destination_service_name", &self.service.name)?;
-        put(
-            enc,
-            "destination_service_namespace",
-            &self.service.namespace,
-        )?;
+        let service = [
+            ("destination_service", &self.service.host),
+            ("destination_service_name", &self.service.name),
+            ("destination_service_namespace", &self.service.namespace),
+        ];
+        for (i, (key, value)) in service.into_iter().enumerate() {
+            if hidden & (SERVICE << i) == 0 {
+                put(enc, key, value)?;
+            }
+        }
         if hidden & 4 == 0 {
             put(enc, "request_protocol", protocol.as_str())?;
         }
@@ -272,13 +439,18 @@ impl EncodeLabelSet for RequestLabels {
         if self.hidden & 1 == 0 {
             ("response_code", self.code).encode(enc.encode_label())?;
         }
-        if self.hidden & 2 != 0 {
-            return Ok(());
+        if self.hidden & 2 == 0 {
+            match self.grpc_status {
+                Some(s) => ("grpc_response_status", s).encode(enc.encode_label())?,
+                None => put(enc, "grpc_response_status", "")?,
+            }
         }
-        match self.grpc_status {
-            Some(s) => ("grpc_response_status", s).encode(enc.encode_label()),
-            None => put(enc, "grpc_response_status", ""),
+        if let Some(extra) = &self.extra {
+            for (key, value) in &extra.0 {
+                put(enc, key, value)?;
+            }
         }
+        Ok(())
     }
 }
 
@@ -289,135 +461,4 @@ impl EncodeLabelSet for TcpLabels {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use prometheus_client::metrics::counter::Counter;
-    use prometheus_client::metrics::family::Family;
-    use prometheus_client::registry::Registry;
-    use std::collections::HashMap;
-
-    fn w(service: &str, version: &str) -> Arc<Workload> {
-        let labels = HashMap::from([
-            ("app".to_owned(), service.to_owned()),
-            ("version".to_owned(), version.to_owned()),
-        ]);
-        Arc::new(Workload::new(service, "default", "sa", &labels))
-    }
-
-    #[test]
-    fn service_from_cluster_names() {
-        let s = Service::from_cluster("outbound|9080|v1|reviews.default.svc.cluster.local");
-        assert_eq!(
-            (&*s.host, &*s.name, &*s.namespace),
-            ("reviews.default.svc.cluster.local", "reviews", "default")
-        );
-        let external = Service::from_cluster("outbound|80||api.external.test");
-        assert_eq!(
-            (&*external.host, &*external.name, &*external.namespace),
-            ("api.external.test", "api.external.test", UNKNOWN)
-        );
-        let plain = Service::from_cluster("reviews-v1");
-        assert_eq!(
-            (&*plain.host, &*plain.name, &*plain.namespace),
-            ("reviews-v1", "reviews-v1", UNKNOWN)
-        );
-        let own = Service::of(&w("ratings", "v1"));
-        assert_eq!(own.host, "ratings.default.svc.cluster.local");
-    }
-
-    #[test]
-    fn request_labels_encode_every_istio_label() {
-        let family = Family::<RequestLabels, Counter>::default();
-        let mut registry = Registry::default();
-        registry.register("istio_requests", "Requests", family.clone());
-        let labels = RequestLabels {
-            edge: Edge {
-                reporter: Reporter::Source,
-                source: w("productpage", "v1"),
-                source_principal: None,
-                destination: w("reviews", "v2"),
-                destination_principal: Some("spiffe://cluster.local/ns/default/sa/reviews".into()),
-                service: Arc::new(Service::from_cluster(
-                    "outbound|9080||reviews.default.svc.cluster.local",
-                )),
-                security: SecurityPolicy::Unknown,
-            },
-            protocol: Protocol::Http,
-            code: 503,
-            grpc_status: None,
-            flag: Flag::FaultInjected,
-            hidden: 0,
-        };
-        family.get_or_create(&labels).inc();
-        family.get_or_create(&labels.clone()).inc();
-        let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encode");
-        for want in [
-            "reporter=\"source\"",
-            "source_workload=\"productpage-v1\"",
-            "source_workload_namespace=\"default\"",
-            "source_principal=\"unknown\"",
-            "source_app=\"productpage\"",
-            "source_version=\"v1\"",
-            "source_canonical_service=\"productpage\"",
-            "source_canonical_revision=\"v1\"",
-            "destination_workload=\"reviews-v2\"",
-            "destination_principal=\"spiffe://cluster.local/ns/default/sa/reviews\"",
-            "destination_service=\"reviews.default.svc.cluster.local\"",
-            "destination_service_name=\"reviews\"",
-            "destination_service_namespace=\"default\"",
-            "request_protocol=\"http\"",
-            "response_code=\"503\"",
-            "grpc_response_status=\"\"",
-            "response_flags=\"FI\"",
-            "connection_security_policy=\"unknown\"",
-        ] {
-            assert!(out.contains(want), "missing {want} in\n{out}");
-        }
-        assert_eq!(
-            out.matches("istio_requests_total{").count(),
-            1,
-            "equal label sets share one series"
-        );
-        assert!(out.contains("} 2\n"), "{out}");
-    }
-
-    #[test]
-    fn removed_labels_are_left_out_and_their_series_merge() {
-        let family = Family::<RequestLabels, Counter>::default();
-        let mut registry = Registry::default();
-        registry.register("istio_requests", "Requests", family.clone());
-        let edge = Edge {
-            reporter: Reporter::Destination,
-            source: w("productpage", "v1"),
-            source_principal: None,
-            destination: w("reviews", "v1"),
-            destination_principal: None,
-            service: Arc::new(Service::of(&w("reviews", "v1"))),
-            security: SecurityPolicy::None,
-        };
-        let mask = REMOVABLE
-            .iter()
-            .filter(|(n, _)| ["response_code", "request_protocol"].contains(n))
-            .fold(0, |m, (_, b)| m | b);
-        for (code, protocol) in [(200, Protocol::Http), (503, Protocol::Grpc)] {
-            let mut l = RequestLabels {
-                edge: edge.clone(),
-                protocol,
-                code,
-                grpc_status: None,
-                flag: Flag::None,
-                hidden: 0,
-            };
-            l.hide(mask);
-            family.get_or_create(&l).inc();
-        }
-        let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encode");
-        assert!(!out.contains("response_code="), "{out}");
-        assert!(!out.contains("request_protocol="), "{out}");
-        assert!(out.contains("response_flags=\"-\""), "{out}");
-        assert_eq!(out.matches("istio_requests_total{").count(), 1, "{out}");
-        assert!(out.contains("} 2\n"), "{out}");
-    }
-}
+mod tests;

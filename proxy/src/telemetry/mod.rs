@@ -16,6 +16,7 @@ mod metrics;
 mod observe;
 mod peer;
 mod trace;
+mod upsert;
 
 pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
 pub use call::{Metered, PeerSecurity};

@@ -42,8 +42,10 @@ pub(crate) struct RtTelemetry {
     /// Disabled request metrics, by direction (bit per metric, see [`metric_bit`]).
     pub(crate) disabled_client: u8,
     pub(crate) disabled_server: u8,
-    /// Request labels removed ([`super::labels::REMOVABLE`] bits).
-    pub(crate) removed_tags: u8,
+    /// Request labels removed ([`super::labels::STANDARD`] bits).
+    pub(crate) removed_tags: u32,
+    /// Request labels added or replaced (`UPSERT`); `None` when there are none.
+    pub(crate) upserts: Option<super::upsert::RtUpserts>,
 }
 
 #[derive(Debug)]
@@ -127,9 +129,9 @@ impl RtTelemetry {
         }
         let mut removed_tags = 0;
         for t in &cfg.metrics.removed_tags {
-            match super::labels::REMOVABLE.iter().find(|(n, _)| n == t) {
-                Some((_, bit)) => removed_tags |= bit,
-                None => tracing::debug!(tag = %t, "removing this metric label is not supported"),
+            match super::labels::standard_bit(t) {
+                0 => tracing::debug!(tag = %t, "not a standard label: nothing to remove"),
+                bit => removed_tags |= bit,
             }
         }
         Ok(RtTelemetry {
@@ -138,6 +140,7 @@ impl RtTelemetry {
             disabled_client: client,
             disabled_server: server,
             removed_tags,
+            upserts: super::upsert::RtUpserts::compile(&cfg.metrics.upserted_tags)?,
         })
     }
 }
@@ -163,6 +166,14 @@ fn protocol(v: Version) -> &'static str {
         Version::HTTP_3 => "HTTP/3",
         _ => "HTTP/1.1",
     }
+}
+
+/// The port a request addressed: its authority's, else the scheme's default
+/// (`destination.port`).
+pub(crate) fn authority_port(authority: Option<&str>, scheme: &str) -> u16 {
+    authority
+        .and_then(|a| crate::config::split_host_port(a).1)
+        .unwrap_or(if scheme == "https" { 443 } else { 80 })
 }
 
 fn unix_nanos(t: SystemTime) -> u64 {

@@ -11,15 +11,21 @@
 //! | `response.code`, `response.grpc_status`, `response.size`, `request.size` | int |
 //! | `response.flags` | string (`FI`, `UH`, `-`: meshctl gives Envoy's short names) |
 //! | `response.code_details`, `request.method`, `request.path`, `request.url_path`, `request.host`, `request.scheme`, `request.protocol`, `request.id`, `request.useragent`, `request.headers['name']`, `xds.cluster_name`, `xds.route_name`, `upstream.address`, `source.address` | string |
+//! | `destination.port` (the request authority's port, 80/443 when it names none) | int |
 //! | `connection.mtls` | bool |
 //!
 //! Anything else is rejected with the list above; a missing header makes the
 //! comparison an error, and an expression that errors does not log (as in Envoy).
+//! `value.rs` parses metric label values (Telemetry `tagOverrides` `UPSERT`)
+//! with the same lexer and attributes.
 
 mod parse;
+mod value;
+
+pub use value::{SUPPORTED_VALUES, UNKNOWN, ValueError, ValueExpr, valid_label_name};
 
 /// An attribute a filter reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Attr {
     /// `response.code`.
     ResponseCode,
@@ -61,6 +67,9 @@ pub enum Attr {
     SourceAddress,
     /// `connection.mtls`.
     Mtls,
+    /// `destination.port`: the port the request addressed (its authority's,
+    /// else the scheme's default).
+    DestinationPort,
 }
 
 const ATTRS: &[(&str, Attr)] = &[
@@ -83,6 +92,7 @@ const ATTRS: &[(&str, Attr)] = &[
     ("upstream.address", Attr::UpstreamAddress),
     ("source.address", Attr::SourceAddress),
     ("connection.mtls", Attr::Mtls),
+    ("destination.port", Attr::DestinationPort),
 ];
 
 /// What the supported subset is, for error messages.
@@ -91,7 +101,7 @@ pub const SUPPORTED: &str = "comparisons (== != < <= > >=), && || ! and parenthe
 response.size, request.size, response.flags, response.code_details, request.method, \
 request.path, request.url_path, request.host, request.scheme, request.protocol, request.id, \
 request.useragent, request.headers['name'], xds.cluster_name, xds.route_name, \
-upstream.address, source.address, connection.mtls";
+upstream.address, source.address, destination.port, connection.mtls";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Type {
@@ -103,9 +113,11 @@ enum Type {
 impl Attr {
     fn ty(&self) -> Type {
         match self {
-            Attr::ResponseCode | Attr::GrpcStatus | Attr::ResponseSize | Attr::RequestSize => {
-                Type::Int
-            }
+            Attr::ResponseCode
+            | Attr::GrpcStatus
+            | Attr::ResponseSize
+            | Attr::RequestSize
+            | Attr::DestinationPort => Type::Int,
             Attr::Mtls => Type::Bool,
             _ => Type::Str,
         }

@@ -83,7 +83,7 @@ impl Parser {
         matches!(self.tokens.get(self.pos), Some(Tok::Op(o)) if *o == op)
     }
 
-    fn eat_op(&mut self, op: &str) -> bool {
+    pub(super) fn eat_op(&mut self, op: &str) -> bool {
         let yes = self.peek_op(op);
         if yes {
             self.pos += 1;
@@ -173,7 +173,7 @@ impl Parser {
         Ok(Node::Cmp(left, op, right))
     }
 
-    fn operand(&mut self) -> Result<Operand, FilterError> {
+    pub(super) fn operand(&mut self) -> Result<Operand, FilterError> {
         let Some(t) = self.tokens.get(self.pos).cloned() else {
             return err("expression ends early");
         };
@@ -223,6 +223,17 @@ impl Parser {
             .ok_or_else(|| FilterError {
                 message: format!("unsupported attribute {name}"),
             })
+    }
+}
+
+/// An attribute's name as users write it.
+pub(super) fn attr_name(a: &Attr) -> String {
+    match a {
+        Attr::Header(h) => format!("request.headers['{h}']"),
+        _ => ATTRS
+            .iter()
+            .find(|(_, x)| x == a)
+            .map_or_else(String::new, |(n, _)| (*n).to_owned()),
     }
 }
 

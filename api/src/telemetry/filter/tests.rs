@@ -97,3 +97,79 @@ fn rejects_what_it_cannot_evaluate() {
         assert!(e.to_string().contains("meshctl supports"), "{e}");
     }
 }
+
+#[test]
+fn label_values_parse_and_evaluate() {
+    let r = Req {
+        debug: Some("on"),
+        ..req(200)
+    };
+    let eval = |e: &str| {
+        ValueExpr::parse(e)
+            .expect("as set up in this test")
+            .eval(&r)
+    };
+    assert_eq!(eval("request.method"), "GET");
+    assert_eq!(eval("request.path"), "/api/v1?x=1");
+    assert_eq!(eval("'v1'"), "v1");
+    assert_eq!(eval("\"v2\""), "v2");
+    assert_eq!(eval("request.headers['X-Debug']"), "on");
+    assert_eq!(
+        eval("request.headers['x-missing']"),
+        UNKNOWN,
+        "an absent header is unknown"
+    );
+    assert_eq!(eval("string(request.method)"), "GET");
+    assert_eq!(
+        ValueExpr::parse("request.headers['X-User']")
+            .expect("as set up in this test")
+            .header(),
+        Some("x-user")
+    );
+    assert_eq!(
+        ValueExpr::parse(" string( destination.port ) "),
+        Ok(ValueExpr::Attr(Attr::DestinationPort))
+    );
+}
+
+#[test]
+fn label_values_outside_the_subset_are_rejected() {
+    for (expr, why) in [
+        ("response.code", "not known when the request arrives"),
+        ("request.headers['x-debug'] == 'on'", "unexpected \"==\""),
+        ("destination.port", "write string(destination.port)"),
+        ("connection.mtls", "not known when the request arrives"),
+        ("200", "write '200' rather than 200"),
+        (
+            "size(request.path)",
+            "unsupported function or method size()",
+        ),
+        ("string(request.host", "is not closed"),
+        ("request.nope", "unsupported attribute request.nope"),
+        ("", "expression ends early"),
+    ] {
+        let e = ValueExpr::parse(expr).expect_err(expr);
+        assert!(e.message.contains(why), "{expr}: {e}");
+        assert!(
+            e.to_string().contains("meshctl supports: a string literal"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn label_names() {
+    for ok in ["request_host", "_x", "A1"] {
+        assert!(valid_label_name(ok), "{ok}");
+    }
+    for bad in ["", "1a", "a-b", "__name", "héllo", "a.b"] {
+        assert!(!valid_label_name(bad), "{bad}");
+    }
+}
+
+#[test]
+fn destination_port_is_an_int_in_filters_too() {
+    assert!(Filter::parse("destination.port == 9080").is_ok());
+    let e = Filter::parse("destination.port == '9080'").expect_err("types differ");
+    assert!(e.message.contains("destination.port (int)"), "{e}");
+}

@@ -163,6 +163,32 @@ fn tag_overrides() {
     assert_valid(&doc(
         "  metrics:\n  - overrides:\n    - tagOverrides:\n        foo:\n          operation: REMOVE\n",
     ));
+    assert_valid(&doc(
+        "  metrics:\n  - overrides:\n    - tagOverrides:\n        request_host:\n          value: request.host\n        user:\n          value: \"request.headers['x-user']\"\n        port:\n          value: string(destination.port)\n        mesh:\n          value: \"'east'\"\n",
+    ));
+}
+
+#[test]
+fn upsert_values_and_names() {
+    // Valid CEL outside meshctl's subset: rejected, at the value, saying what is supported.
+    assert_error(
+        &doc(
+            "  metrics:\n  - overrides:\n    - tagOverrides:\n        code:\n          value: response.code\n",
+        ),
+        "spec.metrics[0].overrides[0].tagOverrides[code].value: value \"response.code\" cannot be evaluated: response.code is not known when the request arrives",
+    );
+    assert_error(
+        &doc(
+            "  metrics:\n  - overrides:\n    - tagOverrides:\n        host:\n          value: request.host + 'x'\n",
+        ),
+        "(meshctl supports: a string literal ('v1'), request.method",
+    );
+    assert_error(
+        &doc(
+            "  metrics:\n  - overrides:\n    - tagOverrides:\n        request-host:\n          value: request.host\n",
+        ),
+        "tag \"request-host\" is not a valid Prometheus label name",
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::kind::Kind;
 use crate::object::Spec;
 use crate::path::FieldPath;
 use crate::security::{reject_dry_run, validate_targeting};
+use crate::telemetry::filter::{ValueExpr, valid_label_name};
 use crate::validation::{Report, rules};
 
 impl Spec for TelemetrySpec {
@@ -147,9 +148,30 @@ fn check_metrics(m: &Metrics, at: &FieldPath, r: &mut Report) {
                         format!("value {v:?} must not be set when operation is REMOVE")
                     },
                 ),
+                (TagOperation::Upsert, Some(v)) => check_upsert(tag, v, &there, r),
                 _ => {}
             }
         }
+    }
+}
+
+/// An `UPSERT`: the tag must be a label name Prometheus accepts and the value
+/// within meshctl's subset (see `telemetry::filter::ValueExpr`).
+fn check_upsert(tag: &str, value: &str, at: &FieldPath, r: &mut Report) {
+    if !tag.is_empty() && !valid_label_name(tag) {
+        r.error(
+            at,
+            format!(
+                "tag {tag:?} is not a valid Prometheus label name: use letters, digits and _ \
+                 ([a-zA-Z_][a-zA-Z0-9_]*), not starting with __"
+            ),
+        );
+    }
+    if let Err(e) = ValueExpr::parse(value) {
+        r.error(
+            &at.field("value"),
+            format!("value {value:?} cannot be evaluated: {e}"),
+        );
     }
 }
 
