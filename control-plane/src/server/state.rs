@@ -261,12 +261,7 @@ impl Shared {
     /// One consistent view of the mesh: the stored resources and the connected
     /// workloads, indexed once for every proxy compiled from it.
     fn snapshot(&self) -> Result<(MeshIndex, Vec<Workload>), StoreError> {
-        let resources: Vec<_> = self
-            .store
-            .list(None, None)?
-            .into_iter()
-            .map(|o| o.resource)
-            .collect();
+        let resources = self.store.resources()?;
         let workloads = self.workloads();
         let mut index = MeshIndex::new(&MeshState {
             resources: &resources,

@@ -7,6 +7,7 @@
 //! that last changed it (its `metadata.resourceVersion`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use mesh_api::{Kind, Resource};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -119,6 +120,11 @@ impl std::fmt::Display for ObjectKey {
 pub struct Store {
     db: Database,
     revision: watch::Sender<u64>,
+    /// Every stored resource, decoded, as of the last commit: the push loop
+    /// reads the whole mesh after every change, and decoding thousands of
+    /// records each time cost more than compiling. Cleared by every commit;
+    /// filled again by the next [`Store::resources`].
+    decoded: std::sync::Mutex<Option<Arc<Vec<Resource>>>>,
 }
 
 impl Store {
@@ -136,7 +142,11 @@ impl Store {
         };
         txn.commit()?;
         let (revision, _) = watch::channel(rev);
-        Ok(Self { db, revision })
+        Ok(Self {
+            db,
+            revision,
+            decoded: std::sync::Mutex::new(None),
+        })
     }
 
     /// The revision of the last committed change (0 for an empty store).
@@ -209,6 +219,7 @@ impl Store {
             rev = next;
             txn.open_table(META)?.insert("revision", rev)?;
             txn.commit()?;
+            self.forget_decoded();
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -236,6 +247,7 @@ impl Store {
             rev += 1;
             txn.open_table(META)?.insert("revision", rev)?;
             txn.commit()?;
+            self.forget_decoded();
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -251,6 +263,35 @@ impl Store {
             .get(encoded.as_str())?
             .map(|g| to_object(&encoded, g.value()))
             .transpose()
+    }
+
+    fn decoded(&self) -> std::sync::MutexGuard<'_, Option<Arc<Vec<Resource>>>> {
+        self.decoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops the decoded resources (after a commit). Taking the lock orders this
+    /// after any read in progress, so no read from before the commit survives it.
+    fn forget_decoded(&self) {
+        *self.decoded() = None;
+    }
+
+    /// Every stored resource, sorted by key, as [`Store::list`] gives them;
+    /// decoded once per committed change and shared until the next.
+    pub fn resources(&self) -> Result<Arc<Vec<Resource>>, StoreError> {
+        let mut cached = self.decoded();
+        if let Some(r) = cached.as_ref() {
+            return Ok(r.clone());
+        }
+        let all: Arc<Vec<Resource>> = Arc::new(
+            self.list(None, None)?
+                .into_iter()
+                .map(|o| o.resource)
+                .collect(),
+        );
+        *cached = Some(all.clone());
+        Ok(all)
     }
 
     /// Every stored object, optionally of one kind and namespace, sorted by key.
