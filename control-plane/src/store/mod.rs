@@ -122,9 +122,36 @@ pub struct Store {
     revision: watch::Sender<u64>,
     /// Every stored resource, decoded, as of the last commit: the push loop
     /// reads the whole mesh after every change, and decoding thousands of
-    /// records each time cost more than compiling. Cleared by every commit;
-    /// filled again by the next [`Store::resources`].
-    decoded: std::sync::Mutex<Option<Arc<Vec<Resource>>>>,
+    /// records each time cost more than compiling. Filled by the first
+    /// [`Store::resources`]; each commit then decodes only what it wrote.
+    decoded: std::sync::Mutex<Option<Decoded>>,
+}
+
+/// The decoded resources and their keys, sorted by key (as [`Store::list`]).
+#[derive(Debug)]
+struct Decoded {
+    keys: Vec<String>,
+    resources: Arc<Vec<Resource>>,
+}
+
+impl Decoded {
+    fn upsert(&mut self, key: &str, resource: Resource) {
+        let all = Arc::make_mut(&mut self.resources);
+        match self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            Ok(i) => all[i] = resource,
+            Err(i) => {
+                self.keys.insert(i, key.to_owned());
+                all.insert(i, resource);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Ok(i) = self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            self.keys.remove(i);
+            Arc::make_mut(&mut self.resources).remove(i);
+        }
+    }
 }
 
 impl Store {
@@ -173,6 +200,7 @@ impl Store {
             meta.get("revision")?.map(|g| g.value()).unwrap_or(0)
         };
         let next = rev + 1;
+        let mut written: Vec<(String, Vec<u8>)> = Vec::new();
         {
             let mut objects = txn.open_table(OBJECTS)?;
             for res in resources {
@@ -211,6 +239,7 @@ impl Store {
                     let bytes = serde_json::to_vec(&record)
                         .map_err(|e| StoreError::Db(format!("encode {key}: {e}")))?;
                     objects.insert(encoded.as_str(), bytes.as_slice())?;
+                    written.push((encoded, bytes));
                 }
                 changes.push((key, change));
             }
@@ -218,8 +247,22 @@ impl Store {
         if changes.iter().any(|(_, c)| *c != Change::Unchanged) {
             rev = next;
             txn.open_table(META)?.insert("revision", rev)?;
+            // Held from before the commit until the decoded copy has it, so no
+            // reader or later writer sees the copy behind the database.
+            let mut decoded = self.decoded();
             txn.commit()?;
-            self.forget_decoded();
+            if let Some(d) = decoded.as_mut() {
+                for (key, bytes) in &written {
+                    match to_object(key, bytes) {
+                        Ok(o) => d.upsert(key, o.resource),
+                        Err(_) => {
+                            *decoded = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            drop(decoded);
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -246,8 +289,16 @@ impl Store {
         if out.iter().any(|(_, removed)| *removed) {
             rev += 1;
             txn.open_table(META)?.insert("revision", rev)?;
+            let mut decoded = self.decoded();
             txn.commit()?;
-            self.forget_decoded();
+            if let Some(d) = decoded.as_mut() {
+                for (key, removed) in &out {
+                    if *removed {
+                        d.remove(&key.encode());
+                    }
+                }
+            }
+            drop(decoded);
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -265,33 +316,30 @@ impl Store {
             .transpose()
     }
 
-    fn decoded(&self) -> std::sync::MutexGuard<'_, Option<Arc<Vec<Resource>>>> {
+    fn decoded(&self) -> std::sync::MutexGuard<'_, Option<Decoded>> {
         self.decoded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Drops the decoded resources (after a commit). Taking the lock orders this
-    /// after any read in progress, so no read from before the commit survives it.
-    fn forget_decoded(&self) {
-        *self.decoded() = None;
-    }
-
     /// Every stored resource, sorted by key, as [`Store::list`] gives them;
-    /// decoded once per committed change and shared until the next.
+    /// decoded once, then kept current by each commit, and shared.
     pub fn resources(&self) -> Result<Arc<Vec<Resource>>, StoreError> {
         let mut cached = self.decoded();
-        if let Some(r) = cached.as_ref() {
-            return Ok(r.clone());
+        if let Some(d) = cached.as_ref() {
+            return Ok(d.resources.clone());
         }
-        let all: Arc<Vec<Resource>> = Arc::new(
-            self.list(None, None)?
-                .into_iter()
-                .map(|o| o.resource)
-                .collect(),
-        );
-        *cached = Some(all.clone());
-        Ok(all)
+        let (keys, all): (Vec<String>, Vec<Resource>) = self
+            .list(None, None)?
+            .into_iter()
+            .map(|o| (ObjectKey::of(&o.resource).encode(), o.resource))
+            .unzip();
+        let resources = Arc::new(all);
+        *cached = Some(Decoded {
+            keys,
+            resources: resources.clone(),
+        });
+        Ok(resources)
     }
 
     /// Every stored object, optionally of one kind and namespace, sorted by key.

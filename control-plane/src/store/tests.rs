@@ -191,8 +191,17 @@ fn decoded_resources_follow_every_commit() {
     store.apply(&[cm("b", "2")]).expect("apply");
     assert_eq!(*store.resources().expect("resources"), listed(&store));
     assert_ne!(*store.resources().expect("resources"), *first);
-    store.delete(&[key("a")]).expect("delete");
+    // New keys land in key order, before, between and after the others.
+    store
+        .apply(&[cm("c", "1"), cm("0", "1"), cm("ab", "1")])
+        .expect("apply");
+    assert_eq!(*store.resources().expect("resources"), listed(&store));
+    store.delete(&[key("a"), key("c")]).expect("delete");
     let after = store.resources().expect("resources");
     assert_eq!(*after, listed(&store));
-    assert_eq!(after.len(), 1);
+    assert_eq!(after.len(), 3);
+    // A store opened again decodes the same.
+    drop(store);
+    let store = Store::open(&dir.path().join("store.redb")).expect("open");
+    assert_eq!(*store.resources().expect("resources"), *after);
 }
