@@ -91,10 +91,12 @@ async fn proxy(d: &str, id: &str, service: &str, deltas: bool, mut nack_deltas: 
                         nack_deltas -= 1;
                         error = "delta refused (test)".into();
                     } else if p.base_version != seen.version {
-                        error = format!("delta against {} but running {}", p.base_version, seen.version);
+                        error = format!(
+                            "delta against {} but running {}",
+                            p.base_version, seen.version
+                        );
                     } else {
-                        let delta: RoutesDelta =
-                            serde_json::from_slice(&p.payload).expect("delta");
+                        let delta: RoutesDelta = serde_json::from_slice(&p.payload).expect("delta");
                         delta.apply(&mut seen.routes).expect("applies");
                         seen.version = p.version.clone();
                     }

@@ -189,7 +189,8 @@ impl ViewPayloads {
                 }
                 None if *t == TYPE_ROUTES => {
                     let mut payload = interner.intern(serde_json::to_vec(&*routes).ok()?);
-                    payload.delta = previous.and_then(|p| routes_delta(p, &routes, &payload, interner));
+                    payload.delta =
+                        previous.and_then(|p| routes_delta(p, &routes, &payload, interner));
                     Some((*t, payload))
                 }
                 None => Some((*t, interner.intern(config.encode(t)?))),

@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwap;
 use mesh_api::proxy::{
     Cluster, ClusterEndpoints, Listeners, PUSH_ORDER, ProxyConfig, RouteConfig, RoutesDelta,
-    TYPE_CLUSTERS,
-    TYPE_ENDPOINTS, TYPE_LISTENERS, TYPE_ROUTES,
+    TYPE_CLUSTERS, TYPE_ENDPOINTS, TYPE_LISTENERS, TYPE_ROUTES,
 };
 use serde::Serialize;
 

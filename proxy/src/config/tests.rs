@@ -265,12 +265,19 @@ fn a_route_delta_gives_exactly_the_config_a_whole_push_gives() {
         .expect("applies");
     let whole = store();
     whole
-        .apply(TYPE_ROUTES, "v2", &serde_json::to_vec(&new).expect("encode"))
+        .apply(
+            TYPE_ROUTES,
+            "v2",
+            &serde_json::to_vec(&new).expect("encode"),
+        )
         .expect("applies");
     assert_eq!(by_delta.raw(), whole.raw());
     assert_eq!(by_delta.dump()["config"], whole.dump()["config"]);
     assert_eq!(
-        by_delta.status(TYPE_ROUTES).and_then(|s| s.version).as_deref(),
+        by_delta
+            .status(TYPE_ROUTES)
+            .and_then(|s| s.version)
+            .as_deref(),
         Some("v2")
     );
     // And it routes like it: the removed host is gone, the new one serves.
@@ -290,14 +297,18 @@ fn a_delta_against_another_version_or_type_is_refused_and_changes_nothing() {
     let err = s
         .apply_delta(TYPE_ROUTES, "v0", "v2", &payload)
         .expect_err("wrong base");
-    assert!(err.to_string().contains("\"v0\"") && err.to_string().contains("\"v1\""), "{err}");
+    assert!(
+        err.to_string().contains("\"v0\"") && err.to_string().contains("\"v1\""),
+        "{err}"
+    );
     assert!(s.apply_delta(TYPE_CLUSTERS, "v1", "v2", &payload).is_err());
     assert_eq!(s.raw(), before);
     let status = s.status(TYPE_ROUTES).expect("status");
     assert_eq!(status.version.as_deref(), Some("v1"));
     assert!(status.last_error.is_some());
     // Applied twice: the second finds the proxy at v2, not v1.
-    s.apply_delta(TYPE_ROUTES, "v1", "v2", &payload).expect("applies");
+    s.apply_delta(TYPE_ROUTES, "v1", "v2", &payload)
+        .expect("applies");
     assert!(s.apply_delta(TYPE_ROUTES, "v1", "v3", &payload).is_err());
     assert_eq!(s.raw().routes, changed_routes());
 }
