@@ -37,6 +37,7 @@ fn hello(id: &str) -> Hello {
         outbound_address: "127.0.0.1:3".into(),
         app_ready: true,
         accept_encodings: Vec::new(),
+        accept_deltas: Vec::new(),
     }
 }
 

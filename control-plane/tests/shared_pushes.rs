@@ -64,6 +64,7 @@ async fn proxy_with(
         } else {
             Vec::new()
         },
+        accept_deltas: Vec::new(),
     };
     tx.send(ProxyMessage {
         message: Some(Message::Hello(hello)),

@@ -19,6 +19,23 @@ pub trait ConfigSink: Send + Sync + 'static {
     /// sent back as the NACK's reason.
     fn apply(&self, type_url: &str, version: &str, payload: &[u8]) -> Result<(), String>;
 
+    /// Apply a delta push: `payload` turns the running config of `base_version`
+    /// into `version`. Sinks that take only whole configs refuse it.
+    fn apply_delta(
+        &self,
+        type_url: &str,
+        _base_version: &str,
+        _version: &str,
+        _payload: &[u8],
+    ) -> Result<(), String> {
+        Err(format!("this proxy applies no {type_url} deltas"))
+    }
+
+    /// The types this sink applies as deltas (told to the control plane).
+    fn accepts_deltas(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The version of a type the proxy runs now (empty if none), for NACKs.
     fn version(&self, type_url: &str) -> String;
 
@@ -174,6 +191,7 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
     let mut hello = opts.hello.clone();
     hello.app_ready = app_ready(&app_ports).await;
     hello.accept_encodings = vec![GZIP.to_owned()];
+    hello.accept_deltas = sink.accepts_deltas();
     let ready = hello.app_ready;
     tx.send(ProxyMessage {
         message: Some(Message::Hello(hello)),
@@ -204,8 +222,13 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
             opts.identity.request_renewal();
             continue;
         }
-        let applied =
-            decoded(&push).and_then(|payload| sink.apply(&push.type_url, &push.version, &payload));
+        let applied = decoded(&push).and_then(|payload| {
+            if push.base_version.is_empty() {
+                sink.apply(&push.type_url, &push.version, &payload)
+            } else {
+                sink.apply_delta(&push.type_url, &push.base_version, &push.version, &payload)
+            }
+        });
         let (version, error) = match applied {
             Ok(()) => (push.version.clone(), String::new()),
             Err(e) => {
@@ -268,6 +291,21 @@ impl ConfigSink for crate::ConfigStore {
         crate::ConfigStore::apply(self, type_url, version, payload).map_err(|e| e.to_string())
     }
 
+    fn apply_delta(
+        &self,
+        type_url: &str,
+        base_version: &str,
+        version: &str,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        crate::ConfigStore::apply_delta(self, type_url, base_version, version, payload)
+            .map_err(|e| e.to_string())
+    }
+
+    fn accepts_deltas(&self) -> Vec<String> {
+        vec![mesh_api::proxy::TYPE_ROUTES.to_owned()]
+    }
+
     fn version(&self, type_url: &str) -> String {
         self.status(type_url)
             .and_then(|s| s.version)
@@ -311,6 +349,7 @@ mod tests {
             nonce: "1".into(),
             payload: payload.into(),
             encoding: encoding.into(),
+            base_version: String::new(),
         };
         let gz = push(enc.finish().expect("finish"), "gzip");
         assert_eq!(&*decoded(&gz).expect("gunzip"), json);

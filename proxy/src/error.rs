@@ -17,6 +17,14 @@ pub enum ConfigError {
         /// The JSON decoder's message.
         message: String,
     },
+    /// A delta push that this proxy cannot apply to the config it runs.
+    #[error("cannot apply the {type_url} delta: {message}")]
+    Delta {
+        /// The discovery type.
+        type_url: String,
+        /// Why.
+        message: String,
+    },
     /// The payload decodes but the proxy cannot run it; one line per problem.
     #[error("invalid {type_url} config: {}", problems.join("; "))]
     Invalid {

@@ -13,6 +13,7 @@
 //! the boundary, and rejects (NACKs) what it cannot run.
 
 mod authz;
+mod delta;
 mod policy;
 mod route;
 mod secret;
@@ -23,6 +24,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use authz::*;
+pub use delta::{ListDelta, Named, RoutesDelta, Upsert};
 pub use policy::*;
 pub use route::*;
 pub use secret::{

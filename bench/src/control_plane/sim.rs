@@ -254,6 +254,9 @@ fn hello(spec: &ProxySpec) -> Hello {
         // As the real sidecar: large payloads come compressed (the simulated
         // proxy counts their bytes on the wire and does not decompress them).
         accept_encodings: vec!["gzip".into()],
+        // As the real sidecar: route changes come as deltas against the routes
+        // the proxy acknowledged last (counted, not applied, like whole pushes).
+        accept_deltas: vec![mesh_api::proxy::TYPE_ROUTES.into()],
     }
 }
 
@@ -424,6 +427,7 @@ mod tests {
                 nonce: format!("{i}"),
                 payload: vec![b'x'; 1000 * i].into(),
                 encoding: String::new(),
+                base_version: String::new(),
             })
             .collect();
         let mut wire = Vec::new();

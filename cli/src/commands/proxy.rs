@@ -145,8 +145,10 @@ async fn serve(
         outbound_address: addresses.outbound.clone(),
         // Probed by the discovery client before it says hello.
         app_ready: false,
-        // The discovery client says which encodings it decodes.
+        // The discovery client says which encodings it decodes and which
+        // types it applies as deltas.
         accept_encodings: Vec::new(),
+        accept_deltas: Vec::new(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {

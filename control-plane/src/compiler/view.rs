@@ -32,7 +32,10 @@ pub struct ViewKey {
 /// labels, a WorkloadEntry's or WorkloadGroup's own labels. (A mesh of
 /// thousands of WorkloadEntries labelled `app` would otherwise split every
 /// service's proxies into views of their own, and these kinds are also the
-/// most numerous, so skipping them saves encoding each one here.)
+/// most numerous, so skipping them saves encoding each one here.) Likewise a
+/// DestinationRule's `subsets[].labels` select the endpoints of a subset, never
+/// the client: only its `workloadSelector` tells clients apart (otherwise every
+/// `version` label of the mesh would double the views).
 pub fn selector_keys(resources: &[Resource]) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for r in resources {
@@ -42,9 +45,15 @@ pub fn selector_keys(resources: &[Resource]) -> BTreeSet<String> {
         ) {
             continue;
         }
-        if let Some(spec) = r.to_json().get("spec") {
-            collect(spec, &mut keys);
+        let Some(mut spec) = r.to_json().get_mut("spec").map(serde_json::Value::take) else {
+            continue;
+        };
+        if matches!(r, Resource::DestinationRule(_))
+            && let Some(spec) = spec.as_object_mut()
+        {
+            spec.remove("subsets");
         }
+        collect(&spec, &mut keys);
     }
     keys
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use mesh_api::discovery::Push;
-use mesh_api::proxy::PUSH_ORDER;
+use mesh_api::proxy::{PUSH_ORDER, TYPE_ROUTES};
 use tokio::sync::mpsc;
 
 use super::payloads::Payload;
@@ -40,6 +40,8 @@ pub struct TypeState {
     pub acked_version: String,
     pub nack: Option<String>,
     pub answered_nonce: String,
+    /// Whether the last push was a delta (against the payload sent before it).
+    pub sent_delta: bool,
 }
 
 impl TypeState {
@@ -57,6 +59,24 @@ impl TypeState {
 
     fn in_flight(&self) -> bool {
         self.answered_nonce != self.sent_nonce
+    }
+
+    /// Whether the proxy runs `base`: it was the last payload sent, and the
+    /// proxy acknowledged it.
+    fn runs(&self, base: u64) -> bool {
+        !self.sent_nonce.is_empty()
+            && !self.in_flight()
+            && self.nack.is_none()
+            && self.payload.hash == base
+            && self.acked_version == self.sent_version
+    }
+
+    /// The proxy rejected a delta: it runs its previous config, so the whole
+    /// payload goes out next (unless a newer one already waits).
+    pub fn delta_rejected(&mut self) {
+        let whole = std::mem::take(&mut self.payload);
+        self.pending.get_or_insert(whole);
+        self.sent_delta = false;
     }
 }
 
@@ -84,6 +104,8 @@ pub struct Conn {
     queued: bool,
     /// Whether it decodes gzip-compressed payloads.
     pub gzip: bool,
+    /// Whether it applies route deltas.
+    pub deltas: bool,
     /// The workload certificate it reported running.
     pub cert: Option<crate::ca::ProxyCert>,
     /// The CA epoch it was last asked to renew for.
@@ -103,6 +125,7 @@ impl Conn {
             turn: None,
             queued: false,
             gzip: false,
+            deltas: false,
             cert: None,
             renew_asked: None,
         }
@@ -261,22 +284,35 @@ impl Conns {
             };
             let nonce = next_nonce();
             let version = payload.version();
-            let (body, encoding) = match &payload.gzip {
-                Some(gz) if conn.gzip => (gz.clone(), "gzip"),
-                _ => (payload.bytes.clone(), ""),
+            // A proxy that takes deltas and runs the payload this one's delta
+            // starts from is sent only the delta.
+            let delta = payload
+                .delta
+                .as_ref()
+                .filter(|d| conn.deltas && type_url == TYPE_ROUTES && t.runs(d.base));
+            let (wire, base_version) = match delta {
+                Some(d) => (&d.payload, format!("{:016x}", d.base)),
+                None => (&payload, String::new()),
             };
+            let (body, encoding) = match &wire.gzip {
+                Some(gz) if conn.gzip => (gz.clone(), "gzip"),
+                _ => (wire.bytes.clone(), ""),
+            };
+            let is_delta = delta.is_some();
             let push = Push {
                 type_url: type_url.to_owned(),
                 version: version.clone(),
                 nonce: nonce.clone(),
                 payload: body,
                 encoding: encoding.to_owned(),
+                base_version,
             };
             match conn.tx.try_send(Box::new(push)) {
                 Ok(()) => {
                     t.sent_version = version;
                     t.sent_nonce = nonce;
                     t.sent_at = Some(Instant::now());
+                    t.sent_delta = is_delta;
                     t.payload = payload;
                     sent += 1;
                     self.sent_types.push(type_url);

@@ -128,7 +128,11 @@ impl Discovery for DiscoveryService {
         let proxy_id = workload.proxy_id.clone();
         let (tx, mut rx) = mpsc::channel(QUEUE);
         let gzip = hello.accept_encodings.iter().any(|e| e == "gzip");
-        let stream_id = self.shared.connect(workload, tx, gzip);
+        let deltas = hello
+            .accept_deltas
+            .iter()
+            .any(|t| t == mesh_api::proxy::TYPE_ROUTES);
+        let stream_id = self.shared.connect(workload, tx, gzip, deltas);
         tracing::info!(proxy = %proxy_id, stream = stream_id, "proxy connected");
         let shared = self.shared.clone();
         tokio::spawn(async move {

@@ -13,7 +13,9 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use mesh_api::proxy::{PUSH_ORDER, ProxyConfig, TYPE_LISTENERS};
+use mesh_api::proxy::{
+    PUSH_ORDER, ProxyConfig, RouteConfig, RoutesDelta, TYPE_LISTENERS, TYPE_ROUTES,
+};
 
 use crate::compiler::{MeshIndex, ViewConfig, ViewKey, ViewParts};
 use crate::registry::Workload;
@@ -28,6 +30,17 @@ pub struct Payload {
     pub bytes: Bytes,
     pub hash: u64,
     pub gzip: Option<Bytes>,
+    /// For routes: what turns the previous round's payload of the same view
+    /// into this one, for proxies that run that payload and take deltas.
+    pub delta: Option<Arc<Delta>>,
+}
+
+/// A delta push: `payload` (a [`RoutesDelta`] in JSON) changes the payload
+/// whose hash is `base` into the one that carries it.
+#[derive(Debug)]
+pub struct Delta {
+    pub base: u64,
+    pub payload: Payload,
 }
 
 impl Payload {
@@ -95,6 +108,7 @@ impl Interner {
                 .flatten(),
             bytes: Bytes::from(encoded),
             hash,
+            delta: None,
         });
         let slot = self.current.entry(hash).or_default();
         if !slot
@@ -125,7 +139,7 @@ impl Interner {
 
 /// Which part of a view a type belongs to.
 fn in_parts(type_url: &str, parts: ViewParts) -> bool {
-    if type_url == mesh_api::proxy::TYPE_ROUTES {
+    if type_url == TYPE_ROUTES {
         parts.routes
     } else {
         parts.clusters
@@ -133,44 +147,80 @@ fn in_parts(type_url: &str, parts: ViewParts) -> bool {
 }
 
 /// The encoded clusters, endpoints and routes of one view (listeners are per
-/// proxy), by type.
+/// proxy), by type, and its routes as compiled (for the next round's delta).
 #[derive(Debug, Default)]
 pub struct ViewPayloads {
     by_type: Vec<(&'static str, Payload)>,
+    routes: Arc<RouteConfig>,
 }
 
 impl ViewPayloads {
-    /// Encodes the `parts` of `view`; the other types are `previous`'s.
+    /// Encodes the `parts` of `view`; the other types are `previous`'s. New
+    /// routes carry their delta from `previous`'s.
     fn encode(
         view: ViewConfig,
         parts: ViewParts,
         previous: Option<&ViewPayloads>,
         interner: &mut Interner,
     ) -> Self {
+        let kept = |t: &str| {
+            previous
+                .filter(|_| !in_parts(t, parts))
+                .and_then(|p| p.by_type.iter().find(|(pt, _)| *pt == t))
+                .map(|(_, payload)| payload)
+        };
+        let routes = match (kept(TYPE_ROUTES), previous) {
+            (Some(_), Some(p)) => p.routes.clone(),
+            _ => Arc::new(view.routes),
+        };
         let config = ProxyConfig {
             listeners: Default::default(),
             clusters: view.clusters,
             endpoints: view.endpoints,
-            routes: view.routes,
+            routes: Default::default(),
         };
         let by_type = PUSH_ORDER
             .iter()
             .filter(|t| **t != TYPE_LISTENERS)
-            .filter_map(|t| {
-                let kept = previous
-                    .filter(|_| !in_parts(t, parts))
-                    .and_then(|p| p.by_type.iter().find(|(pt, _)| pt == t));
-                match kept {
-                    Some((_, payload)) => {
-                        interner.keep(payload);
-                        Some((*t, payload.clone()))
-                    }
-                    None => Some((*t, interner.intern(config.encode(t)?))),
+            .filter_map(|t| match kept(t) {
+                Some(payload) => {
+                    interner.keep(payload);
+                    Some((*t, payload.clone()))
                 }
+                None if *t == TYPE_ROUTES => {
+                    let mut payload = interner.intern(serde_json::to_vec(&*routes).ok()?);
+                    payload.delta =
+                        previous.and_then(|p| routes_delta(p, &routes, &payload, interner));
+                    Some((*t, payload))
+                }
+                None => Some((*t, interner.intern(config.encode(t)?))),
             })
             .collect();
-        ViewPayloads { by_type }
+        ViewPayloads { by_type, routes }
     }
+}
+
+/// The delta from `previous`'s routes to `routes` (encoded as `payload`), when
+/// they differ and a delta can say how.
+fn routes_delta(
+    previous: &ViewPayloads,
+    routes: &RouteConfig,
+    payload: &Payload,
+    interner: &mut Interner,
+) -> Option<Arc<Delta>> {
+    let (_, base) = previous.by_type.iter().find(|(t, _)| *t == TYPE_ROUTES)?;
+    if base.same(payload) {
+        return None;
+    }
+    let delta = RoutesDelta::between(&previous.routes, routes)?;
+    let encoded = serde_json::to_vec(&delta).ok()?;
+    // A delta as large as the whole is no gain.
+    (encoded.len() < payload.bytes.len()).then(|| {
+        Arc::new(Delta {
+            base: base.hash,
+            payload: interner.intern(encoded),
+        })
+    })
 }
 
 /// What a push round leaves for the next: its index and its views' payloads.

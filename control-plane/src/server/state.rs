@@ -115,13 +115,21 @@ impl Shared {
     /// A proxy opened a stream and said who it is. Returns the stream's id. A
     /// reconnecting proxy replaces its previous stream.
     /// `gzip`: the proxy decodes gzip-compressed payloads.
-    pub fn connect(&self, mut workload: Workload, tx: super::conns::PushTx, gzip: bool) -> u64 {
+    /// `deltas`: it applies route deltas.
+    pub fn connect(
+        &self,
+        mut workload: Workload,
+        tx: super::conns::PushTx,
+        gzip: bool,
+        deltas: bool,
+    ) -> u64 {
         let stream_id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         workload.connected_unix = crate::unix_now();
         let mut conn = Conn::new(stream_id, workload, tx);
         conn.gzip = gzip;
+        conn.deltas = deltas;
         lock(&self.conns).insert(conn);
         self.registry_rev.send_modify(|r| *r += 1);
         stream_id
@@ -188,7 +196,10 @@ impl Shared {
                 .answered(type_url, at.elapsed(), t.nack.is_some());
         }
         if let Some(err) = &t.nack {
-            tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, "proxy rejected config (NACK)");
+            tracing::warn!(proxy = proxy_id, type_url = %ack.type_url, error = %err, delta = t.sent_delta, "proxy rejected config (NACK)");
+            if t.sent_delta {
+                t.delta_rejected();
+            }
         }
         let sent = conns.answered(proxy_id, &mut || self.nonce());
         self.record_pushes(&mut conns);
@@ -261,12 +272,7 @@ impl Shared {
     /// One consistent view of the mesh: the stored resources and the connected
     /// workloads, indexed once for every proxy compiled from it.
     fn snapshot(&self) -> Result<(MeshIndex, Vec<Workload>), StoreError> {
-        let resources: Vec<_> = self
-            .store
-            .list(None, None)?
-            .into_iter()
-            .map(|o| o.resource)
-            .collect();
+        let resources = self.store.resources()?;
         let workloads = self.workloads();
         let mut index = MeshIndex::new(&MeshState {
             resources: &resources,

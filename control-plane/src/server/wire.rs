@@ -196,6 +196,7 @@ mod tests {
                 nonce: "42".into(),
                 payload,
                 encoding: String::new(),
+                base_version: String::new(),
             };
             let mut wire = push_header(&push).to_vec();
             wire.extend_from_slice(&push.payload);
@@ -205,6 +206,18 @@ mod tests {
             assert_eq!(wire, expected);
             let decoded = Push::decode(&wire[5..]).expect("decodes");
             assert_eq!(decoded, push);
+            // Fields after the payload's number (a delta's base) come before
+            // its bytes on the wire; any decoder reads them back.
+            let delta = Push {
+                encoding: "gzip".into(),
+                base_version: "00aa".into(),
+                ..push.clone()
+            };
+            let mut wire = push_header(&delta).to_vec();
+            wire.extend_from_slice(&delta.payload);
+            let len = u32::from_be_bytes([wire[1], wire[2], wire[3], wire[4]]) as usize;
+            assert_eq!(len, wire.len() - 5);
+            assert_eq!(Push::decode(&wire[5..]).expect("decodes"), delta);
         }
     }
 }

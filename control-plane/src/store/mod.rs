@@ -7,6 +7,7 @@
 //! that last changed it (its `metadata.resourceVersion`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use mesh_api::{Kind, Resource};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -119,6 +120,38 @@ impl std::fmt::Display for ObjectKey {
 pub struct Store {
     db: Database,
     revision: watch::Sender<u64>,
+    /// Every stored resource, decoded, as of the last commit: the push loop
+    /// reads the whole mesh after every change, and decoding thousands of
+    /// records each time cost more than compiling. Filled by the first
+    /// [`Store::resources`]; each commit then decodes only what it wrote.
+    decoded: std::sync::Mutex<Option<Decoded>>,
+}
+
+/// The decoded resources and their keys, sorted by key (as [`Store::list`]).
+#[derive(Debug)]
+struct Decoded {
+    keys: Vec<String>,
+    resources: Arc<Vec<Resource>>,
+}
+
+impl Decoded {
+    fn upsert(&mut self, key: &str, resource: Resource) {
+        let all = Arc::make_mut(&mut self.resources);
+        match self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            Ok(i) => all[i] = resource,
+            Err(i) => {
+                self.keys.insert(i, key.to_owned());
+                all.insert(i, resource);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Ok(i) = self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            self.keys.remove(i);
+            Arc::make_mut(&mut self.resources).remove(i);
+        }
+    }
 }
 
 impl Store {
@@ -136,7 +169,11 @@ impl Store {
         };
         txn.commit()?;
         let (revision, _) = watch::channel(rev);
-        Ok(Self { db, revision })
+        Ok(Self {
+            db,
+            revision,
+            decoded: std::sync::Mutex::new(None),
+        })
     }
 
     /// The revision of the last committed change (0 for an empty store).
@@ -163,6 +200,7 @@ impl Store {
             meta.get("revision")?.map(|g| g.value()).unwrap_or(0)
         };
         let next = rev + 1;
+        let mut written: Vec<(String, Vec<u8>)> = Vec::new();
         {
             let mut objects = txn.open_table(OBJECTS)?;
             for res in resources {
@@ -201,6 +239,7 @@ impl Store {
                     let bytes = serde_json::to_vec(&record)
                         .map_err(|e| StoreError::Db(format!("encode {key}: {e}")))?;
                     objects.insert(encoded.as_str(), bytes.as_slice())?;
+                    written.push((encoded, bytes));
                 }
                 changes.push((key, change));
             }
@@ -208,7 +247,22 @@ impl Store {
         if changes.iter().any(|(_, c)| *c != Change::Unchanged) {
             rev = next;
             txn.open_table(META)?.insert("revision", rev)?;
+            // Held from before the commit until the decoded copy has it, so no
+            // reader or later writer sees the copy behind the database.
+            let mut decoded = self.decoded();
             txn.commit()?;
+            if let Some(d) = decoded.as_mut() {
+                for (key, bytes) in &written {
+                    match to_object(key, bytes) {
+                        Ok(o) => d.upsert(key, o.resource),
+                        Err(_) => {
+                            *decoded = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            drop(decoded);
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -235,7 +289,16 @@ impl Store {
         if out.iter().any(|(_, removed)| *removed) {
             rev += 1;
             txn.open_table(META)?.insert("revision", rev)?;
+            let mut decoded = self.decoded();
             txn.commit()?;
+            if let Some(d) = decoded.as_mut() {
+                for (key, removed) in &out {
+                    if *removed {
+                        d.remove(&key.encode());
+                    }
+                }
+            }
+            drop(decoded);
             self.revision.send_replace(rev);
         } else {
             txn.abort().map_err(|e| StoreError::Db(e.to_string()))?;
@@ -251,6 +314,32 @@ impl Store {
             .get(encoded.as_str())?
             .map(|g| to_object(&encoded, g.value()))
             .transpose()
+    }
+
+    fn decoded(&self) -> std::sync::MutexGuard<'_, Option<Decoded>> {
+        self.decoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every stored resource, sorted by key, as [`Store::list`] gives them;
+    /// decoded once, then kept current by each commit, and shared.
+    pub fn resources(&self) -> Result<Arc<Vec<Resource>>, StoreError> {
+        let mut cached = self.decoded();
+        if let Some(d) = cached.as_ref() {
+            return Ok(d.resources.clone());
+        }
+        let (keys, all): (Vec<String>, Vec<Resource>) = self
+            .list(None, None)?
+            .into_iter()
+            .map(|o| (ObjectKey::of(&o.resource).encode(), o.resource))
+            .unzip();
+        let resources = Arc::new(all);
+        *cached = Some(Decoded {
+            keys,
+            resources: resources.clone(),
+        });
+        Ok(resources)
     }
 
     /// Every stored object, optionally of one kind and namespace, sorted by key.

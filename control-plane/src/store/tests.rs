@@ -169,3 +169,39 @@ fn kill_dash_nine_loses_nothing_acknowledged() {
     let all = store.list(None, None).expect("list");
     assert!(all.len() >= acked.len());
 }
+
+#[test]
+fn decoded_resources_follow_every_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("store.redb")).expect("open");
+    let listed = |store: &Store| -> Vec<Resource> {
+        store
+            .list(None, None)
+            .expect("list")
+            .into_iter()
+            .map(|o| o.resource)
+            .collect()
+    };
+    assert!(store.resources().expect("resources").is_empty());
+    store.apply(&[cm("a", "1"), cm("b", "1")]).expect("apply");
+    let first = store.resources().expect("resources");
+    assert_eq!(*first, listed(&store));
+    // Unchanged: the same decoded resources, shared.
+    assert!(Arc::ptr_eq(&first, &store.resources().expect("resources")));
+    store.apply(&[cm("b", "2")]).expect("apply");
+    assert_eq!(*store.resources().expect("resources"), listed(&store));
+    assert_ne!(*store.resources().expect("resources"), *first);
+    // New keys land in key order, before, between and after the others.
+    store
+        .apply(&[cm("c", "1"), cm("0", "1"), cm("ab", "1")])
+        .expect("apply");
+    assert_eq!(*store.resources().expect("resources"), listed(&store));
+    store.delete(&[key("a"), key("c")]).expect("delete");
+    let after = store.resources().expect("resources");
+    assert_eq!(*after, listed(&store));
+    assert_eq!(after.len(), 3);
+    // A store opened again decodes the same.
+    drop(store);
+    let store = Store::open(&dir.path().join("store.redb")).expect("open");
+    assert_eq!(*store.resources().expect("resources"), *after);
+}

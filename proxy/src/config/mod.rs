@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
 use mesh_api::proxy::{
-    Cluster, ClusterEndpoints, Listeners, PUSH_ORDER, ProxyConfig, RouteConfig, TYPE_CLUSTERS,
-    TYPE_ENDPOINTS, TYPE_LISTENERS, TYPE_ROUTES,
+    Cluster, ClusterEndpoints, Listeners, PUSH_ORDER, ProxyConfig, RouteConfig, RoutesDelta,
+    TYPE_CLUSTERS, TYPE_ENDPOINTS, TYPE_LISTENERS, TYPE_ROUTES,
 };
 use serde::Serialize;
 
@@ -104,6 +104,59 @@ impl ConfigStore {
         let idx = type_index(type_url).ok_or_else(|| ConfigError::UnknownType(type_url.into()))?;
         let mut st = self.state();
         let result = self.try_apply(&st.raw, type_url, payload);
+        self.settle(&mut st, idx, type_url, version, result)
+    }
+
+    /// Applies a delta push: `payload` changes the running config of
+    /// `base_version` into `version` (routes only). Refused, changing nothing
+    /// but `last_error`, when the proxy does not run `base_version`.
+    pub fn apply_delta(
+        &self,
+        type_url: &str,
+        base_version: &str,
+        version: &str,
+        payload: &[u8],
+    ) -> Result<(), ConfigError> {
+        let idx = type_index(type_url).ok_or_else(|| ConfigError::UnknownType(type_url.into()))?;
+        let mut st = self.state();
+        let result = if type_url != TYPE_ROUTES {
+            Err(ConfigError::Delta {
+                type_url: type_url.to_string(),
+                message: "deltas are only applied to routes".into(),
+            })
+        } else if st.types[idx].version.as_deref() != Some(base_version) {
+            Err(ConfigError::Delta {
+                type_url: type_url.to_string(),
+                message: format!(
+                    "the delta is against version {base_version:?} but this proxy runs {:?}",
+                    st.types[idx].version.as_deref().unwrap_or("")
+                ),
+            })
+        } else {
+            decode::<RoutesDelta>(type_url, payload).and_then(|delta| {
+                let mut routes = st.raw.routes.clone();
+                delta
+                    .apply(&mut routes)
+                    .map_err(|message| ConfigError::Delta {
+                        type_url: type_url.to_string(),
+                        message,
+                    })?;
+                self.compile_with(&st.raw, type_url, |raw| raw.routes = routes)
+            })
+        };
+        self.settle(&mut st, idx, type_url, version, result)
+    }
+
+    /// Records the outcome of a push of type `idx`: an accepted config runs
+    /// from now on; a rejected one only sets `last_error`.
+    fn settle(
+        &self,
+        st: &mut State,
+        idx: usize,
+        type_url: &str,
+        version: &str,
+        result: Result<(ProxyConfig, Snapshot), ConfigError>,
+    ) -> Result<(), ConfigError> {
         let status = &mut st.types[idx];
         match result {
             Ok((raw, snap)) => {
@@ -130,14 +183,36 @@ impl ConfigStore {
         type_url: &str,
         payload: &[u8],
     ) -> Result<(ProxyConfig, Snapshot), ConfigError> {
-        let mut raw = current.clone();
         match type_url {
-            TYPE_LISTENERS => raw.listeners = decode::<Listeners>(type_url, payload)?,
-            TYPE_CLUSTERS => raw.clusters = decode::<Vec<Cluster>>(type_url, payload)?,
-            TYPE_ENDPOINTS => raw.endpoints = decode::<Vec<ClusterEndpoints>>(type_url, payload)?,
-            TYPE_ROUTES => raw.routes = decode::<RouteConfig>(type_url, payload)?,
-            other => return Err(ConfigError::UnknownType(other.into())),
+            TYPE_LISTENERS => {
+                let v = decode::<Listeners>(type_url, payload)?;
+                self.compile_with(current, type_url, |raw| raw.listeners = v)
+            }
+            TYPE_CLUSTERS => {
+                let v = decode::<Vec<Cluster>>(type_url, payload)?;
+                self.compile_with(current, type_url, |raw| raw.clusters = v)
+            }
+            TYPE_ENDPOINTS => {
+                let v = decode::<Vec<ClusterEndpoints>>(type_url, payload)?;
+                self.compile_with(current, type_url, |raw| raw.endpoints = v)
+            }
+            TYPE_ROUTES => {
+                let v = decode::<RouteConfig>(type_url, payload)?;
+                self.compile_with(current, type_url, |raw| raw.routes = v)
+            }
+            other => Err(ConfigError::UnknownType(other.into())),
         }
+    }
+
+    /// `current` changed by `change`, and compiled.
+    fn compile_with(
+        &self,
+        current: &ProxyConfig,
+        type_url: &str,
+        change: impl FnOnce(&mut ProxyConfig),
+    ) -> Result<(ProxyConfig, Snapshot), ConfigError> {
+        let mut raw = current.clone();
+        change(&mut raw);
         let prev = self.inner.running.load();
         match compile::compile(&raw, &prev) {
             Ok(snap) => Ok((raw, snap)),

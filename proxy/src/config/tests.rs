@@ -236,3 +236,79 @@ fn endpoints_for_unknown_clusters_wait_for_the_cluster() {
     assert_eq!(snap.clusters.get("b").map(|c| c.endpoints.len()), Some(0));
     assert_eq!(s.missing(), vec!["listeners", "routes"]);
 }
+
+/// The routes of [`config`] after a change: one host re-routed, one removed,
+/// one added.
+fn changed_routes() -> RouteConfig {
+    RouteConfig {
+        virtual_hosts: vec![
+            vhost("reviews:9080", &["reviews", "reviews:9080"], 9080, "b"),
+            vhost("ratings:9080", &["ratings", "ratings:9080"], 9080, "a"),
+            vhost("reviews:9090", &["reviews"], 9090, "b"),
+            vhost("wilder", &["*.b.example.com:8080"], 8080, "b"),
+        ],
+        ..RouteConfig::default()
+    }
+}
+
+#[test]
+fn a_route_delta_gives_exactly_the_config_a_whole_push_gives() {
+    let old = config().routes;
+    let new = changed_routes();
+    let delta = RoutesDelta::between(&old, &new).expect("a delta");
+    let payload = serde_json::to_vec(&delta).expect("encode");
+    assert!(payload.len() < serde_json::to_vec(&new).expect("encode").len());
+
+    let by_delta = store();
+    by_delta
+        .apply_delta(TYPE_ROUTES, "v1", "v2", &payload)
+        .expect("applies");
+    let whole = store();
+    whole
+        .apply(
+            TYPE_ROUTES,
+            "v2",
+            &serde_json::to_vec(&new).expect("encode"),
+        )
+        .expect("applies");
+    assert_eq!(by_delta.raw(), whole.raw());
+    assert_eq!(by_delta.dump()["config"], whole.dump()["config"]);
+    assert_eq!(
+        by_delta
+            .status(TYPE_ROUTES)
+            .and_then(|s| s.version)
+            .as_deref(),
+        Some("v2")
+    );
+    // And it routes like it: the removed host is gone, the new one serves.
+    assert_eq!(vhost_of(&by_delta, "x.example.com", 80), None);
+    assert_eq!(
+        vhost_of(&by_delta, "ratings", 9080).as_deref(),
+        Some("ratings:9080")
+    );
+}
+
+#[test]
+fn a_delta_against_another_version_or_type_is_refused_and_changes_nothing() {
+    let delta = RoutesDelta::between(&config().routes, &changed_routes()).expect("a delta");
+    let payload = serde_json::to_vec(&delta).expect("encode");
+    let s = store();
+    let before = s.raw();
+    let err = s
+        .apply_delta(TYPE_ROUTES, "v0", "v2", &payload)
+        .expect_err("wrong base");
+    assert!(
+        err.to_string().contains("\"v0\"") && err.to_string().contains("\"v1\""),
+        "{err}"
+    );
+    assert!(s.apply_delta(TYPE_CLUSTERS, "v1", "v2", &payload).is_err());
+    assert_eq!(s.raw(), before);
+    let status = s.status(TYPE_ROUTES).expect("status");
+    assert_eq!(status.version.as_deref(), Some("v1"));
+    assert!(status.last_error.is_some());
+    // Applied twice: the second finds the proxy at v2, not v1.
+    s.apply_delta(TYPE_ROUTES, "v1", "v2", &payload)
+        .expect("applies");
+    assert!(s.apply_delta(TYPE_ROUTES, "v1", "v3", &payload).is_err());
+    assert_eq!(s.raw().routes, changed_routes());
+}
