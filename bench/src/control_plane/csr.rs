@@ -29,6 +29,9 @@ pub struct CsrResult {
     pub requests: usize,
     /// Signed per second, a connection per request (as the sidecar).
     pub per_connection: f64,
+    /// Attempts of that run that failed (to connect, mostly) and were made
+    /// again after 1 s, as the sidecar does; the wall time includes the waits.
+    pub retries: usize,
     /// Signed per second, over `shared_connections` shared connections.
     pub shared: f64,
     pub shared_connections: usize,
@@ -49,25 +52,32 @@ fn fail(errors: &std::sync::Mutex<Vec<String>>, e: String) {
     }
 }
 
+/// Attempts per request over a new connection, and the wait between them
+/// (the sidecar's first backoff step).
+const ATTEMPTS: usize = 5;
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// Sends `csrs.len()` requests from `proxies` concurrent proxies; `shared`:
-/// over these channels (round robin), else a new connection each. Returns the
-/// wall time.
+/// over these channels (round robin), else a new connection each, retried as
+/// the sidecar retries. Returns the wall time and the retries.
 async fn send_all(
     address: &str,
     who: &Arc<Vec<(String, String)>>,
     csrs: &Arc<Vec<String>>,
     shared: Option<Vec<tonic::transport::Channel>>,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<(Duration, usize)> {
     let next = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     let failed = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(AtomicUsize::new(0));
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..who.len() {
-        let (next, errors, failed, who, csrs) = (
+        let (next, errors, failed, retries, who, csrs) = (
             next.clone(),
             errors.clone(),
             failed.clone(),
+            retries.clone(),
             who.clone(),
             csrs.clone(),
         );
@@ -92,7 +102,21 @@ async fn send_all(
                         .await
                         .map(tonic::Response::into_inner)
                         .map_err(|s| s.message().to_owned()),
-                    None => signer.sign(request).await,
+                    None => {
+                        // As the sidecar does: a failed attempt is tried
+                        // again after its first backoff step (1 s).
+                        let mut attempt = 1;
+                        loop {
+                            match signer.sign(request.clone()).await {
+                                Err(_) if attempt < ATTEMPTS => {
+                                    attempt += 1;
+                                    retries.fetch_add(1, Ordering::Relaxed);
+                                    tokio::time::sleep(RETRY_AFTER).await;
+                                }
+                                answer => break answer,
+                            }
+                        }
+                    }
                 };
                 match answer {
                     Ok(a) if !a.cert_chain_pem.is_empty() => {}
@@ -120,7 +144,7 @@ async fn send_all(
             csrs.len()
         );
     }
-    Ok(took)
+    Ok((took, retries.load(Ordering::Relaxed)))
 }
 
 fn rate(n: usize, d: Duration) -> f64 {
@@ -154,7 +178,7 @@ pub async fn measure(
     let clk = crate::procs::clk_tck() as f64;
     let cpu0 = crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
 
-    let per_connection = send_all(&cp.discovery, &who, &csrs, None).await?;
+    let (per_connection, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
     let mut channels = Vec::new();
     for _ in 0..shared_connections.max(1) {
         let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", cp.discovery))?
@@ -163,7 +187,7 @@ pub async fn measure(
             .context("connect to the discovery server")?;
         channels.push(ch);
     }
-    let shared = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
+    let (shared, _) = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
     let cpu_s = (crate::procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu0) as f64 / clk;
     drop(cp);
 
@@ -175,6 +199,7 @@ pub async fn measure(
         proxies,
         requests,
         per_connection: rate(requests, per_connection),
+        retries,
         shared: rate(requests, shared),
         shared_connections: shared_connections.max(1),
         cpu_s,
