@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::start;
+use common::{apply, compiled_routes, start, synced};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,10 +13,8 @@ use std::time::Duration;
 use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
-use mesh_api::proxy::{ProxyConfig, RouteConfig, RoutesDelta, TYPE_ROUTES};
-use mesh_control_plane::api::{ApplyRequest, ApplyResponse};
+use mesh_api::proxy::{RouteConfig, RoutesDelta, TYPE_ROUTES};
 use mesh_control_plane::client::AdminClient;
-use mesh_control_plane::server::{ProxyStatus, SyncStatus};
 use tokio::sync::mpsc;
 
 /// What one simulated proxy did with its routes pushes.
@@ -127,66 +125,11 @@ async fn proxy(d: &str, id: &str, service: &str, deltas: bool, mut nack_deltas: 
     seen
 }
 
-/// Waits until `n` proxies are SYNCED on every type at revision `rev` or later.
-async fn synced(admin: &AdminClient, n: usize, rev: u64) {
-    let mut last = Vec::new();
-    for _ in 0..500 {
-        last = admin
-            .get::<Vec<ProxyStatus>>("/v1/proxy-status")
-            .await
-            .expect("status");
-        if last.len() == n
-            && last.iter().all(|p| {
-                p.revision >= rev
-                    && p.types.iter().all(|t| {
-                        t.status == SyncStatus::Synced && t.acked_version == t.sent_version
-                    })
-            })
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("proxies never synced at revision {rev}: {last:#?}");
-}
-
-async fn apply(admin: &AdminClient, yaml: &str) -> u64 {
-    let manifests = mesh_api::yaml::parse_documents(yaml)
-        .expect("yaml")
-        .iter()
-        .map(|n| {
-            mesh_api::Resource::from_node(n)
-                .expect("resource")
-                .to_json()
-        })
-        .collect();
-    let r: ApplyResponse = admin
-        .post(
-            "/v1/apply",
-            &ApplyRequest {
-                manifests,
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("apply");
-    r.revision
-}
-
 fn vs(v1_weight: u32) -> String {
     format!(
         "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: web, namespace: a}}\nspec:\n  hosts: [web]\n  http:\n  - route:\n    - {{destination: {{host: web, subset: v1}}, weight: {v1_weight}}}\n    - {{destination: {{host: web, subset: v2}}, weight: {}}}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: web, namespace: a}}\nspec:\n  host: web\n  subsets:\n  - {{name: v1, labels: {{version: v1}}}}\n  - {{name: v2, labels: {{version: v2}}}}\n",
         100 - v1_weight
     )
-}
-
-/// The routes the control plane compiles for `id` now.
-async fn compiled_routes(admin: &AdminClient, id: &str) -> RouteConfig {
-    let c: ProxyConfig = admin
-        .get(&format!("/v1/proxy-config?proxy={id}"))
-        .await
-        .expect("proxy-config");
-    c.routes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,18 +3,15 @@
 
 mod common;
 
-use common::start;
+use common::{apply, compiled_routes, start, synced};
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
-use mesh_api::proxy::{ProxyConfig, RouteConfig};
-use mesh_control_plane::api::{ApplyRequest, ApplyResponse};
+use mesh_api::proxy::RouteConfig;
 use mesh_control_plane::client::AdminClient;
-use mesh_control_plane::server::{ProxyStatus, SyncStatus};
 use tokio::sync::mpsc;
 
 /// Every push one simulated proxy received: (type, payload decompressed).
@@ -116,50 +113,6 @@ async fn proxy_with(
     (log, encodings)
 }
 
-/// Waits until `n` proxies are SYNCED on every type at the store's revision `rev`:
-/// every push of that round has then been received and ACKed.
-async fn synced(admin: &AdminClient, n: usize, rev: u64) {
-    let mut last = Vec::new();
-    for _ in 0..500 {
-        last = admin
-            .get::<Vec<ProxyStatus>>("/v1/proxy-status")
-            .await
-            .expect("status");
-        if last.len() == n
-            && last.iter().all(|p| {
-                p.revision >= rev && p.types.iter().all(|t| t.status == SyncStatus::Synced)
-            })
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("proxies never synced at revision {rev}: {last:#?}");
-}
-
-async fn apply(admin: &AdminClient, yaml: &str) -> u64 {
-    let manifests = mesh_api::yaml::parse_documents(yaml)
-        .expect("yaml")
-        .iter()
-        .map(|n| {
-            mesh_api::Resource::from_node(n)
-                .expect("resource")
-                .to_json()
-        })
-        .collect();
-    let r: ApplyResponse = admin
-        .post(
-            "/v1/apply",
-            &ApplyRequest {
-                manifests,
-                dry_run: false,
-            },
-        )
-        .await
-        .expect("apply");
-    r.revision
-}
-
 fn vs(v1_weight: u32, canary_source: bool) -> String {
     let canary = if canary_source {
         "  - match: [{sourceLabels: {track: canary}}]\n    route: [{destination: {host: web, subset: v2}}]\n"
@@ -174,15 +127,6 @@ fn vs(v1_weight: u32, canary_source: bool) -> String {
 
 fn take(log: &Log) -> Vec<(String, Vec<u8>)> {
     std::mem::take(&mut *log.lock().expect("log"))
-}
-
-/// The routes the control plane compiles for `id` now (`/v1/proxy-config`).
-async fn compiled_routes(admin: &AdminClient, id: &str) -> RouteConfig {
-    let c: ProxyConfig = admin
-        .get(&format!("/v1/proxy-config?proxy={id}"))
-        .await
-        .expect("proxy-config");
-    c.routes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use mesh_api::proxy::{ProxyConfig, RouteConfig};
+use mesh_control_plane::api::{ApplyRequest, ApplyResponse};
 use mesh_control_plane::ca::CaSettings;
-use mesh_control_plane::server::{self, ServerOptions, StateFile};
+use mesh_control_plane::client::AdminClient;
+use mesh_control_plane::server::{self, ProxyStatus, ServerOptions, StateFile, SyncStatus};
 
 /// Starts a control plane in `home` with the default CA settings; returns its
 /// state file and a sender that stops it.
@@ -37,4 +40,63 @@ pub async fn start_with(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("control plane did not write its state file");
+}
+
+/// Waits until `n` proxies are SYNCED on every type, with the version they
+/// ACKed the one they were sent, at the store's revision `rev` or later: every
+/// push of that round has then been received and ACKed.
+pub async fn synced(admin: &AdminClient, n: usize, rev: u64) {
+    let mut last = Vec::new();
+    for _ in 0..500 {
+        last = admin
+            .get::<Vec<ProxyStatus>>("/v1/proxy-status")
+            .await
+            .expect("status");
+        if last.len() == n
+            && last.iter().all(|p| {
+                p.revision >= rev
+                    && p.types.iter().all(|t| {
+                        t.status == SyncStatus::Synced && t.acked_version == t.sent_version
+                    })
+            })
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("proxies never synced at revision {rev}: {last:#?}");
+}
+
+/// Applies the YAML documents through the admin API, as `meshctl apply`
+/// does; returns the store's new revision.
+pub async fn apply(admin: &AdminClient, yaml: &str) -> u64 {
+    let manifests = mesh_api::yaml::parse_documents(yaml)
+        .expect("yaml")
+        .iter()
+        .map(|n| {
+            mesh_api::Resource::from_node(n)
+                .expect("resource")
+                .to_json()
+        })
+        .collect();
+    let r: ApplyResponse = admin
+        .post(
+            "/v1/apply",
+            &ApplyRequest {
+                manifests,
+                dry_run: false,
+            },
+        )
+        .await
+        .expect("apply");
+    r.revision
+}
+
+/// The routes the control plane compiles for `id` now (`/v1/proxy-config`).
+pub async fn compiled_routes(admin: &AdminClient, id: &str) -> RouteConfig {
+    let c: ProxyConfig = admin
+        .get(&format!("/v1/proxy-config?proxy={id}"))
+        .await
+        .expect("proxy-config");
+    c.routes
 }
