@@ -281,9 +281,8 @@ spec:
     );
 }
 
-#[test]
-fn workload_selector_makes_selected_sidecars_the_endpoints() {
-    let yaml = r#"
+/// A MESH_INTERNAL entry whose endpoints are the workloads labelled `app: legacy`.
+const LEGACY_ENTRY: &str = r#"
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: legacy, namespace: default}
@@ -296,6 +295,10 @@ spec:
   ports:
   - {number: 8080, name: http, protocol: HTTP}
 "#;
+
+#[test]
+fn workload_selector_makes_selected_sidecars_the_endpoints() {
+    let yaml = LEGACY_ENTRY;
     let c = client();
     let vm = workload(
         "legacy-vm",
@@ -323,19 +326,8 @@ spec:
 
 #[test]
 fn workload_selector_also_selects_workload_entries_of_its_namespace() {
-    let yaml = r#"
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: legacy, namespace: default}
-spec:
-  hosts: [legacy.internal.test]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  workloadSelector:
-    labels: {app: legacy}
-  ports:
-  - {number: 8080, name: http, protocol: HTTP}
----
+    let yaml = LEGACY_ENTRY.to_owned()
+        + r#"---
 apiVersion: networking.istio.io/v1
 kind: WorkloadEntry
 metadata: {name: vm-1, namespace: default}
@@ -374,7 +366,7 @@ spec:
         &[("app", "legacy")],
         &[8080],
     );
-    let cfg = run(&resources(yaml), &[c.clone(), sidecar.clone()], &c);
+    let cfg = run(&resources(&yaml), &[c.clone(), sidecar.clone()], &c);
     let eps = endpoints(&cfg, "outbound|8080||legacy.internal.test");
     let got: Vec<(&str, &str, u32, bool)> = eps
         .iter()
