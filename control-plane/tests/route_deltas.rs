@@ -5,17 +5,14 @@
 
 mod common;
 
-use common::{apply, compiled_routes, start, synced};
+use common::{apply, compiled_routes, open_stream, send_ack, start, synced};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mesh_api::discovery::discovery_client::DiscoveryClient;
-use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
+use mesh_api::discovery::{Ack, Hello, ServicePort};
 use mesh_api::proxy::{RouteConfig, RoutesDelta, TYPE_ROUTES};
 use mesh_control_plane::client::AdminClient;
-use tokio::sync::mpsc;
 
 /// What one simulated proxy did with its routes pushes.
 #[derive(Debug, Default)]
@@ -35,10 +32,6 @@ type Shared = Arc<Mutex<Seen>>;
 /// `deltas`, route deltas against the version it runs; it NACKs the first
 /// `nack_deltas` deltas it gets.
 async fn proxy(d: &str, id: &str, service: &str, deltas: bool, mut nack_deltas: usize) -> Shared {
-    let mut client = DiscoveryClient::connect(format!("http://{d}"))
-        .await
-        .expect("connect");
-    let (tx, mut rx) = mpsc::channel::<ProxyMessage>(8);
     let hello = Hello {
         proxy_id: id.into(),
         service: service.into(),
@@ -60,16 +53,7 @@ async fn proxy(d: &str, id: &str, service: &str, deltas: bool, mut nack_deltas: 
         },
         ..Default::default()
     };
-    tx.send(ProxyMessage {
-        message: Some(Message::Hello(hello)),
-    })
-    .await
-    .expect("hello");
-    let mut pushes = client
-        .stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
-        .await
-        .expect("stream")
-        .into_inner();
+    let (tx, mut pushes) = open_stream(d, hello).await;
     let seen: Shared = Arc::default();
     let s = seen.clone();
     tokio::spawn(async move {
@@ -111,13 +95,7 @@ async fn proxy(d: &str, id: &str, service: &str, deltas: bool, mut nack_deltas: 
                 nonce: p.nonce,
                 error,
             };
-            if tx
-                .send(ProxyMessage {
-                    message: Some(Message::Ack(ack)),
-                })
-                .await
-                .is_err()
-            {
+            if !send_ack(&tx, ack).await {
                 return;
             }
         }

@@ -3,16 +3,13 @@
 
 mod common;
 
-use common::{apply, compiled_routes, start, synced};
+use common::{apply, compiled_routes, open_stream, send_ack, start, synced};
 
 use std::sync::{Arc, Mutex};
 
-use mesh_api::discovery::discovery_client::DiscoveryClient;
-use mesh_api::discovery::proxy_message::Message;
-use mesh_api::discovery::{Ack, Hello, ProxyMessage, ServicePort};
+use mesh_api::discovery::{Ack, Hello, ServicePort};
 use mesh_api::proxy::RouteConfig;
 use mesh_control_plane::client::AdminClient;
-use tokio::sync::mpsc;
 
 /// Every push one simulated proxy received: (type, payload decompressed).
 type Log = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -32,10 +29,6 @@ async fn proxy_with(
     port: u16,
     gzip: bool,
 ) -> (Log, Arc<Mutex<Vec<(String, String)>>>) {
-    let mut client = DiscoveryClient::connect(format!("http://{discovery}"))
-        .await
-        .expect("connect");
-    let (tx, mut rx) = mpsc::channel::<ProxyMessage>(8);
     let hello = Hello {
         proxy_id: id.into(),
         service: "web".into(),
@@ -63,16 +56,7 @@ async fn proxy_with(
         },
         accept_deltas: Vec::new(),
     };
-    tx.send(ProxyMessage {
-        message: Some(Message::Hello(hello)),
-    })
-    .await
-    .expect("send hello");
-    let mut pushes = client
-        .stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
-        .await
-        .expect("stream")
-        .into_inner();
+    let (tx, mut pushes) = open_stream(discovery, hello).await;
     let log: Log = Arc::default();
     let encodings: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let (l, e) = (log.clone(), encodings.clone());
@@ -99,13 +83,7 @@ async fn proxy_with(
                 nonce: p.nonce,
                 error: String::new(),
             };
-            if tx
-                .send(ProxyMessage {
-                    message: Some(Message::Ack(ack)),
-                })
-                .await
-                .is_err()
-            {
+            if !send_ack(&tx, ack).await {
                 return;
             }
         }

@@ -4,11 +4,15 @@
 
 use std::time::Duration;
 
+use mesh_api::discovery::discovery_client::DiscoveryClient;
+use mesh_api::discovery::proxy_message::Message;
+use mesh_api::discovery::{Ack, Hello, ProxyMessage, Push};
 use mesh_api::proxy::{ProxyConfig, RouteConfig};
 use mesh_control_plane::api::{ApplyRequest, ApplyResponse};
 use mesh_control_plane::ca::CaSettings;
 use mesh_control_plane::client::AdminClient;
 use mesh_control_plane::server::{self, ProxyStatus, ServerOptions, StateFile, SyncStatus};
+use tokio::sync::mpsc;
 
 /// Starts a control plane in `home` with the default CA settings; returns its
 /// state file and a sender that stops it.
@@ -99,4 +103,36 @@ pub async fn compiled_routes(admin: &AdminClient, id: &str) -> RouteConfig {
         .await
         .expect("proxy-config");
     c.routes
+}
+
+/// A simulated proxy's discovery stream: connects to `discovery`, says `hello`
+/// and returns the sender for its ACKs and the stream of pushes.
+pub async fn open_stream(
+    discovery: &str,
+    hello: Hello,
+) -> (mpsc::Sender<ProxyMessage>, tonic::Streaming<Push>) {
+    let mut client = DiscoveryClient::connect(format!("http://{discovery}"))
+        .await
+        .expect("connect");
+    let (tx, mut rx) = mpsc::channel::<ProxyMessage>(8);
+    tx.send(ProxyMessage {
+        message: Some(Message::Hello(hello)),
+    })
+    .await
+    .expect("send hello");
+    let pushes = client
+        .stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        .await
+        .expect("stream")
+        .into_inner();
+    (tx, pushes)
+}
+
+/// Sends `ack` on a stream from [`open_stream`]; false once the stream is gone.
+pub async fn send_ack(tx: &mpsc::Sender<ProxyMessage>, ack: Ack) -> bool {
+    tx.send(ProxyMessage {
+        message: Some(Message::Ack(ack)),
+    })
+    .await
+    .is_ok()
 }
