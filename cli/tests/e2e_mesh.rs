@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::mesh::{Mesh, scrape};
+use common::mesh::{Mesh, requests, scrape};
 use http_body_util::{BodyExt, Empty};
 use serde_json::Value;
 
@@ -569,16 +569,6 @@ spec:
     ]);
     assert_eq!(decide["decision"]["allowed"], true, "{decide}");
     assert_eq!(decide["decision"]["policy"], "default/ratings-viewer");
-}
-
-/// The sum of `istio_requests_total` over series with every label in `want`.
-fn requests(stats: &str, want: &[String]) -> u64 {
-    stats
-        .lines()
-        .filter(|l| l.starts_with("istio_requests_total{"))
-        .filter(|l| want.iter().all(|w| l.contains(w.as_str())))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }
 
 /// Access logs from the install's mesh config, then a mesh-wide Telemetry

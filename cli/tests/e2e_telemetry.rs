@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::mesh::Mesh;
+use common::mesh::{Mesh, requests, scrape};
 
 const TELEMETRY: &str = r#"apiVersion: telemetry.istio.io/v1
 kind: Telemetry
@@ -34,25 +34,6 @@ fn get(proxy: &str, url: &str, user: Option<&str>) -> String {
     }
     let out = c.arg(url).output().expect("curl");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scrape(admin: &str) -> String {
-    let out = Command::new("curl")
-        .args(["-sf", &format!("http://{admin}/stats/prometheus")])
-        .output()
-        .expect("curl");
-    assert!(out.status.success(), "scrape {admin}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The sum of `istio_requests_total` over series with every label in `want`.
-fn requests(stats: &str, want: &[&str]) -> u64 {
-    stats
-        .lines()
-        .filter(|l| l.starts_with("istio_requests_total{"))
-        .filter(|l| want.iter().all(|w| l.contains(w)))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }
 
 #[test]

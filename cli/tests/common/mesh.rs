@@ -156,6 +156,17 @@ pub fn scrape(admin: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The sum of `istio_requests_total` in a scrape over the series that carry
+/// every label of `want` (`key="value"` strings).
+pub fn requests(stats: &str, want: &[impl AsRef<str>]) -> u64 {
+    stats
+        .lines()
+        .filter(|l| l.starts_with("istio_requests_total{"))
+        .filter(|l| want.iter().all(|w| l.contains(w.as_ref())))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 /// GETs of one URL through a sidecar's outbound listener, one every few
 /// milliseconds on a keep-alive connection, until dropped.
 pub struct Traffic {
