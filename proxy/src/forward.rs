@@ -142,11 +142,18 @@ pub(crate) fn prepare(
     Ok(())
 }
 
-/// The protocol a request to `ep` is carried in between the sidecars: mutual
-/// TLS connections to peer sidecars are always HTTP/2 (one multiplexed
-/// connection per peer, whatever the app speaks).
+/// Whether requests to `ep` go to a peer sidecar over mutual TLS.
+pub(crate) fn mutual_tls(shared: &Shared, ep: &RtEndpoint) -> bool {
+    ep.slot.identity().is_some() && shared.tls.enabled()
+}
+
+/// The protocol a request to `ep` is carried in: the cluster's, except that
+/// HTTP/1.1 to a peer sidecar over mutual TLS goes on its multiplexed HTTP/2
+/// connection when the DestinationRule says `h2UpgradePolicy: UPGRADE`. By
+/// default (Istio's `DO_NOT_UPGRADE`) it stays HTTP/1.1, on keep-alive
+/// connections ([`crate::upstream::Slot::send_h1`]).
 pub(crate) fn wire(shared: &Shared, protocol: Protocol, ep: &RtEndpoint) -> Protocol {
-    if ep.slot.identity().is_some() && shared.tls.enabled() {
+    if ep.slot.upgrades_h2() && mutual_tls(shared, ep) {
         Protocol::Http2
     } else {
         protocol
@@ -198,15 +205,12 @@ pub(crate) async fn send(
     req: Request<ProxyBody>,
 ) -> Result<Response<Incoming>, UpstreamError> {
     if let Some(o) = &ep.origin {
-        o.send(req).await
+        // Boxed: TLS origination's future is large, and most requests do not take it.
+        Box::pin(o.send(req)).await
     } else if uses_h2(wire(shared, protocol, ep)) {
         ep.slot.send(req, &shared.tls).await
     } else {
-        shared
-            .h1
-            .request(req)
-            .await
-            .map_err(|e| UpstreamError::from_legacy(e, ep.addr))
+        ep.slot.send_h1(req, &shared.tls).await
     }
 }
 

@@ -23,7 +23,6 @@ use crate::identity::IdentityHandle;
 use crate::stats::{Flag, Side, Stats};
 use crate::telemetry::{Call, Downstream, PeerSecurity, SecurityPolicy, Workload};
 use crate::transport::{Conn, MeshTls};
-use crate::upstream::{H1Client, h1_client};
 use crate::{admin, inbound, outbound};
 
 /// Changes the process's log level; the binary that owns the tracing subscriber
@@ -93,7 +92,6 @@ impl ProxyOptions {
 /// What every connection of the proxy shares.
 pub(crate) struct Shared {
     pub config: ConfigStore,
-    pub h1: H1Client,
     pub stats: Stats,
     pub proxy_id: String,
     pub log: Option<Arc<dyn LogControl>>,
@@ -175,7 +173,6 @@ impl Proxy {
                     self.opts.identity.clone(),
                 ),
                 config: self.config,
-                h1: h1_client(),
                 proxy_id: self.opts.proxy_id,
                 log: self.opts.log_control,
                 tls: MeshTls::new(self.opts.identity.clone()),

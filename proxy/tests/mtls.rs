@@ -274,3 +274,79 @@ async fn root_rotation_keeps_requests_flowing_and_replaces_old_connections() {
         (StatusCode::SERVICE_UNAVAILABLE, "UF")
     );
 }
+
+/// `concurrent` requests held open by the app at once, then `then` more one
+/// after another, from a client sidecar with `limits` to a STRICT server
+/// sidecar: how many connections crossed between the sidecars.
+async fn mesh_connections(
+    limits: mesh_api::proxy::ConnectionLimits,
+    concurrent: usize,
+    then: usize,
+) -> usize {
+    let ca = Ca::new("mesh root");
+    let (arrived_tx, mut arrived) = tokio::sync::mpsc::channel(concurrent);
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = Gate {
+        arrived: arrived_tx,
+        release: release.clone(),
+    };
+    let app = echo_app("reviews", Some(gate)).await;
+    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
+    let cli = mesh_client_with(
+        ca.handle("ns/default/sa/client"),
+        tap,
+        Some("ns/default/sa/reviews"),
+        limits,
+    )
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..concurrent {
+        let mut h = H1::connect(cli.outbound).await;
+        held.push(tokio::spawn(async move {
+            h.get("http://reviews:9080/gate", &[]).await
+        }));
+    }
+    for _ in 0..concurrent {
+        arrived.recv().await.unwrap();
+    }
+    release.notify_waiters();
+    for r in held {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body, "reviews released");
+    }
+    let mut h = H1::connect(cli.outbound).await;
+    for _ in 0..then {
+        let r = h.get("http://reviews:9080/books", &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("host=reviews:9080"), "{}", r.body);
+    }
+    conns.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Istio's default (`h2UpgradePolicy` unset): HTTP/1.1 stays HTTP/1.1 between
+/// the sidecars, one request at a time per keep-alive connection, and the
+/// connections are reused. `UPGRADE` carries the same requests as streams of
+/// one HTTP/2 connection.
+#[tokio::test]
+async fn http1_stays_http1_between_sidecars_unless_upgraded() {
+    let default = mesh_connections(Default::default(), 4, 6).await;
+    assert_eq!(
+        default, 4,
+        "four requests at once took four keep-alive connections, and the six after them reused one"
+    );
+    let upgraded = mesh_connections(
+        mesh_api::proxy::ConnectionLimits {
+            h2_upgrade: true,
+            ..Default::default()
+        },
+        4,
+        6,
+    )
+    .await;
+    assert_eq!(
+        upgraded, 1,
+        "h2UpgradePolicy UPGRADE: one multiplexed connection"
+    );
+}

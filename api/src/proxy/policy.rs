@@ -193,6 +193,11 @@ pub struct ConnectionLimits {
     /// `tcp.tcpKeepalive`: TCP keepalive probes on upstream connections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_keepalive: Option<TcpKeepalive>,
+    /// `http.h2UpgradePolicy: UPGRADE`: HTTP/1.1 requests to a peer sidecar go on
+    /// its one multiplexed HTTP/2 connection. Istio's default (`DO_NOT_UPGRADE`)
+    /// keeps HTTP/1.1, on keep-alive connections.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub h2_upgrade: bool,
 }
 
 /// TCP keepalive settings; unset fields keep the OS defaults.

@@ -415,6 +415,8 @@ fn limits(p: &ConnectionPoolSettings) -> ConnectionLimits {
                 probes: k.probes,
             }
         }),
+        h2_upgrade: http.and_then(|h| h.h2_upgrade_policy)
+            == Some(mesh_api::networking::H2UpgradePolicy::Upgrade),
     }
 }
 

@@ -15,7 +15,7 @@ spec:
   trafficPolicy:
     connectionPool:
       tcp: {maxConnections: 1}
-      http: {http1MaxPendingRequests: 1, maxRetries: 3}
+      http: {http1MaxPendingRequests: 1, maxRetries: 3, h2UpgradePolicy: UPGRADE}
     outlierDetection:
       consecutive5xxErrors: 7
       baseEjectionTime: 1m
@@ -46,6 +46,7 @@ fn destination_rule_policies_merge_as_istio_does() {
     assert_eq!(top.limits.max_pending_requests, Some(1));
     assert_eq!(top.limits.max_retries, Some(3));
     assert_eq!(top.limits.max_requests, None, "unset limits stay unlimited");
+    assert!(top.limits.h2_upgrade, "h2UpgradePolicy: UPGRADE");
     assert_eq!(top.hash, Some(HashPolicy::Header("x-user".into())));
     let o = top.outlier.as_ref().expect("outlier detection");
     assert_eq!((o.consecutive_5xx, o.consecutive_gateway), (7, 0));
@@ -63,6 +64,7 @@ fn destination_rule_policies_merge_as_istio_does() {
         (LbPolicy::LeastRequest, None)
     );
     assert_eq!(v1.limits.max_connections, Some(1));
+    assert!(v1.limits.h2_upgrade);
     assert!(v1.outlier.is_some());
 
     // v2's port-level settings replace everything for that port ("port level

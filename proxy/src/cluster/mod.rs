@@ -16,7 +16,7 @@ use mesh_api::proxy::{HashPolicy, LbPolicy, OutlierPolicy, Protocol};
 use tokio::time::Instant;
 
 use crate::balance::{Picker, next_random};
-use crate::upstream::H2Slot;
+use crate::upstream::Slot;
 
 pub(crate) use hash::hash_key;
 pub(crate) use limits::Limits;
@@ -41,10 +41,10 @@ pub(crate) struct RtCluster {
 #[derive(Debug)]
 pub(crate) struct RtEndpoint {
     pub addr: SocketAddr,
-    /// `addr` as a URI authority, for HTTP/1.1 pool keys.
+    /// `addr` as a URI authority (what a request without one is sent with).
     pub authority: Authority,
     pub weight: u32,
-    pub slot: Arc<H2Slot>,
+    pub slot: Arc<Slot>,
     /// TLS origination to this endpoint (DestinationRule SIMPLE/MUTUAL).
     pub origin: Option<Arc<crate::origin::OriginSlot>>,
     /// Not a sidecar (a ServiceEntry endpoint): tunnels dial it directly.

@@ -15,7 +15,7 @@ fn endpoint(port: u16) -> RtEndpoint {
         authority: Authority::try_from(addr.to_string().as_str())
             .unwrap_or_else(|_| Authority::from_static("127.0.0.1")),
         weight: 1,
-        slot: Arc::new(H2Slot::new(addr, None, Default::default())),
+        slot: Arc::new(Slot::new(addr, None, Default::default())),
         origin: None,
         external: false,
         state: Arc::new(EndpointState::default()),

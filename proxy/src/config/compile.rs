@@ -26,7 +26,7 @@ use crate::policy::cors::RtCors;
 use crate::policy::fault::RtFault;
 use crate::policy::headers::RtHeaderOps;
 use crate::policy::retry::RtRetry;
-use crate::upstream::{H2Slot, PoolSettings};
+use crate::upstream::{PoolSettings, Slot};
 
 /// A compiled config: everything a request needs, behind one pointer.
 #[derive(Debug, Default)]
@@ -46,7 +46,7 @@ pub(crate) struct Snapshot {
     /// Upstream connection slots by address and peer identity (mutual TLS or
     /// not), carried over between snapshots so a config change does not drop
     /// HTTP/2 connections.
-    slots: HashMap<SlotKey, Arc<H2Slot>>,
+    slots: HashMap<SlotKey, Arc<Slot>>,
     /// TLS origination slots by address, origination and pool settings, carried
     /// over likewise (pooled keep-alive connections survive a push).
     origins: HashMap<OriginKey, Arc<OriginSlot>>,
@@ -230,7 +230,7 @@ type OriginKey = (SocketAddr, u64, PoolSettings);
 
 struct Compiler<'a> {
     prev: &'a Snapshot,
-    slots: HashMap<SlotKey, Arc<H2Slot>>,
+    slots: HashMap<SlotKey, Arc<Slot>>,
     origins: HashMap<OriginKey, Arc<OriginSlot>>,
     problems: Vec<(&'static str, String)>,
 }
@@ -256,7 +256,7 @@ impl Compiler<'_> {
             Entry::Occupied(e) => e.get().clone(),
             Entry::Vacant(v) => {
                 let slot = self.prev.slots.get(v.key()).cloned().unwrap_or_else(|| {
-                    Arc::new(H2Slot::new(addr, identity.map(Into::into), settings))
+                    Arc::new(Slot::new(addr, identity.map(Into::into), settings))
                 });
                 v.insert(slot).clone()
             }

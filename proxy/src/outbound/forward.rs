@@ -149,11 +149,24 @@ struct Template {
 }
 
 impl Template {
+    /// The request head for a try (or a mirror): a copy.
     fn parts(&self) -> Parts {
+        let mut parts = self.head();
+        parts.headers = self.headers.clone();
+        parts
+    }
+
+    /// The request head for the last possible try: the headers are moved out.
+    fn take_parts(&mut self) -> Parts {
+        let mut parts = self.head();
+        parts.headers = std::mem::take(&mut self.headers);
+        parts
+    }
+
+    fn head(&self) -> Parts {
         let (mut parts, ()) = Request::new(()).into_parts();
         parts.method = self.method.clone();
         parts.version = self.version;
-        parts.headers = self.headers.clone();
         parts
     }
 }
@@ -233,7 +246,7 @@ async fn tries(
     shared: &Shared,
     cluster: &RtCluster,
     f: &RtForward,
-    template: Template,
+    mut template: Template,
     mut body: Replay,
     key: Option<u64>,
     mut upgrade: Option<hyper::upgrade::OnUpgrade>,
@@ -273,7 +286,11 @@ async fn tries(
                 "request body already sent\n",
             );
         };
-        let mut parts = template.parts();
+        let mut parts = if n >= max_tries {
+            template.take_parts()
+        } else {
+            template.parts()
+        };
         // Upgrades keep HTTP/1.1 on a connection of their own.
         let protocol = if upgrade.is_some() {
             cluster.protocol
@@ -299,7 +316,7 @@ async fn tries(
         let is_upgrade = upgrade.is_some();
         let fut = async {
             if is_upgrade {
-                crate::forward::send_upgrade(shared, ep, req).await
+                Box::pin(crate::forward::send_upgrade(shared, ep, req)).await
             } else {
                 send(shared, cluster.protocol, ep, req).await
             }
@@ -321,7 +338,10 @@ async fn tries(
         }
         let outcome = outcome(res.as_ref());
         cluster.record(ep, verdict(outcome));
-        tried.push(ep.addr);
+        if retry.is_some_and(|r| r.other_hosts) {
+            // Only a retry that avoids the hosts it tried needs the list.
+            tried.push(ep.addr);
+        }
         let mut retriable = retry.is_some_and(|r| r.retriable(outcome));
         if retriable && n < max_tries {
             body.settled().await;
@@ -438,18 +458,16 @@ fn mirror(shared: &Shared, cluster: std::sync::Arc<RtCluster>, t: &Template, bod
     }
     let req = Request::from_parts(parts, ProxyBody::local(body));
     let name = cluster.name.clone();
-    let (h1, slot, addr) = (shared.h1.clone(), ep.slot.clone(), ep.addr);
+    let slot = ep.slot.clone();
     let tls = shared.tls.clone();
-    let h2 = crate::forward::uses_h2(crate::forward::wire(shared, cluster.protocol, ep));
+    let h2 = crate::forward::uses_h2(protocol);
     // Fire and forget: the mirror's answer and failures never reach the client.
     tokio::spawn(async move {
         let fut = async {
             if h2 {
                 slot.send(req, &tls).await
             } else {
-                h1.request(req)
-                    .await
-                    .map_err(|e| UpstreamError::from_legacy(e, addr))
+                slot.send_h1(req, &tls).await
             }
         };
         match tokio::time::timeout(Duration::from_secs(30), fut).await {

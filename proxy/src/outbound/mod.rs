@@ -44,14 +44,16 @@ pub(crate) async fn handle(
     {
         let authority = authority.to_owned();
         let host = host.into_owned();
-        return tcp::connect(shared, snap, svc, &host, port, authority, req).await;
+        // Tunnels are boxed, here and below: their futures are large, and most
+        // requests are not tunnels.
+        return Box::pin(tcp::connect(shared, snap, svc, &host, port, authority, req)).await;
     }
     let Some(vh) = snap.vhost(&host, port) else {
         tracing::debug!(authority, "no virtual host (NR)");
         return no_route("no virtual host for this authority\n");
     };
     if req.method() == Method::CONNECT {
-        return connect(shared, vh, req).await;
+        return Box::pin(connect(shared, vh, req)).await;
     }
     let uri = req.uri();
     let view = RequestView {

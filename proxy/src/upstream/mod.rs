@@ -1,34 +1,21 @@
-//! Upstream connections: a pooled keep-alive HTTP/1.1 client shared by the whole
-//! proxy, one multiplexed HTTP/2 (h2c) connection per upstream address kept in an
-//! [`H2Slot`], and raw TCP for tunnels.
+//! Upstream connections: a [`Slot`] per upstream endpoint (its multiplexed
+//! HTTP/2 connection, and its keep-alive HTTP/1.1 connections, see [`h1`]), and
+//! raw TCP for tunnels.
+
+mod h1;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use hyper::body::Incoming;
-use hyper::client::conn::http2;
+use hyper::client::conn::{http1, http2};
 use hyper::{Request, Response};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use crate::body::ProxyBody;
 use crate::transport::{MeshTls, dial_with};
-
-/// The pooled HTTP/1.1 client (keep-alive, TCP_NODELAY), keyed by endpoint address.
-pub(crate) type H1Client = Client<HttpConnector, ProxyBody>;
-
-pub(crate) fn h1_client() -> H1Client {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(10)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
 
 /// Why an upstream exchange failed, mapped to a response flag by the caller.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +69,8 @@ pub(crate) struct PoolSettings {
     pub keepalive: Option<mesh_api::proxy::TcpKeepalive>,
     pub max_requests_per_connection: Option<u32>,
     pub idle_timeout: Option<Duration>,
+    /// `h2UpgradePolicy: UPGRADE`.
+    pub h2_upgrade: bool,
 }
 
 impl PoolSettings {
@@ -94,6 +83,7 @@ impl PoolSettings {
             keepalive: l.tcp_keepalive.clone(),
             max_requests_per_connection: l.max_requests_per_connection,
             idle_timeout: l.idle_timeout.map(|d| d.as_std()).filter(|d| !d.is_zero()),
+            h2_upgrade: l.h2_upgrade,
         }
     }
 }
@@ -138,9 +128,11 @@ pub(crate) async fn connect_tcp_with(
     Ok(s)
 }
 
-/// The shared HTTP/2 connection to one upstream address, replaced when it closes.
+/// The connections to one upstream endpoint: one shared HTTP/2 connection,
+/// replaced when it closes, and keep-alive HTTP/1.1 connections
+/// ([`h1::H1Pool`]), mutual TLS to a peer sidecar.
 #[derive(Debug)]
-pub(crate) struct H2Slot {
+pub(crate) struct Slot {
     addr: SocketAddr,
     /// The peer's SPIFFE ID path when the connection is mutual TLS.
     identity: Option<Box<str>>,
@@ -154,9 +146,11 @@ pub(crate) struct H2Slot {
     bundle: std::sync::atomic::AtomicU64,
     /// Held only while (re)connecting, so concurrent requests share one handshake.
     connecting: tokio::sync::Mutex<()>,
+    /// Keep-alive HTTP/1.1 connections.
+    h1: h1::H1Pool,
 }
 
-impl H2Slot {
+impl Slot {
     pub(crate) fn new(
         addr: SocketAddr,
         identity: Option<Box<str>>,
@@ -165,12 +159,19 @@ impl H2Slot {
         Self {
             addr,
             identity,
+            h1: h1::H1Pool::new(&settings),
             settings,
             usage: std::sync::Mutex::new((0, None)),
             conn: ArcSwapOption::empty(),
             bundle: std::sync::atomic::AtomicU64::new(0),
             connecting: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Whether HTTP/1.1 requests to this endpoint go over its HTTP/2 connection
+    /// when it is a peer sidecar (`h2UpgradePolicy: UPGRADE`).
+    pub(crate) fn upgrades_h2(&self) -> bool {
+        self.settings.h2_upgrade
     }
 
     fn current(&self, bundle: u64) -> Option<http2::SendRequest<ProxyBody>> {
@@ -223,6 +224,15 @@ impl H2Slot {
         if let Some(c) = self.current(bundle) {
             return Ok(c);
         }
+        // Boxed: the handshake's future is large, and only new connections wait on it.
+        Box::pin(self.connect_h2(tls, bundle)).await
+    }
+
+    async fn connect_h2(
+        &self,
+        tls: &MeshTls,
+        bundle: u64,
+    ) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
         let cfg = match &self.identity {
             Some(path) => Some(tls.client_for(path)?),
             None => None,
@@ -274,6 +284,88 @@ impl H2Slot {
             }
         }
     }
+}
+
+impl Slot {
+    /// Sends an HTTP/1.1 request (absolute-form URI, as [`crate::forward::prepare`]
+    /// makes it) on a keep-alive connection: plaintext, or mutual TLS to a peer
+    /// sidecar when it has an identity and this proxy a certificate. An idle
+    /// connection is reused, else a new one dialed; a request a pooled
+    /// connection refused before sending (it was closing) goes on a new one.
+    pub(crate) async fn send_h1(
+        &self,
+        mut req: Request<ProxyBody>,
+        tls: &MeshTls,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        origin_form(&mut req);
+        let mtls = self.identity.is_some() && tls.enabled();
+        // Plaintext connections are not tied to a trust bundle; a peer's are
+        // replaced when the bundle changes (or when this proxy gets its first
+        // certificate, so no plaintext connection outlives it).
+        let bundle = match &self.identity {
+            Some(_) => tls.identity.current().map_or(0, |id| id.bundle_id),
+            None => 0,
+        };
+        let now = tokio::time::Instant::now();
+        let mut req = Some(req);
+        if let Some(sent) = self.h1.try_send(&mut req, bundle, now) {
+            match sent.await {
+                Ok(r) => return Ok(r),
+                Err(mut e) => match e.take_message() {
+                    Some(r) => req = Some(r),
+                    None => return Err(UpstreamError::Exchange(e.into_error().to_string())),
+                },
+            }
+        }
+        let Some(req) = req else {
+            return Err(UpstreamError::Exchange("request lost".into()));
+        };
+        // Boxed: the handshake's future is large, and only new connections wait on it.
+        let mut sender = Box::pin(self.dial_h1(tls, mtls)).await?;
+        let sent = sender.try_send_request(req);
+        self.h1.add(sender, bundle, now);
+        sent.await
+            .map_err(|e| UpstreamError::Exchange(e.into_error().to_string()))
+    }
+
+    async fn dial_h1(
+        &self,
+        tls: &MeshTls,
+        mtls: bool,
+    ) -> Result<http1::SendRequest<ProxyBody>, UpstreamError> {
+        let cfg = match &self.identity {
+            Some(path) if mtls => Some(tls.client_for(path)?),
+            _ => None,
+        };
+        let io = dial_with(self.addr, cfg, &self.settings).await?;
+        let (sender, conn) =
+            http1::handshake(TokioIo::new(io))
+                .await
+                .map_err(|e| UpstreamError::Connect {
+                    addr: self.addr,
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        let addr = self.addr;
+        // With upgrades: a `101` answer hands the connection to the tunnel
+        // (and out of the pool: its sender reads as closed).
+        tokio::spawn(async move {
+            if let Err(e) = conn.with_upgrades().await {
+                tracing::debug!(%addr, error = %e, "upstream HTTP/1.1 connection ended");
+            }
+        });
+        Ok(sender)
+    }
+}
+
+/// Turns an absolute-form URI into origin-form (`/path?query`): what a server
+/// expects on a direct HTTP/1.1 connection (`Host` carries the authority).
+fn origin_form(req: &mut Request<ProxyBody>) {
+    let pq = req
+        .uri()
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+    *req.uri_mut() = hyper::Uri::from(pq);
 }
 
 /// An HTTP/2 exchange failure: a refused stream, or anything else.
