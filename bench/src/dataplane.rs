@@ -13,6 +13,7 @@ use crate::mesh::{ECHO_PORT, Mesh};
 use crate::oha::{self, Load, Outcome};
 use crate::procs::{self, Mem};
 use crate::refproxy::{self, RefProxy};
+use crate::relay::Relay;
 use crate::report::{self, Report};
 use crate::stats::Rng;
 
@@ -38,6 +39,8 @@ pub enum Setup {
     Nginx1,
     /// HAProxy as a reverse proxy in front of the backend (a single-hop reference).
     Haproxy1,
+    /// A plain tokio TCP relay in front of the backend: the floor.
+    Relay1,
 }
 
 impl Setup {
@@ -56,6 +59,7 @@ impl Setup {
             Setup::Envoy2MtlsH2 => "Envoy 2 hops mTLS (h2)",
             Setup::Nginx1 => "nginx 1 hop",
             Setup::Haproxy1 => "HAProxy 1 hop",
+            Setup::Relay1 => "tokio relay 1 hop",
         }
     }
 
@@ -68,10 +72,10 @@ impl Setup {
                 "oha -(HTTP proxy)-> loadgen sidecar (outbound) -plaintext HTTP/1.1-> echo-plain sidecar (inbound) -> echo"
             }
             Setup::Mesh2Mtls => {
-                "oha -(HTTP proxy)-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo sidecar (inbound) -> echo"
+                "oha -(HTTP proxy)-> loadgen sidecar (outbound) -mTLS, HTTP/1.1-> echo sidecar (inbound) -> echo"
             }
             Setup::Mesh2MtlsH2 => {
-                "oha -h2c, :authority echo:9080-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo sidecar (inbound) -> echo"
+                "oha -h2c, :authority echo:9080-> loadgen sidecar (outbound) -mTLS, HTTP/1.1-> echo sidecar (inbound) -> echo"
             }
             Setup::Envoy1 => "oha -> server Envoy -> echo",
             Setup::Envoy1H2 => "oha -h2c-> server Envoy -HTTP/1.1-> echo",
@@ -86,6 +90,7 @@ impl Setup {
             }
             Setup::Nginx1 => "oha -> nginx (reverse proxy) -> echo",
             Setup::Haproxy1 => "oha -> HAProxy (reverse proxy) -> echo",
+            Setup::Relay1 => "oha -> tokio TCP relay (copy_bidirectional, one thread) -> echo",
         }
     }
 }
@@ -252,6 +257,8 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    eprintln!("mesh-bench: starting the tokio relay");
+    let relay = Relay::start(&bench_exe, backend_port)?;
     let mut ref_proxies = Vec::new();
     for (kind, bin) in &references {
         eprintln!("mesh-bench: starting {}", kind.name());
@@ -353,6 +360,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         };
         targets.push(reverse(setup, &r.addr, r.pids()));
     }
+    targets.push(reverse(Setup::Relay1, &relay.addr, vec![relay.pid()]));
 
     if let (Some(load), Some(proxy)) = (&plan.load_cpus, &plan.proxy_cpus) {
         let mut load_side = vec![mesh.backend_pid];
@@ -363,6 +371,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         let mut proxies = mesh.proxy_pids();
         proxies.extend(envoys.iter().flat_map(Envoys::pids));
         proxies.extend(ref_proxies.iter().flat_map(RefProxy::pids));
+        proxies.push(relay.pid());
         for p in proxies {
             procs::pin(p, proxy)?;
         }
@@ -435,6 +444,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             .collect(),
     };
     drop(ref_proxies);
+    drop(relay);
     drop(envoys);
     drop(mesh);
 

@@ -3,7 +3,8 @@
 //! `mesh-bench data-plane` starts a real local mesh (`meshctl install`, `meshctl
 //! run`), a pair of Envoys, nginx, HAProxy and the project's own echo backend, drives each setup
 //! with oha at fixed rates and to saturation, and writes a Markdown report and an
-//! SVG plot. `mesh-bench echo` is the backend every data-plane setup hits.
+//! SVG plot. `mesh-bench echo` is the backend every data-plane setup hits, and
+//! `mesh-bench relay` the tokio TCP relay it measures as the floor.
 //! `mesh-bench control-plane` runs the control plane against a simulated mesh of
 //! thousands of proxies. `mesh-bench ca` measures how fast the mesh CA signs
 //! workload certificates, in process. `mesh-bench analyze` times the config
@@ -21,6 +22,7 @@ mod net;
 mod oha;
 mod procs;
 mod refproxy;
+mod relay;
 mod report;
 mod stats;
 mod telemetry;
@@ -50,6 +52,8 @@ enum Command {
     DataPlane(DataPlaneArgs),
     /// The benchmark's HTTP backend: answers every request with a small fixed body
     Echo(EchoArgs),
+    /// The data-plane floor: a plain tokio TCP relay (one thread, no HTTP)
+    Relay(RelayArgs),
     /// How fast the mesh CA signs workload certificates (in process)
     Ca(CaArgs),
     /// Time `meshctl analyze` on a directory of generated resources
@@ -174,12 +178,24 @@ pub struct EchoArgs {
     pub listen: Option<std::net::SocketAddr>,
 }
 
+/// Options of `mesh-bench relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where to listen
+    #[arg(long)]
+    pub listen: std::net::SocketAddr,
+    /// Where to relay every connection to
+    #[arg(long)]
+    pub to: std::net::SocketAddr,
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::ControlPlane(a) => control_plane::run(a),
         Command::DataPlane(a) => dataplane::run(a),
         Command::Echo(a) => echo::run(a),
+        Command::Relay(a) => relay::run(a),
         Command::Ca(a) => ca::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Telemetry(a) => telemetry::run(a),

@@ -197,6 +197,12 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
             Setup::Haproxy1,
             "meshctl 1 hop / HAProxy 1 hop",
         ),
+        // The floor: a meshctl hop within 1.3x a plain tokio relay.
+        (
+            Setup::Mesh1,
+            Setup::Relay1,
+            "meshctl 1 hop / tokio relay 1 hop",
+        ),
     ];
     let pairs: Vec<_> = pairs
         .into_iter()
@@ -429,7 +435,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         "meshctl is the real product: `meshctl install` into a private home, `meshctl run` for the echo service and for a `loadgen` client workload (`sleep`); the load generator uses the loadgen sidecar's outbound listener (`outboundAddress` of `meshctl get workloads -o json`) as its HTTP proxy and asks for `http://echo:9080/`.",
         "meshctl 1 hop is the server side of the mesh path (the echo sidecar's inbound listener, `Host: echo:9080`), not the client side: today a sidecar's outbound listener can only forward to other sidecars' inbound listeners (endpoints are workloads; no passthrough or ServiceEntry endpoints yet), so there is no client-sidecar-to-bare-backend path in the product. Envoy 1 hop is the same shape (the server Envoy).",
         "Envoy runs with `--concurrency 1` and a minimal static bootstrap (HTTP connection manager, router, one static cluster): no Istio filters (stats, metadata exchange, authz), so it is a lower bound on an Istio sidecar's cost. meshctl's sidecars are single-threaded too.",
-        "Between the two proxies of a 2-hop setup: plaintext HTTP/1.1 in the plain pairs (meshctl's DestinationRule `tls.mode: DISABLE`); in the mTLS pairs meshctl's sidecars speak HTTP/2 (one multiplexed connection per peer), the Envoys HTTP/1.1 (a pool), both with SPIFFE certificates.",
+        "Between the two proxies of a 2-hop setup: plaintext HTTP/1.1 in the plain pairs (meshctl's DestinationRule `tls.mode: DISABLE`); in the mTLS pairs both speak HTTP/1.1 on keep-alive connections (Istio's default `h2UpgradePolicy`), with SPIFFE certificates.",
         "nginx and HAProxy are single-hop references, reverse proxies in front of the same backend, configured like the server Envoy: nginx with one worker process (plus its idle master, both counted), an upstream `keepalive` pool, HTTP/1.1 without `Connection: close`, no cap on requests per connection, `access_log off`; HAProxy with `nbthread 1`, `mode http`, keep-alive on both sides with `http-reuse always`, no logging. Both from generated configs in temporary directories, unprivileged ports, pinned to the proxy CPU. They do no routing by service, no mTLS, no telemetry: a floor for what any HTTP proxy hop costs on this machine, not a mesh.",
         "`(h2)` setups: oha speaks h2c (HTTP/2 with prior knowledge, `--http2`) to the first proxy, with `--connect-to echo:9080:ADDR` so that the request's `:authority` is `echo:9080` (no HTTP-proxy form in HTTP/2); oha opens the same number of connections with one stream each (`-p 1`). Behind the first proxy nothing changes: meshctl's inbound sidecar and both Envoys talk HTTP/1.1 to the backend; the Envoy pair's mTLS hop stays HTTP/1.1.",
         "Memory: VmRSS counts every resident page a process maps, including the binary's file pages, which every process running the same binary shares: on this host 7 processes map meshctl (control plane, three `meshctl run` supervisors, three sidecars), 2 map Envoy, 2 nginx, 1 HAProxy. RssAnon (from /proc/PID/status) is memory the proxy itself allocated and is what a further sidecar adds; RssFile is the shared, resident part of the binary and libraries (a larger binary shows more, but pays it once per host, not per sidecar); PSS (/proc/PID/smaps_rollup) divides shared pages between the processes mapping them, so it falls as more copies run. The summary's `peak RSS` ratio is on VmRSS, `peak RssAnon` on the private part.",
@@ -441,7 +447,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     md
 }
 
-const COLORS: [(Setup, &str, &str); 13] = [
+const COLORS: [(Setup, &str, &str); 14] = [
     (Setup::Direct, "#555555", ""),
     (Setup::Mesh1, "#6baed6", "6,4"),
     (Setup::Mesh1H2, "#6baed6", "1,2"),
@@ -455,6 +461,7 @@ const COLORS: [(Setup, &str, &str); 13] = [
     (Setup::Envoy2MtlsH2, "#7f2704", "1,2"),
     (Setup::Nginx1, "#31a354", "6,4"),
     (Setup::Haproxy1, "#756bb1", "6,4"),
+    (Setup::Relay1, "#999999", "1,3"),
 ];
 
 fn esc(s: &str) -> String {
