@@ -68,6 +68,26 @@ async fn wiretap_counting(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>, C
     (addr, seen, conns)
 }
 
+/// A STRICT server sidecar for `app` behind a counting wiretap, and a client
+/// sidecar with `limits` that reaches it through the tap: (client, server, the
+/// connections the tap has relayed).
+async fn tapped_mesh(
+    app: SocketAddr,
+    limits: mesh_api::proxy::ConnectionLimits,
+) -> (TestProxy, TestProxy, Counter) {
+    let ca = Ca::new("mesh root");
+    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
+    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
+    let cli = mesh_client_with(
+        ca.handle("ns/default/sa/client"),
+        tap,
+        Some("ns/default/sa/reviews"),
+        limits,
+    )
+    .await;
+    (cli, srv, conns)
+}
+
 #[tokio::test]
 async fn strict_mtls_between_sidecars() {
     let ca = Ca::new("mesh root");
@@ -177,21 +197,11 @@ async fn other_ca_or_other_identity_is_refused() {
 
 #[tokio::test]
 async fn max_requests_per_connection_replaces_the_mesh_connection() {
-    let ca = Ca::new("mesh root");
-    let app = echo_app("reviews", None).await;
-    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
-    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
     let limits = mesh_api::proxy::ConnectionLimits {
         max_requests_per_connection: Some(2),
         ..Default::default()
     };
-    let cli = mesh_client_with(
-        ca.handle("ns/default/sa/client"),
-        tap,
-        Some("ns/default/sa/reviews"),
-        limits,
-    )
-    .await;
+    let (cli, _srv, conns) = tapped_mesh(echo_app("reviews", None).await, limits).await;
     let mut h = H1::connect(cli.outbound).await;
     for _ in 0..6 {
         assert_eq!(
@@ -283,23 +293,13 @@ async fn mesh_connections(
     concurrent: usize,
     then: usize,
 ) -> usize {
-    let ca = Ca::new("mesh root");
     let (arrived_tx, mut arrived) = tokio::sync::mpsc::channel(concurrent);
     let release = Arc::new(tokio::sync::Notify::new());
     let gate = Gate {
         arrived: arrived_tx,
         release: release.clone(),
     };
-    let app = echo_app("reviews", Some(gate)).await;
-    let srv = mesh_server(app, ca.handle("ns/default/sa/reviews"), InboundMtls::Strict).await;
-    let (tap, _, conns) = wiretap_counting(srv.inbound).await;
-    let cli = mesh_client_with(
-        ca.handle("ns/default/sa/client"),
-        tap,
-        Some("ns/default/sa/reviews"),
-        limits,
-    )
-    .await;
+    let (cli, _srv, conns) = tapped_mesh(echo_app("reviews", Some(gate)).await, limits).await;
     let mut held = Vec::new();
     for _ in 0..concurrent {
         let mut h = H1::connect(cli.outbound).await;

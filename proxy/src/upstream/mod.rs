@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use crate::body::ProxyBody;
-use crate::transport::{MeshTls, dial_with};
+use crate::transport::{Conn, MeshTls, dial_with};
 
 /// Why an upstream exchange failed, mapped to a response flag by the caller.
 #[derive(Debug, thiserror::Error)]
@@ -233,20 +233,13 @@ impl Slot {
         tls: &MeshTls,
         bundle: u64,
     ) -> Result<http2::SendRequest<ProxyBody>, UpstreamError> {
-        let cfg = match &self.identity {
-            Some(path) => Some(tls.client_for(path)?),
-            None => None,
-        };
-        let io = dial_with(self.addr, cfg, &self.settings).await?;
+        let io = self.dial(tls, self.identity.is_some()).await?;
         let (sender, conn) = http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .adaptive_window(true)
-            .handshake(TokioIo::new(io))
+            .handshake(io)
             .await
-            .map_err(|e| UpstreamError::Connect {
-                addr: self.addr,
-                source: std::io::Error::other(e.to_string()),
-            })?;
+            .map_err(|e| self.handshake_failed(e))?;
         let addr = self.addr;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -333,18 +326,10 @@ impl Slot {
         tls: &MeshTls,
         mtls: bool,
     ) -> Result<http1::SendRequest<ProxyBody>, UpstreamError> {
-        let cfg = match &self.identity {
-            Some(path) if mtls => Some(tls.client_for(path)?),
-            _ => None,
-        };
-        let io = dial_with(self.addr, cfg, &self.settings).await?;
-        let (sender, conn) =
-            http1::handshake(TokioIo::new(io))
-                .await
-                .map_err(|e| UpstreamError::Connect {
-                    addr: self.addr,
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+        let io = self.dial(tls, mtls).await?;
+        let (sender, conn) = http1::handshake(io)
+            .await
+            .map_err(|e| self.handshake_failed(e))?;
         let addr = self.addr;
         // With upgrades: a `101` answer hands the connection to the tunnel
         // (and out of the pool: its sender reads as closed).
@@ -354,6 +339,26 @@ impl Slot {
             }
         });
         Ok(sender)
+    }
+
+    /// Dials the endpoint: mutual TLS when `mtls` (accepting only the peer's
+    /// identity), else plaintext.
+    async fn dial(&self, tls: &MeshTls, mtls: bool) -> Result<TokioIo<Conn>, UpstreamError> {
+        let cfg = match &self.identity {
+            Some(path) if mtls => Some(tls.client_for(path)?),
+            _ => None,
+        };
+        Ok(TokioIo::new(
+            dial_with(self.addr, cfg, &self.settings).await?,
+        ))
+    }
+
+    /// A new connection whose HTTP handshake failed counts as a connect failure.
+    fn handshake_failed(&self, e: hyper::Error) -> UpstreamError {
+        UpstreamError::Connect {
+            addr: self.addr,
+            source: std::io::Error::other(e.to_string()),
+        }
     }
 }
 
