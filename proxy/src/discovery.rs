@@ -108,6 +108,20 @@ pub async fn run(
 /// How often the app's readiness is checked: often while it starts, then rarely.
 const PROBE_STARTING: Duration = Duration::from_millis(100);
 const PROBE_RUNNING: Duration = Duration::from_secs(2);
+/// Failed probes at [`PROBE_STARTING`] (5 s) before an app that is not ready is
+/// probed at [`PROBE_RUNNING`] only: one that never listens is not probed ten
+/// times a second forever.
+const STARTING_PROBES: u32 = 50;
+
+/// The wait before the next probe, after `failed` probes in a row found the
+/// app not ready (0: it is ready).
+fn probe_wait(failed: u32) -> Duration {
+    if failed == 0 || failed >= STARTING_PROBES {
+        PROBE_RUNNING
+    } else {
+        PROBE_STARTING
+    }
+}
 
 /// Whether the app accepts connections on every one of its ports (a TCP probe,
 /// as Kubernetes does it). A workload with no ports is ready.
@@ -125,9 +139,11 @@ pub async fn app_ready(ports: &[u16]) -> bool {
 /// Probe the app and report each change of readiness on the stream. Ends when
 /// the stream does.
 async fn report_readiness(ports: Vec<u16>, mut ready: bool, tx: mpsc::Sender<ProxyMessage>) {
+    let mut failed = u32::from(!ready);
     loop {
-        tokio::time::sleep(if ready { PROBE_RUNNING } else { PROBE_STARTING }).await;
+        tokio::time::sleep(probe_wait(failed)).await;
         let now = app_ready(&ports).await;
+        failed = if now { 0 } else { failed.saturating_add(1) };
         if now != ready {
             ready = now;
             tracing::info!(ready, "app readiness changed");
@@ -335,6 +351,19 @@ mod tests {
         assert!(app_ready(&[open_port]).await);
         assert!(!app_ready(&[closed_port]).await);
         assert!(!app_ready(&[open_port, closed_port]).await);
+    }
+
+    #[test]
+    fn an_app_that_does_not_listen_is_probed_less_after_5_seconds() {
+        assert_eq!(probe_wait(0), PROBE_RUNNING, "ready: every 2 s");
+        assert_eq!(probe_wait(1), PROBE_STARTING, "starting: every 100 ms");
+        assert_eq!(probe_wait(49), PROBE_STARTING);
+        assert_eq!(
+            probe_wait(50),
+            PROBE_RUNNING,
+            "after 5 s not ready: every 2 s"
+        );
+        assert_eq!(probe_wait(u32::MAX), PROBE_RUNNING);
     }
 
     #[test]
