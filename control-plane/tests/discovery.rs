@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::start;
+use common::{poll_status, start};
 
 use std::time::Duration;
 
@@ -42,18 +42,9 @@ fn hello(id: &str) -> Hello {
 }
 
 async fn wait_for<F: Fn(&[ProxyStatus]) -> bool>(admin: &AdminClient, f: F) -> Vec<ProxyStatus> {
-    let mut last = Vec::new();
-    for _ in 0..300 {
-        last = admin
-            .get::<Vec<ProxyStatus>>("/v1/proxy-status")
-            .await
-            .expect("status");
-        if f(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("condition never held; last status: {last:#?}");
+    poll_status(admin, 300, f)
+        .await
+        .unwrap_or_else(|last| panic!("condition never held; last status: {last:#?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

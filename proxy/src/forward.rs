@@ -143,7 +143,7 @@ pub(crate) fn prepare(
 }
 
 /// Whether requests to `ep` go to a peer sidecar over mutual TLS.
-pub(crate) fn mutual_tls(shared: &Shared, ep: &RtEndpoint) -> bool {
+fn mutual_tls(shared: &Shared, ep: &RtEndpoint) -> bool {
     ep.slot.identity().is_some() && shared.tls.enabled()
 }
 

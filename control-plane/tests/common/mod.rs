@@ -46,29 +46,43 @@ pub async fn start_with(
     panic!("control plane did not write its state file");
 }
 
-/// Waits until `n` proxies are SYNCED on every type, with the version they
-/// ACKed the one they were sent, at the store's revision `rev` or later: every
-/// push of that round has then been received and ACKed.
-pub async fn synced(admin: &AdminClient, n: usize, rev: u64) {
+/// Polls `/v1/proxy-status` every 10 ms, at most `tries` times, until `f` holds
+/// for it: that status, or the last one seen.
+pub async fn poll_status(
+    admin: &AdminClient,
+    tries: u32,
+    f: impl Fn(&[ProxyStatus]) -> bool,
+) -> Result<Vec<ProxyStatus>, Vec<ProxyStatus>> {
     let mut last = Vec::new();
-    for _ in 0..500 {
+    for _ in 0..tries {
         last = admin
             .get::<Vec<ProxyStatus>>("/v1/proxy-status")
             .await
             .expect("status");
-        if last.len() == n
-            && last.iter().all(|p| {
+        if f(&last) {
+            return Ok(last);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(last)
+}
+
+/// Waits until `n` proxies are SYNCED on every type, with the version they
+/// ACKed the one they were sent, at the store's revision `rev` or later: every
+/// push of that round has then been received and ACKed.
+pub async fn synced(admin: &AdminClient, n: usize, rev: u64) {
+    let all_synced = |s: &[ProxyStatus]| {
+        s.len() == n
+            && s.iter().all(|p| {
                 p.revision >= rev
                     && p.types.iter().all(|t| {
                         t.status == SyncStatus::Synced && t.acked_version == t.sent_version
                     })
             })
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    if let Err(last) = poll_status(admin, 500, all_synced).await {
+        panic!("proxies never synced at revision {rev}: {last:#?}");
     }
-    panic!("proxies never synced at revision {rev}: {last:#?}");
 }
 
 /// Applies the YAML documents through the admin API, as `meshctl apply`
