@@ -442,6 +442,10 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             .iter()
             .map(|(k, p)| format!("{} {}", k.name(), k.version(p)))
             .collect(),
+        link_order: crate::link_order::coverage(
+            &meshctl,
+            &workspace_root().join("cli/link/meshctl.order"),
+        ),
     };
     drop(ref_proxies);
     drop(relay);

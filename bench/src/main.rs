@@ -17,6 +17,7 @@ mod control_plane;
 mod dataplane;
 mod echo;
 mod envoy;
+mod link_order;
 mod mesh;
 mod net;
 mod oha;

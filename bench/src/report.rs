@@ -16,6 +16,8 @@ pub struct Versions {
     pub oha: String,
     /// The single-hop reference proxies, "nginx 1.22.1" and so on.
     pub references: Vec<String>,
+    /// How many functions of the release build's link order the binary has.
+    pub link_order: String,
 }
 
 /// Everything the report is made of.
@@ -140,6 +142,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let _ = writeln!(md, "| date | {} |", today());
     let _ = writeln!(md, "| machine | {} |", machine());
     let _ = writeln!(md, "| meshctl | {} |", r.versions.meshctl);
+    let _ = writeln!(md, "| meshctl link order | {} |", r.versions.link_order);
     let _ = writeln!(md, "| Envoy | {} |", r.versions.envoy);
     if !r.versions.references.is_empty() {
         let _ = writeln!(
@@ -755,6 +758,7 @@ mod tests {
                 envoy: "1.40.0".into(),
                 oha: "oha 1.16.0".into(),
                 references: vec!["nginx 1.22.1".into()],
+                link_order: "2340 of 2340 functions".into(),
             },
             command: "cargo run --release -p mesh-bench -- data-plane".into(),
             elapsed: Duration::from_secs(60),
