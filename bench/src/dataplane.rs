@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::DataPlaneArgs;
-use crate::envoy::Envoys;
-use crate::mesh::{ECHO_PORT, Mesh};
+use crate::envoy::{Backends, Envoys};
+use crate::mesh::{ECHO_PORT, GRPC_PORT, Mesh, TCP_PORT};
 use crate::oha::{self, Load, Outcome};
 use crate::procs::{self, Mem};
 use crate::refproxy::{self, RefProxy};
@@ -41,6 +41,20 @@ pub enum Setup {
     Haproxy1,
     /// A plain tokio TCP relay in front of the backend: the floor.
     Relay1,
+    /// oha straight to the HTTPS backend: the TCP setups' baseline.
+    DirectTls,
+    /// Two meshctl sidecars carrying a TCP port over mutual TLS: the load
+    /// generator's `CONNECT` tunnel, its own TLS inside.
+    Mesh2MtlsTcp,
+    /// The Envoy pair doing the same: `CONNECT` terminated by the client Envoy,
+    /// `tcp_proxy` behind the server Envoy.
+    Envoy2MtlsTcp,
+    /// fortio's gRPC client straight to fortio's gRPC ping server.
+    DirectGrpc,
+    /// Two meshctl sidecars carrying a gRPC port (HTTP/2 end to end) over mutual TLS.
+    Mesh2MtlsGrpc,
+    /// The Envoy pair doing the same.
+    Envoy2MtlsGrpc,
 }
 
 impl Setup {
@@ -60,7 +74,28 @@ impl Setup {
             Setup::Nginx1 => "nginx 1 hop",
             Setup::Haproxy1 => "HAProxy 1 hop",
             Setup::Relay1 => "tokio relay 1 hop",
+            Setup::DirectTls => "direct (TCP)",
+            Setup::Mesh2MtlsTcp => "meshctl 2 hops mTLS (TCP)",
+            Setup::Envoy2MtlsTcp => "Envoy 2 hops mTLS (TCP)",
+            Setup::DirectGrpc => "direct (gRPC)",
+            Setup::Mesh2MtlsGrpc => "meshctl 2 hops mTLS (gRPC)",
+            Setup::Envoy2MtlsGrpc => "Envoy 2 hops mTLS (gRPC)",
         }
+    }
+
+    /// The direct setup this one's added latency is measured against: the same
+    /// client and backend, no proxy.
+    pub fn baseline(self) -> Setup {
+        match self {
+            Setup::DirectTls | Setup::Mesh2MtlsTcp | Setup::Envoy2MtlsTcp => Setup::DirectTls,
+            Setup::DirectGrpc | Setup::Mesh2MtlsGrpc | Setup::Envoy2MtlsGrpc => Setup::DirectGrpc,
+            _ => Setup::Direct,
+        }
+    }
+
+    /// A setup without proxies, the baseline of others.
+    pub fn is_direct(self) -> bool {
+        self.baseline() == self
     }
 
     pub fn path(self) -> &'static str {
@@ -91,6 +126,20 @@ impl Setup {
             Setup::Nginx1 => "oha -> nginx (reverse proxy) -> echo",
             Setup::Haproxy1 => "oha -> HAProxy (reverse proxy) -> echo",
             Setup::Relay1 => "oha -> tokio TCP relay (copy_bidirectional, one thread) -> echo",
+            Setup::DirectTls => "oha -HTTPS-> echo (TLS)",
+            Setup::Mesh2MtlsTcp => {
+                "oha -CONNECT echo-tcp:9443-> loadgen sidecar (outbound) -mTLS tunnel-> echo-tcp sidecar (inbound) -TCP-> echo (TLS); HTTPS inside the tunnel"
+            }
+            Setup::Envoy2MtlsTcp => {
+                "oha -CONNECT-> client Envoy -mTLS, tcp_proxy-> server Envoy -TCP-> echo (TLS); HTTPS inside the tunnel"
+            }
+            Setup::DirectGrpc => "fortio (gRPC ping) -> fortio server",
+            Setup::Mesh2MtlsGrpc => {
+                "fortio -h2c, :authority echo-grpc:9090-> loadgen sidecar (outbound) -mTLS, HTTP/2-> echo-grpc sidecar (inbound) -h2c-> fortio server"
+            }
+            Setup::Envoy2MtlsGrpc => {
+                "fortio -h2c-> client Envoy -mTLS, HTTP/2-> server Envoy -h2c-> fortio server"
+            }
         }
     }
 }
@@ -107,6 +156,10 @@ pub struct Target {
     pub connect_to: Option<String>,
     /// h2c (prior knowledge) from the load generator.
     pub http2: bool,
+    /// An `https://` URL whose self-signed certificate oha accepts.
+    pub insecure: bool,
+    /// A gRPC target instead (fortio): the address and the calls' `:authority`.
+    pub grpc: Option<(String, Option<String>)>,
     pub proxy_pids: Vec<u32>,
 }
 
@@ -209,6 +262,11 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     let bench_exe = std::env::current_exe().context("find the mesh-bench binary")?;
     let meshctl = find_meshctl(args.meshctl.as_deref(), &bench_exe)?;
     let oha = find_oha(args.oha.as_deref())?;
+    let fortio = if args.no_grpc {
+        None
+    } else {
+        Some(find_fortio(args.fortio.as_deref())?)
+    };
     let envoy = if args.no_envoy {
         None
     } else {
@@ -243,7 +301,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     );
 
     eprintln!("mesh-bench: starting the mesh (meshctl install, meshctl run x3)");
-    let mesh = Mesh::start(&meshctl, &bench_exe)?;
+    let mesh = Mesh::start(&meshctl, &bench_exe, fortio.as_deref())?;
     let backend_port: u16 = mesh
         .backend_addr
         .rsplit(':')
@@ -253,7 +311,20 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     let envoys = match &envoy {
         Some(e) => {
             eprintln!("mesh-bench: starting Envoy (server and client)");
-            Some(Envoys::start(e, backend_port)?)
+            let port = |addr: &str| -> anyhow::Result<u16> {
+                addr.rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .with_context(|| format!("port of {addr}"))
+            };
+            Some(Envoys::start(
+                e,
+                Backends {
+                    http: backend_port,
+                    tls: port(&mesh.tls_backend_addr)?,
+                    grpc: mesh.grpc.as_ref().map(|g| port(&g.0)).transpose()?,
+                },
+            )?)
         }
         None => None,
     };
@@ -276,6 +347,8 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         host: Some(host.clone()),
         connect_to: None,
         http2: false,
+        insecure: false,
+        grpc: None,
         proxy_pids: pids,
     };
     let via_proxy = |setup, url: String, addr: &str, pids: Vec<u32>| Target {
@@ -285,6 +358,8 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         host: None,
         connect_to: None,
         http2: false,
+        insecure: false,
+        grpc: None,
         proxy_pids: pids,
     };
     let h2c = |setup, addr: &str, pids: Vec<u32>| Target {
@@ -294,6 +369,36 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         host: None,
         connect_to: Some(format!("{host}:{addr}")),
         http2: true,
+        insecure: false,
+        grpc: None,
+        proxy_pids: pids,
+    };
+    // TCP: HTTPS to the TLS echo, through a proxy's CONNECT tunnel when given.
+    let tcp_url = format!("https://echo-tcp:{TCP_PORT}/");
+    let tunnel = |setup, proxy: Option<&str>, pids: Vec<u32>| Target {
+        setup,
+        url: match proxy {
+            Some(_) => tcp_url.clone(),
+            None => format!("https://{}/", mesh.tls_backend_addr),
+        },
+        proxy: proxy.map(|p| format!("http://{p}")),
+        host: None,
+        connect_to: None,
+        http2: false,
+        insecure: true,
+        grpc: None,
+        proxy_pids: pids,
+    };
+    let grpc_authority = format!("echo-grpc:{GRPC_PORT}");
+    let grpc = |setup, addr: &str, authority: Option<&str>, pids: Vec<u32>| Target {
+        setup,
+        url: String::new(),
+        proxy: None,
+        host: None,
+        connect_to: None,
+        http2: true,
+        insecure: false,
+        grpc: Some((addr.to_owned(), authority.map(str::to_owned))),
         proxy_pids: pids,
     };
     let mut targets = vec![
@@ -304,6 +409,8 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             host: None,
             connect_to: None,
             http2: false,
+            insecure: false,
+            grpc: None,
             proxy_pids: Vec::new(),
         },
         reverse(
@@ -351,7 +458,20 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             &e.client_mtls_addr,
             pids.clone(),
         ));
-        targets.push(h2c(Setup::Envoy2MtlsH2, &e.client_mtls_addr, pids));
+        targets.push(h2c(Setup::Envoy2MtlsH2, &e.client_mtls_addr, pids.clone()));
+        targets.push(tunnel(
+            Setup::Envoy2MtlsTcp,
+            Some(&e.client_tcp_mtls_addr),
+            pids.clone(),
+        ));
+        if let Some(addr) = &e.client_grpc_mtls_addr {
+            targets.push(grpc(
+                Setup::Envoy2MtlsGrpc,
+                addr,
+                Some(&grpc_authority),
+                pids,
+            ));
+        }
     }
     for r in &ref_proxies {
         let setup = match r.kind {
@@ -361,9 +481,24 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         targets.push(reverse(setup, &r.addr, r.pids()));
     }
     targets.push(reverse(Setup::Relay1, &relay.addr, vec![relay.pid()]));
+    targets.push(tunnel(Setup::DirectTls, None, Vec::new()));
+    targets.push(tunnel(
+        Setup::Mesh2MtlsTcp,
+        Some(&mesh.client_outbound),
+        vec![mesh.tcp_sidecar_pid, mesh.client_sidecar_pid],
+    ));
+    if let Some((backend, _, sidecar)) = &mesh.grpc {
+        targets.push(grpc(Setup::DirectGrpc, backend, None, Vec::new()));
+        targets.push(grpc(
+            Setup::Mesh2MtlsGrpc,
+            &mesh.client_outbound,
+            Some(&grpc_authority),
+            vec![*sidecar, mesh.client_sidecar_pid],
+        ));
+    }
 
     if let (Some(load), Some(proxy)) = (&plan.load_cpus, &plan.proxy_cpus) {
-        let mut load_side = vec![mesh.backend_pid];
+        let mut load_side = mesh.backend_pids();
         load_side.extend(mesh.control_plane_pid);
         for p in load_side {
             procs::pin(p, load)?;
@@ -384,13 +519,17 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         .collect();
 
     let clk = procs::clk_tck() as f64;
+    let tools = LoadTools {
+        oha: oha.clone(),
+        fortio: fortio.clone(),
+    };
     eprintln!("mesh-bench: warm-up");
     for t in &targets {
         let warm = Point {
             rate: Some(200),
             connections: 4,
         };
-        measure(&oha, t, warm, 1, &plan, clk)?;
+        measure(&tools, t, warm, 1, &plan, clk)?;
     }
 
     let mut rng = Rng::new(seed);
@@ -404,7 +543,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             rng.shuffle(&mut setups);
             for t in setups {
                 let point = plan.points[p];
-                let (outcome, cpu_s, peak) = measure(&oha, t, point, plan.seconds, &plan, clk)?;
+                let (outcome, cpu_s, peak) = measure(&tools, t, point, plan.seconds, &plan, clk)?;
                 eprintln!(
                     "mesh-bench: [{}/{total}] round {} {:<15} {:<28} {:>8.0} rps p50 {:>7.3} ms p99 {:>7.3} ms{}",
                     samples.len() + 1,
@@ -437,7 +576,14 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         envoy: envoy
             .as_deref()
             .map_or_else(|| "(left out)".into(), Envoys::version),
-        oha: oha::version(&oha),
+        oha: match &fortio {
+            Some(f) => format!(
+                "{}; {} (gRPC client and server)",
+                oha::version(&oha),
+                crate::fortio::version(f)
+            ),
+            None => oha::version(&oha),
+        },
         references: references
             .iter()
             .map(|(k, p)| format!("{} {}", k.name(), k.version(p)))
@@ -499,10 +645,16 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The load generators: oha for HTTP and TCP, fortio for gRPC.
+struct LoadTools {
+    oha: PathBuf,
+    fortio: Option<PathBuf>,
+}
+
 /// Runs one load against one setup: the outcome, the proxies' CPU seconds and
 /// their peak memory.
 fn measure(
-    oha: &Path,
+    tools: &LoadTools,
     t: &Target,
     point: Point,
     seconds: u32,
@@ -515,14 +667,29 @@ fn measure(
         host: t.host.clone(),
         connect_to: t.connect_to.clone(),
         http2: t.http2,
+        insecure: t.insecure,
         rate: point.rate,
         connections: point.connections,
         seconds,
     };
     let sampler = procs::RssSampler::start(t.proxy_pids.clone());
     let before = procs::cpu_ticks_sum(&t.proxy_pids);
-    let outcome = oha::run(oha, &load, plan.load_cpus.as_deref())
-        .with_context(|| format!("{} at {}", t.setup.name(), point.label()))?;
+    let cpus = plan.load_cpus.as_deref();
+    let outcome = match (&t.grpc, &tools.fortio) {
+        (Some((addr, authority)), Some(fortio)) => {
+            let load = crate::fortio::Load {
+                addr: addr.clone(),
+                authority: authority.clone(),
+                rate: point.rate,
+                connections: point.connections,
+                seconds,
+            };
+            crate::fortio::run(fortio, &load, cpus)
+        }
+        (Some(_), None) => Err(anyhow::anyhow!("a gRPC setup without fortio")),
+        (None, _) => oha::run(&tools.oha, &load, cpus),
+    }
+    .with_context(|| format!("{} at {}", t.setup.name(), point.label()))?;
     let after = procs::cpu_ticks_sum(&t.proxy_pids);
     let peak = sampler.finish();
     // Let connections close and queues drain between runs.
@@ -656,6 +823,25 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
 }
 
 /// `--oha`, else `oha` on $PATH, else `~/.cache/meshctl-tools/bin/oha`.
+/// `--fortio`, else `fortio` on $PATH, else the copy CI builds into the tools cache.
+fn find_fortio(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = on_path("fortio") {
+        return Ok(p);
+    }
+    let cached = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .map(|h| h.join(".cache/meshctl-tools/bin/fortio"));
+    match cached.filter(|p| p.is_file()) {
+        Some(p) => Ok(p),
+        None => bail!(
+            "fortio not found: GOBIN=$HOME/.cache/meshctl-tools/bin go install fortio.org/fortio@v1.66.5, pass --fortio PATH, or --no-grpc"
+        ),
+    }
+}
+
 fn find_oha(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p.to_path_buf());

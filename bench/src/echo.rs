@@ -1,5 +1,6 @@
-//! The backend every setup hits: a minimal hyper server answering each request
-//! with the same small body, HTTP/1.1 or h2c, on one thread.
+//! The backend every HTTP setup hits: a minimal hyper server answering each
+//! request with the same small body, HTTP/1.1 or h2c, on one thread; with
+//! `--tls`, the same over HTTPS, the backend of the TCP setups.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -35,14 +36,61 @@ pub fn run(args: &EchoArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start runtime")?;
-    rt.block_on(serve(addr))
+    rt.block_on(serve(addr, args.tls))
 }
 
-async fn serve(addr: SocketAddr) -> anyhow::Result<()> {
+async fn serve(addr: SocketAddr, tls: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listen on {addr}"))?;
-    serve_on(listener).await
+    if tls {
+        serve_tls(listener).await
+    } else {
+        serve_on(listener).await
+    }
+}
+
+/// HTTPS with a self-signed certificate (clients skip verification: the TLS
+/// is the app's own, end to end, which the mesh carries without reading).
+async fn serve_tls(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let key = rcgen::KeyPair::generate().context("generate the echo's key")?;
+    let cert = rcgen::CertificateParams::new(vec!["echo-tcp".into()])
+        .context("echo certificate")?
+        .self_signed(&key)
+        .context("sign the echo's certificate")?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS versions")?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .context("TLS certificate")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    loop {
+        let (tcp, _) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("echo: accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(answer);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
 }
 
 /// Serves the echo answer on a bound listener (also used in process).

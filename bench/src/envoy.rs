@@ -1,8 +1,9 @@
-//! The Envoy side of the benchmark: a server Envoy in front of the backend (the
+//! The Envoy side of the benchmark: a server Envoy in front of the backends (the
 //! peer's inbound sidecar) and a client Envoy that routes `echo:9080` to it (the
-//! app's outbound sidecar). Static bootstraps written by the bench: one HTTP
-//! connection manager with the router filter and one static cluster each,
-//! `--concurrency 1`, plaintext between the two (as meshctl's sidecars today).
+//! app's outbound sidecar). Static bootstraps written by the bench, one listener
+//! per setup: an HTTP connection manager with the router filter (HTTP, gRPC), or
+//! for TCP a `CONNECT`-terminating one on the client and `tcp_proxy` on the
+//! server; `--concurrency 1`; plaintext or mutual TLS between the two.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::mesh::ECHO_PORT;
+use crate::mesh::{ECHO_PORT, GRPC_PORT, TCP_PORT};
 use crate::net;
 
 /// Two running Envoys.
@@ -24,6 +25,35 @@ pub struct Envoys {
     pub client_addr: String,
     /// The client Envoy's listener whose hop to the server Envoy is mutual TLS.
     pub client_mtls_addr: String,
+    /// The client Envoy's `CONNECT` listener, tunnelling over mutual TLS to the
+    /// server Envoy's `tcp_proxy` in front of the HTTPS echo.
+    pub client_tcp_mtls_addr: String,
+    /// The client Envoy's gRPC listener (HTTP/2 over mutual TLS to the server
+    /// Envoy, h2c to fortio's server), when there is a gRPC backend.
+    pub client_grpc_mtls_addr: Option<String>,
+}
+
+/// The backends the server Envoy fronts (loopback ports).
+#[derive(Debug, Clone, Copy)]
+pub struct Backends {
+    /// The HTTP/1.1 echo.
+    pub http: u16,
+    /// The HTTPS echo (relayed as TCP).
+    pub tls: u16,
+    /// fortio's gRPC ping server.
+    pub grpc: Option<u16>,
+}
+
+/// What a listener does with its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// HTTP connection manager routing `domains` to the cluster.
+    Http,
+    /// HTTP connection manager terminating `CONNECT`: the tunnel's bytes go to
+    /// the cluster as a TCP stream.
+    Connect,
+    /// `tcp_proxy` to the cluster.
+    Tcp,
 }
 
 /// TLS files for one side of a mutual-TLS hop (PEM paths).
@@ -45,14 +75,17 @@ pub struct ListenerSpec {
     pub domains: Vec<String>,
     pub cluster: String,
     pub tls: Option<TlsFiles>,
+    pub kind: ListenerKind,
 }
 
-/// One static cluster of one endpoint on loopback, plaintext or mutual TLS.
+/// One static cluster of one endpoint on loopback, plaintext or mutual TLS,
+/// HTTP/1.1 or HTTP/2.
 #[derive(Debug, Clone)]
 pub struct ClusterSpec {
     pub name: String,
     pub port: u16,
     pub tls: Option<TlsFiles>,
+    pub http2: bool,
 }
 
 fn tls_context(t: &TlsFiles) -> String {
@@ -105,33 +138,60 @@ pub fn bootstrap(what: &str, listeners: &[ListenerSpec], clusters: &[ClusterSpec
                 tls_context(t)
             )
         });
-        y += &format!(
-            r#"  - name: {name}
-    address:
-      socket_address: {{ address: 127.0.0.1, port_value: {port} }}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
+        let filter = match l.kind {
+            ListenerKind::Tcp => format!(
+                r#"      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: {name}
+          cluster: {cluster}"#,
+                name = l.name,
+                cluster = l.cluster,
+            ),
+            ListenerKind::Http | ListenerKind::Connect => {
+                let connect = l.kind == ListenerKind::Connect;
+                let (upgrades, matcher, route_upgrade) = if connect {
+                    (
+                        "\n          upgrade_configs: [{ upgrade_type: CONNECT }]",
+                        "connect_matcher: {}",
+                        ", upgrade_configs: [{ upgrade_type: CONNECT, connect_config: {} }]",
+                    )
+                } else {
+                    ("", "prefix: \"/\"", "")
+                };
+                format!(
+                    r#"      - name: envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: {name}
-          codec_type: AUTO
+          codec_type: AUTO{upgrades}
           route_config:
             name: {name}
             virtual_hosts:
             - name: echo
               domains: [{domains}]
               routes:
-              - match: {{ prefix: "/" }}
-                route: {{ cluster: {cluster} }}
+              - match: {{ {matcher} }}
+                route: {{ cluster: {cluster}{route_upgrade} }}
           http_filters:
           - name: envoy.filters.http.router
             typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router{tls}
+              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"#,
+                    name = l.name,
+                    cluster = l.cluster,
+                )
+            }
+        };
+        y += &format!(
+            r#"  - name: {name}
+    address:
+      socket_address: {{ address: 127.0.0.1, port_value: {port} }}
+    filter_chains:
+    - filters:
+{filter}{tls}
 "#,
             name = l.name,
             port = l.port,
-            cluster = l.cluster,
         );
     }
     y += "  clusters:\n";
@@ -147,10 +207,19 @@ pub fn bootstrap(what: &str, listeners: &[ListenerSpec], clusters: &[ClusterSpec
                 tls_context(t).replace("\n          ", "\n        ")
             )
         });
+        let http2 = if c.http2 {
+            r#"
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }"#
+        } else {
+            ""
+        };
         y += &format!(
             r#"  - name: {name}
     type: STATIC
-    connect_timeout: 1s
+    connect_timeout: 1s{http2}
     load_assignment:
       cluster_name: {name}
       endpoints:
@@ -167,82 +236,157 @@ pub fn bootstrap(what: &str, listeners: &[ListenerSpec], clusters: &[ClusterSpec
 }
 
 impl Envoys {
-    /// Starts the server Envoy (in front of `backend_port`) and the client Envoy
-    /// (routing `echo:9080` to the server Envoy); returns once both forward.
-    pub fn start(envoy: &Path, backend_port: u16) -> anyhow::Result<Envoys> {
+    /// Starts the server Envoy (in front of the backends) and the client Envoy
+    /// (routing `echo:9080` and the other services to it); returns once both
+    /// forward.
+    pub fn start(envoy: &Path, backends: Backends) -> anyhow::Result<Envoys> {
         let dir = std::env::temp_dir().join(format!("mesh-bench-envoy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        let [server_port, server_tls_port, client_port, client_tls_port] = [
-            net::free_port()?,
-            net::free_port()?,
-            net::free_port()?,
-            net::free_port()?,
-        ];
+        let port = net::free_port;
+        let [server_port, server_tls_port, client_port, client_tls_port] =
+            [port()?, port()?, port()?, port()?];
+        let [
+            server_tcp_port,
+            client_tcp_port,
+            server_grpc_port,
+            client_grpc_port,
+        ] = [port()?, port()?, port()?, port()?];
         let mut envoys = Envoys {
             children: Vec::new(),
             dir,
             server_addr: format!("127.0.0.1:{server_port}"),
             client_addr: format!("127.0.0.1:{client_port}"),
             client_mtls_addr: format!("127.0.0.1:{client_tls_port}"),
+            client_tcp_mtls_addr: format!("127.0.0.1:{client_tcp_port}"),
+            client_grpc_mtls_addr: backends
+                .grpc
+                .map(|_| format!("127.0.0.1:{client_grpc_port}")),
         };
         let tls = crate::certs::write(&envoys.dir, &[("echo", None), ("loadgen", Some("echo"))])?;
         let [server_tls, client_tls] = [tls[0].clone(), tls[1].clone()];
-        let listener = |name: &str, port, domains: &[String], cluster: &str, tls| ListenerSpec {
+        let listener =
+            |name: &str, port, domains: &[String], cluster: &str, tls, kind| ListenerSpec {
+                name: name.into(),
+                port,
+                domains: domains.to_vec(),
+                cluster: cluster.into(),
+                tls,
+                kind,
+            };
+        let cluster = |name: &str, port, tls, http2| ClusterSpec {
             name: name.into(),
             port,
-            domains: domains.to_vec(),
-            cluster: cluster.into(),
             tls,
+            http2,
         };
-        let server = bootstrap(
-            "server",
-            &[
-                listener("server", server_port, &["*".into()], "backend", None),
-                listener(
-                    "server_mtls",
-                    server_tls_port,
-                    &["*".into()],
-                    "backend",
-                    Some(server_tls),
-                ),
-            ],
-            &[ClusterSpec {
-                name: "backend".into(),
-                port: backend_port,
-                tls: None,
-            }],
-        );
-        let echo_domains = [
-            format!("echo:{ECHO_PORT}"),
-            "echo".into(),
-            format!("echo.default:{ECHO_PORT}"),
-            format!("echo.default.svc.cluster.local:{ECHO_PORT}"),
+        let any = ["*".to_string()];
+        let mut server_listeners = vec![
+            listener(
+                "server",
+                server_port,
+                &any,
+                "backend",
+                None,
+                ListenerKind::Http,
+            ),
+            listener(
+                "server_mtls",
+                server_tls_port,
+                &any,
+                "backend",
+                Some(server_tls.clone()),
+                ListenerKind::Http,
+            ),
+            listener(
+                "server_tcp_mtls",
+                server_tcp_port,
+                &any,
+                "backend_tls",
+                Some(server_tls.clone()),
+                ListenerKind::Tcp,
+            ),
         ];
-        let client = bootstrap(
-            "client",
-            &[
-                listener("client", client_port, &echo_domains, "upstream", None),
-                listener(
-                    "client_mtls",
-                    client_tls_port,
-                    &echo_domains,
-                    "upstream_mtls",
-                    None,
-                ),
-            ],
-            &[
-                ClusterSpec {
-                    name: "upstream".into(),
-                    port: server_port,
-                    tls: None,
-                },
-                ClusterSpec {
-                    name: "upstream_mtls".into(),
-                    port: server_tls_port,
-                    tls: Some(client_tls),
-                },
-            ],
-        );
+        let mut server_clusters = vec![
+            cluster("backend", backends.http, None, false),
+            cluster("backend_tls", backends.tls, None, false),
+        ];
+        let domains = |service: &str, port: u16| {
+            vec![
+                format!("{service}:{port}"),
+                service.to_string(),
+                format!("{service}.default:{port}"),
+                format!("{service}.default.svc.cluster.local:{port}"),
+            ]
+        };
+        let echo_domains = domains("echo", ECHO_PORT);
+        let mut client_listeners = vec![
+            listener(
+                "client",
+                client_port,
+                &echo_domains,
+                "upstream",
+                None,
+                ListenerKind::Http,
+            ),
+            listener(
+                "client_mtls",
+                client_tls_port,
+                &echo_domains,
+                "upstream_mtls",
+                None,
+                ListenerKind::Http,
+            ),
+            listener(
+                "client_tcp_mtls",
+                client_tcp_port,
+                &any,
+                "upstream_tcp_mtls",
+                None,
+                ListenerKind::Connect,
+            ),
+        ];
+        let mut client_clusters = vec![
+            cluster("upstream", server_port, None, false),
+            cluster(
+                "upstream_mtls",
+                server_tls_port,
+                Some(client_tls.clone()),
+                false,
+            ),
+            cluster(
+                "upstream_tcp_mtls",
+                server_tcp_port,
+                Some(client_tls.clone()),
+                false,
+            ),
+        ];
+        if let Some(grpc) = backends.grpc {
+            server_listeners.push(listener(
+                "server_grpc_mtls",
+                server_grpc_port,
+                &any,
+                "backend_grpc",
+                Some(server_tls),
+                ListenerKind::Http,
+            ));
+            server_clusters.push(cluster("backend_grpc", grpc, None, true));
+            client_listeners.push(listener(
+                "client_grpc_mtls",
+                client_grpc_port,
+                &domains("echo-grpc", GRPC_PORT),
+                "upstream_grpc_mtls",
+                None,
+                ListenerKind::Http,
+            ));
+            client_clusters.push(cluster(
+                "upstream_grpc_mtls",
+                server_grpc_port,
+                Some(client_tls),
+                true,
+            ));
+        }
+        let server = bootstrap("server", &server_listeners, &server_clusters);
+        let client = bootstrap("client", &client_listeners, &client_clusters);
         for (name, yaml) in [("server", server), ("client", client)] {
             let child = envoys.spawn(envoy, name, &yaml)?;
             envoys.children.push(child);
@@ -267,6 +411,12 @@ impl Envoys {
                 Duration::from_secs(30),
             )?;
         }
+        net::wait_for_connect(
+            "Envoy 2 hops mTLS (TCP)",
+            &envoys.client_tcp_mtls_addr,
+            &format!("echo-tcp:{TCP_PORT}"),
+            Duration::from_secs(30),
+        )?;
         Ok(envoys)
     }
 
@@ -337,11 +487,13 @@ mod tests {
                 domains: vec!["echo:9080".into(), "echo".into()],
                 cluster: "upstream".into(),
                 tls: None,
+                kind: ListenerKind::Http,
             }],
             &[ClusterSpec {
                 name: "upstream".into(),
                 port: 15006,
                 tls: None,
+                http2: false,
             }],
         );
         assert!(y.contains("port_value: 15001"));
@@ -370,11 +522,13 @@ mod tests {
                     peer_san: None,
                     ..files.clone()
                 }),
+                kind: ListenerKind::Http,
             }],
             &[ClusterSpec {
                 name: "up".into(),
                 port: 2,
                 tls: Some(files),
+                http2: false,
             }],
         );
         assert!(
@@ -386,5 +540,38 @@ mod tests {
             y.matches(r#"trusted_ca: { filename: "/ca.pem" }"#).count(),
             2
         );
+    }
+
+    #[test]
+    fn tcp_setups_terminate_connect_on_the_client_and_proxy_tcp_on_the_server() {
+        let listener = |kind| ListenerSpec {
+            name: "l".into(),
+            port: 1,
+            domains: vec!["*".into()],
+            cluster: "up".into(),
+            tls: None,
+            kind,
+        };
+        let client = bootstrap("client", &[listener(ListenerKind::Connect)], &[]);
+        assert!(client.contains("upgrade_configs: [{ upgrade_type: CONNECT }]"));
+        assert!(client.contains("match: { connect_matcher: {} }"));
+        assert!(client.contains("connect_config: {}"), "{client}");
+        let server = bootstrap("server", &[listener(ListenerKind::Tcp)], &[]);
+        assert!(
+            server.contains("envoy.filters.network.tcp_proxy") && server.contains("cluster: up")
+        );
+        assert!(!server.contains("http_connection_manager"), "{server}");
+    }
+
+    #[test]
+    fn grpc_clusters_speak_http2_upstream() {
+        let cluster = |http2| ClusterSpec {
+            name: "c".into(),
+            port: 1,
+            tls: None,
+            http2,
+        };
+        assert!(bootstrap("s", &[], &[cluster(true)]).contains("http2_protocol_options: {}"));
+        assert!(!bootstrap("s", &[], &[cluster(false)]).contains("http2_protocol_options"));
     }
 }

@@ -17,6 +17,7 @@ mod control_plane;
 mod dataplane;
 mod echo;
 mod envoy;
+mod fortio;
 mod link_order;
 mod mesh;
 mod net;
@@ -148,6 +149,13 @@ pub struct DataPlaneArgs {
     /// Leave out Envoy (when it is not installed)
     #[arg(long)]
     pub no_envoy: bool,
+    /// The fortio binary: the gRPC setups' client and backend [default: $PATH,
+    /// then ~/.cache/meshctl-tools/bin/fortio]
+    #[arg(long)]
+    pub fortio: Option<PathBuf>,
+    /// Leave out the gRPC setups (when fortio is not installed)
+    #[arg(long)]
+    pub no_grpc: bool,
     /// The nginx binary (the single-hop reference) [default: $PATH, then
     /// /usr/sbin/nginx; Debian package nginx-light]
     #[arg(long)]
@@ -177,6 +185,10 @@ pub struct EchoArgs {
     /// Where to listen [default: 127.0.0.1:$PORT]
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// Serve HTTPS (HTTP/1.1, a self-signed certificate made at start): the
+    /// backend of the TCP setups, which the proxies relay as opaque bytes
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Options of `mesh-bench relay`.

@@ -4,7 +4,10 @@
 //! outbound listener is the load generator's HTTP proxy). The loadgen sidecar
 //! reaches `echo` over mutual TLS (auto mTLS with the installed CA, checked from
 //! the echo sidecar's metrics), and `echo-plain` (a second sidecar in front of the
-//! same backend) in plaintext (a DestinationRule with `tls.mode: DISABLE`).
+//! same backend) in plaintext (a DestinationRule with `tls.mode: DISABLE`). Two
+//! more services carry the other protocols over mutual TLS: `echo-tcp` (a TCP
+//! port, 9443, in front of the HTTPS echo: clients `CONNECT` to it) and, with
+//! fortio, `echo-grpc` (a gRPC port, 9090, in front of fortio's ping server).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +21,10 @@ use crate::procs;
 
 /// The service port clients use for the echo service.
 pub const ECHO_PORT: u16 = 9080;
+/// The TCP service port of `echo-tcp`.
+pub const TCP_PORT: u16 = 9443;
+/// The gRPC service port of `echo-grpc`.
+pub const GRPC_PORT: u16 = 9090;
 
 /// A running local mesh: control plane, echo (sidecar + backend), loadgen (sidecar).
 #[derive(Debug)]
@@ -37,6 +44,12 @@ pub struct Mesh {
     pub plain_sidecar_pid: u32,
     pub client_sidecar_pid: u32,
     pub control_plane_pid: Option<u32>,
+    /// The HTTPS echo behind `echo-tcp` (the direct TCP setup's target).
+    pub tls_backend_addr: String,
+    pub tls_backend_pid: u32,
+    pub tcp_sidecar_pid: u32,
+    /// fortio's gRPC ping server behind `echo-grpc`, its pid, and the sidecar's.
+    pub grpc: Option<(String, u32, u32)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,7 +64,7 @@ struct WorkloadRow {
 impl Mesh {
     /// Installs a control plane into a fresh home and starts both workloads;
     /// returns once a request through the loadgen sidecar reaches the backend.
-    pub fn start(meshctl: &Path, bench_exe: &Path) -> anyhow::Result<Mesh> {
+    pub fn start(meshctl: &Path, bench_exe: &Path, fortio: Option<&Path>) -> anyhow::Result<Mesh> {
         let home = std::env::temp_dir().join(format!("mesh-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).with_context(|| format!("create {}", home.display()))?;
@@ -67,6 +80,10 @@ impl Mesh {
             plain_sidecar_pid: 0,
             client_sidecar_pid: 0,
             control_plane_pid: None,
+            tls_backend_addr: String::new(),
+            tls_backend_pid: 0,
+            tcp_sidecar_pid: 0,
+            grpc: None,
         };
         mesh.meshctl_ok(&["install", "-y"])?;
         mesh.control_plane_pid = std::fs::read_to_string(mesh.home.join("control-plane.json"))
@@ -131,7 +148,71 @@ impl Mesh {
             &["sleep".into(), "100000".into()],
         )?;
         mesh.runs.push(client);
-        let rows = mesh.wait_workload("loadgen")?;
+        mesh.wait_workload("loadgen")?;
+        // echo-tcp: the HTTPS echo behind a TCP port.
+        let tls_port = net::free_port()?;
+        mesh.tls_backend_addr = format!("127.0.0.1:{tls_port}");
+        let tcp = mesh.run_workload(
+            &[
+                "--service",
+                "echo-tcp",
+                "--port",
+                &TCP_PORT.to_string(),
+                "--protocol",
+                "tcp",
+                "--app-port",
+                &tls_port.to_string(),
+            ],
+            &[
+                bench_exe.display().to_string(),
+                "echo".into(),
+                "--tls".into(),
+                "--listen".into(),
+                mesh.tls_backend_addr.clone(),
+            ],
+        )?;
+        mesh.runs.push(tcp);
+        let mut rows = mesh.wait_workload("echo-tcp")?;
+        // echo-grpc: fortio's ping server (one thread, as the echo) behind a gRPC port.
+        if let Some(fortio) = fortio {
+            let grpc_port = net::free_port()?;
+            let grpc = mesh.run_workload(
+                &[
+                    "--service",
+                    "echo-grpc",
+                    "--port",
+                    &GRPC_PORT.to_string(),
+                    "--protocol",
+                    "grpc",
+                    "--app-port",
+                    &grpc_port.to_string(),
+                ],
+                &[
+                    "env".into(),
+                    "GOMAXPROCS=1".into(),
+                    fortio.display().to_string(),
+                    "server".into(),
+                    "-grpc-port".into(),
+                    format!("127.0.0.1:{grpc_port}"),
+                    "-http-port".into(),
+                    "disabled".into(),
+                    "-redirect-port".into(),
+                    "disabled".into(),
+                    "-tcp-port".into(),
+                    "disabled".into(),
+                    "-udp-port".into(),
+                    "disabled".into(),
+                ],
+            )?;
+            mesh.runs.push(grpc);
+            rows = mesh.wait_workload("echo-grpc")?;
+            let run = mesh.runs[4].id();
+            mesh.grpc = Some((
+                format!("127.0.0.1:{grpc_port}"),
+                child_with(run, "server")?,
+                child_with(run, "proxy")?,
+            ));
+        }
         let mut admin = std::collections::HashMap::new();
         for r in &rows {
             admin.insert(r.service.clone(), r.admin_address.clone());
@@ -147,6 +228,9 @@ impl Mesh {
         mesh.backend_pid = child_with(echo_pid, "echo")?;
         mesh.plain_sidecar_pid = child_with(plain_pid, "proxy")?;
         mesh.client_sidecar_pid = child_with(client_pid, "proxy")?;
+        let tcp_pid = mesh.runs[3].id();
+        mesh.tcp_sidecar_pid = child_with(tcp_pid, "proxy")?;
+        mesh.tls_backend_pid = child_with(tcp_pid, "echo")?;
         let host = format!("echo:{ECHO_PORT}");
         net::wait_for_echo(
             "meshctl 1 hop",
@@ -168,15 +252,45 @@ impl Mesh {
                 Duration::from_secs(20),
             )?;
         }
+        let tcp_host = format!("echo-tcp:{TCP_PORT}");
+        net::wait_for_connect(
+            "meshctl 2 hops mTLS (TCP)",
+            &mesh.client_outbound,
+            &tcp_host,
+            Duration::from_secs(20),
+        )?;
+        if let Some(fortio) = fortio.filter(|_| mesh.grpc.is_some()) {
+            let authority = format!("echo-grpc:{GRPC_PORT}");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while let Err(e) = crate::fortio::ping(fortio, &mesh.client_outbound, Some(&authority))
+            {
+                if Instant::now() > deadline {
+                    bail!("meshctl 2 hops mTLS (gRPC): no ping answered within 20s: {e:#}");
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
         // The setups are what they say: the echo sidecar saw the loadgen's
-        // calls over mutual TLS, the echo-plain sidecar in plaintext.
-        for (service, policy) in [("echo", "mutual_tls"), ("echo-plain", "none")] {
+        // calls over mutual TLS, the echo-plain sidecar in plaintext, and so on.
+        let mut checks = vec![
+            ("echo", "istio_requests_total{", "mutual_tls"),
+            ("echo-plain", "istio_requests_total{", "none"),
+            (
+                "echo-tcp",
+                "istio_tcp_connections_opened_total{",
+                "mutual_tls",
+            ),
+        ];
+        if mesh.grpc.is_some() {
+            checks.push(("echo-grpc", "istio_requests_total{", "mutual_tls"));
+        }
+        for (service, metric, policy) in checks {
             let addr = admin
                 .get(service)
                 .with_context(|| format!("admin address of {service}"))?;
             let (_, stats) = net::probe(addr, "/stats/prometheus", addr)?;
             let seen = stats.lines().any(|l| {
-                l.starts_with("istio_requests_total{")
+                l.starts_with(metric)
                     && l.contains("reporter=\"destination\"")
                     && l.contains("source_workload=\"loadgen")
                     && l.contains(&format!("connection_security_policy=\"{policy}\""))
@@ -265,13 +379,23 @@ impl Mesh {
         }
     }
 
-    /// Every pid of the mesh's data plane (all three sidecars).
+    /// Every pid of the mesh's data plane (all its sidecars).
     pub fn proxy_pids(&self) -> Vec<u32> {
-        vec![
+        let mut pids = vec![
             self.echo_sidecar_pid,
             self.plain_sidecar_pid,
             self.client_sidecar_pid,
-        ]
+            self.tcp_sidecar_pid,
+        ];
+        pids.extend(self.grpc.as_ref().map(|g| g.2));
+        pids
+    }
+
+    /// The backends' pids (pinned with the load generator).
+    pub fn backend_pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.backend_pid, self.tls_backend_pid];
+        pids.extend(self.grpc.as_ref().map(|g| g.1));
+        pids
     }
 }
 

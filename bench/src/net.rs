@@ -62,6 +62,43 @@ pub fn wait_for_echo(
     }
 }
 
+/// Sends `CONNECT authority` to the HTTP proxy at `addr` until it answers 200
+/// (the tunnel is open), or fails after `timeout`.
+pub fn wait_for_connect(
+    what: &str,
+    addr: &str,
+    authority: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let sock: SocketAddr = addr.parse().with_context(|| format!("address {addr}"))?;
+    loop {
+        let last = (|| -> anyhow::Result<String> {
+            let mut tcp = TcpStream::connect_timeout(&sock, Duration::from_secs(2))?;
+            tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
+            write!(
+                tcp,
+                "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n"
+            )?;
+            let mut head = [0u8; 64];
+            let n = tcp.read(&mut head)?;
+            Ok(String::from_utf8_lossy(&head[..n]).into_owned())
+        })();
+        let last = match last {
+            Ok(head) if head.starts_with("HTTP/1.1 200") => return Ok(()),
+            Ok(head) => head.lines().next().unwrap_or_default().to_owned(),
+            Err(e) => format!("{e:#}"),
+        };
+        if Instant::now() > deadline {
+            bail!(
+                "{what}: {addr} did not open a tunnel to {authority} within {}s; last: {last}",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// SIGTERM, up to `grace` to exit, then SIGKILL; reaps the child.
 pub fn stop(child: &mut Child, grace: Duration) {
     if let Ok(Some(_)) = child.try_wait() {

@@ -19,6 +19,8 @@ pub struct Load {
     pub connect_to: Option<String>,
     /// Speak HTTP/2 (h2c, prior knowledge, on an `http://` URL).
     pub http2: bool,
+    /// Accept the backend's self-signed certificate (`https://` URLs).
+    pub insecure: bool,
     /// Requests per second; `None` runs as fast as possible (saturation).
     pub rate: Option<u32>,
     pub connections: u32,
@@ -70,6 +72,9 @@ impl Load {
         }
         if self.http2 {
             a.push("--http2".into());
+        }
+        if self.insecure {
+            a.push("--insecure".into());
         }
         a.push(self.url.clone());
         a
@@ -199,6 +204,7 @@ mod tests {
             host: None,
             connect_to: None,
             http2: false,
+            insecure: false,
             rate: Some(500),
             connections: 16,
             seconds: 4,
@@ -221,6 +227,7 @@ mod tests {
             host: None,
             connect_to: Some("echo:9080:127.0.0.1:15001".into()),
             http2: true,
+            insecure: false,
             rate: Some(500),
             connections: 16,
             seconds: 4,

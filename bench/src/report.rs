@@ -194,6 +194,16 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         ),
         (Setup::Mesh1H2, Setup::Envoy1H2, "1 hop (h2)"),
         (Setup::Mesh2MtlsH2, Setup::Envoy2MtlsH2, "2 hops mTLS (h2)"),
+        (
+            Setup::Mesh2MtlsTcp,
+            Setup::Envoy2MtlsTcp,
+            "2 hops mTLS (TCP)",
+        ),
+        (
+            Setup::Mesh2MtlsGrpc,
+            Setup::Envoy2MtlsGrpc,
+            "2 hops mTLS (gRPC)",
+        ),
         (Setup::Mesh1, Setup::Nginx1, "meshctl 1 hop / nginx 1 hop"),
         (
             Setup::Mesh1,
@@ -239,7 +249,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                         e,
                         |s| {
                             metric(s)
-                                - r.of(p, Setup::Direct)
+                                - r.of(p, m.baseline())
                                     .find(|d| d.round == s.round)
                                     .map_or(f64::NAN, metric)
                         },
@@ -293,8 +303,11 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let _ = writeln!(
         md,
         "Latency in ms (oha with `--latency-correction`: measured from when each request \
-         was due, so a stall is not hidden by coordinated omission); added latency in µs over \
-         direct in the same round; `x direct` = median per-round ratio to direct; proxy CPU = \
+         was due, so a stall is not hidden by coordinated omission; the gRPC setups' fortio \
+         measures from when each call was sent, catching up after a stall instead); added \
+         latency in µs over direct in the same round (the TCP and gRPC setups over their own \
+         direct, with the same client and backend); `x direct` = median per-round ratio to \
+         that direct; proxy CPU = \
          utime+stime of the setup's proxy processes per successful request; RSS = peak \
          summed VmRSS of those processes during the run. All values are medians over rounds.\n"
     );
@@ -307,12 +320,12 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         );
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|");
         for &s in r.setups {
-            let direct = s == Setup::Direct;
+            let direct = s.is_direct();
             let diff = |m: Metric| {
                 if direct {
                     None
                 } else {
-                    r.paired(p, s, Setup::Direct, m, |a, b| a - b)
+                    r.paired(p, s, s.baseline(), m, |a, b| a - b)
                 }
             };
             let errors: u64 = r.of(p, s).map(|x| x.outcome.errors).sum();
@@ -330,7 +343,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                 if direct {
                     "-".into()
                 } else {
-                    ratio(r.paired(p, s, Setup::Direct, P99, |a, b| a / b))
+                    ratio(r.paired(p, s, s.baseline(), P99, |a, b| a / b))
                 },
                 if direct {
                     "-".into()
@@ -363,7 +376,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for p in (0..plan.points.len()).filter(|p| plan.points[*p].rate.is_none()) {
         for &s in r.setups {
-            let direct = s == Setup::Direct;
+            let direct = s.is_direct();
             let errors: u64 = r.of(p, s).map(|x| x.outcome.errors).sum();
             let _ = writeln!(
                 md,
@@ -407,7 +420,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for &(s, idle) in r.idle_mem {
-        if s == Setup::Direct {
+        if s.is_direct() {
             continue;
         }
         let peak = r
@@ -441,7 +454,9 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         "Between the two proxies of a 2-hop setup: plaintext HTTP/1.1 in the plain pairs (meshctl's DestinationRule `tls.mode: DISABLE`); in the mTLS pairs both speak HTTP/1.1 on keep-alive connections (Istio's default `h2UpgradePolicy`), with SPIFFE certificates.",
         "nginx and HAProxy are single-hop references, reverse proxies in front of the same backend, configured like the server Envoy: nginx with one worker process (plus its idle master, both counted), an upstream `keepalive` pool, HTTP/1.1 without `Connection: close`, no cap on requests per connection, `access_log off`; HAProxy with `nbthread 1`, `mode http`, keep-alive on both sides with `http-reuse always`, no logging. Both from generated configs in temporary directories, unprivileged ports, pinned to the proxy CPU. They do no routing by service, no mTLS, no telemetry: a floor for what any HTTP proxy hop costs on this machine, not a mesh.",
         "`(h2)` setups: oha speaks h2c (HTTP/2 with prior knowledge, `--http2`) to the first proxy, with `--connect-to echo:9080:ADDR` so that the request's `:authority` is `echo:9080` (no HTTP-proxy form in HTTP/2); oha opens the same number of connections with one stream each (`-p 1`). Behind the first proxy nothing changes: meshctl's inbound sidecar and both Envoys talk HTTP/1.1 to the backend; the Envoy pair's mTLS hop stays HTTP/1.1.",
-        "Memory: VmRSS counts every resident page a process maps, including the binary's file pages, which every process running the same binary shares: on this host 7 processes map meshctl (control plane, three `meshctl run` supervisors, three sidecars), 2 map Envoy, 2 nginx, 1 HAProxy. RssAnon (from /proc/PID/status) is memory the proxy itself allocated and is what a further sidecar adds; RssFile is the shared, resident part of the binary and libraries (a larger binary shows more, but pays it once per host, not per sidecar); PSS (/proc/PID/smaps_rollup) divides shared pages between the processes mapping them, so it falls as more copies run. The summary's `peak RSS` ratio is on VmRSS, `peak RssAnon` on the private part.",
+        "TCP setups: the client is oha asking for `https://echo-tcp:9443/` through the first proxy as its HTTP proxy, so each of its connections is a `CONNECT echo-tcp:9443` tunnel carrying oha's own TLS to the HTTPS echo (`mesh-bench echo --tls`), many requests per tunnel; the proxies relay opaque bytes, what a mesh does for a database or any TCP port. meshctl: the `echo-tcp` service's port has protocol `tcp`; the loadgen sidecar opens a mutual-TLS tunnel to the echo-tcp sidecar, which connects to the app. Envoy: the client Envoy terminates `CONNECT` (`upgrade_configs` with `connect_config`) onto a mutual-TLS cluster, the server Envoy's `tcp_proxy` forwards to the app (Istio's own shape for TCP ports). Their baseline is `direct (TCP)`: oha to the HTTPS echo, no tunnel.",
+        "gRPC setups: fortio (`fortio load -grpc -ping`, one unary call at a time per connection) against fortio's gRPC ping server (`GOMAXPROCS=1`, like the one-thread echo), h2c from the client to the first proxy with `:authority echo-grpc:9090`, HTTP/2 over mutual TLS between the proxies, h2c to the server. fortio's latencies are from when each call was sent (it catches up after a stall rather than correcting for coordinated omission), so compare them with each other and with `direct (gRPC)`, not with oha's. Go's gRPC client and server both send a PING with each response's WINDOW_UPDATE (BDP estimation), which every proxy answers.",
+        "Memory: VmRSS counts every resident page a process maps, including the binary's file pages, which every process running the same binary shares: on this host 11 processes map meshctl (control plane, five `meshctl run` supervisors, five sidecars; 9 with `--no-grpc`), 2 map Envoy, 2 nginx, 1 HAProxy. RssAnon (from /proc/PID/status) is memory the proxy itself allocated and is what a further sidecar adds; RssFile is the shared, resident part of the binary and libraries (a larger binary shows more, but pays it once per host, not per sidecar); PSS (/proc/PID/smaps_rollup) divides shared pages between the processes mapping them, so it falls as more copies run. Release builds of meshctl place the functions a sidecar runs together (`meshctl link order` above; `cli/build.rs`), so its RssFile is mostly those few MiB of code rather than every 64 KiB block of the binary that one of them shares. The summary's `peak RSS` ratio is on VmRSS, `peak RssAnon` on the private part.",
         "At saturation the load generator shares its CPU with the backend: when direct is barely above a 1-hop setup, that CPU is the limit, so compare proxies by `rps per proxy core` (requests per proxy CPU second), not by peak rps alone.",
         "CPU time comes from /proc/PID/stat (utime+stime, clock-tick resolution: 10 ms), read before and after each run; short runs at low rates make it coarse.",
     ] {
@@ -450,7 +465,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
     md
 }
 
-const COLORS: [(Setup, &str, &str); 14] = [
+const COLORS: [(Setup, &str, &str); 20] = [
     (Setup::Direct, "#555555", ""),
     (Setup::Mesh1, "#6baed6", "6,4"),
     (Setup::Mesh1H2, "#6baed6", "1,2"),
@@ -465,6 +480,12 @@ const COLORS: [(Setup, &str, &str); 14] = [
     (Setup::Nginx1, "#31a354", "6,4"),
     (Setup::Haproxy1, "#756bb1", "6,4"),
     (Setup::Relay1, "#999999", "1,3"),
+    (Setup::DirectTls, "#555555", "4,2"),
+    (Setup::Mesh2MtlsTcp, "#08306b", "8,3"),
+    (Setup::Envoy2MtlsTcp, "#7f2704", "8,3"),
+    (Setup::DirectGrpc, "#555555", "2,2"),
+    (Setup::Mesh2MtlsGrpc, "#08306b", "3,1"),
+    (Setup::Envoy2MtlsGrpc, "#7f2704", "3,1"),
 ];
 
 fn esc(s: &str) -> String {
