@@ -825,38 +825,36 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
 /// `--oha`, else `oha` on $PATH, else `~/.cache/meshctl-tools/bin/oha`.
 /// `--fortio`, else `fortio` on $PATH, else the copy CI builds into the tools cache.
 fn find_fortio(given: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = given {
-        return Ok(p.to_path_buf());
-    }
-    if let Some(p) = on_path("fortio") {
-        return Ok(p);
-    }
-    let cached = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .map(|h| h.join(".cache/meshctl-tools/bin/fortio"));
-    match cached.filter(|p| p.is_file()) {
-        Some(p) => Ok(p),
-        None => bail!(
-            "fortio not found: GOBIN=$HOME/.cache/meshctl-tools/bin go install fortio.org/fortio@v1.66.5, pass --fortio PATH, or --no-grpc"
-        ),
-    }
+    find_tool(
+        given,
+        "fortio",
+        "GOBIN=$HOME/.cache/meshctl-tools/bin go install fortio.org/fortio@v1.66.5, pass --fortio PATH, or --no-grpc",
+    )
 }
 
 fn find_oha(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    find_tool(
+        given,
+        "oha",
+        "cargo install oha --version 1.16.0 --locked --root $HOME/.cache/meshctl-tools",
+    )
+}
+
+/// `given`, else `name` on $PATH, else `~/.cache/meshctl-tools/bin/NAME`; or
+/// an error saying how to install it.
+fn find_tool(given: Option<&Path>, name: &str, install: &str) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p.to_path_buf());
     }
-    if let Some(p) = on_path("oha") {
+    if let Some(p) = on_path(name) {
         return Ok(p);
     }
     let cached = std::env::var_os("HOME")
         .map(PathBuf::from)
-        .map(|h| h.join(".cache/meshctl-tools/bin/oha"));
+        .map(|h| h.join(".cache/meshctl-tools/bin").join(name));
     match cached.filter(|p| p.is_file()) {
         Some(p) => Ok(p),
-        None => bail!(
-            "oha not found: cargo install oha --version 1.16.0 --locked --root $HOME/.cache/meshctl-tools"
-        ),
+        None => bail!("{name} not found: {install}"),
     }
 }
 

@@ -70,18 +70,9 @@ async fn serve_tls(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         .context("TLS certificate")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    loop {
-        let (tcp, _) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("echo: accept: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
+    accept_each(listener, move |tcp| {
         let acceptor = acceptor.clone();
-        tokio::spawn(async move {
+        async move {
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
@@ -89,12 +80,28 @@ async fn serve_tls(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
                 .await;
-        });
-    }
+        }
+    })
+    .await
 }
 
 /// Serves the echo answer on a bound listener (also used in process).
 pub(crate) async fn serve_on(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    accept_each(listener, |tcp| async move {
+        let service = hyper::service::service_fn(answer);
+        let _ = auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(tcp), service)
+            .await;
+    })
+    .await
+}
+
+/// Accepts connections for ever, each served by its own task.
+async fn accept_each<F, Fut>(listener: tokio::net::TcpListener, serve: F) -> anyhow::Result<()>
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     loop {
         let (tcp, _) = match listener.accept().await {
             Ok(c) => c,
@@ -105,12 +112,7 @@ pub(crate) async fn serve_on(listener: tokio::net::TcpListener) -> anyhow::Resul
             }
         };
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(answer);
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tcp), service)
-                .await;
-        });
+        tokio::spawn(serve(tcp));
     }
 }
 

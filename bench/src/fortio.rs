@@ -58,15 +58,7 @@ impl Load {
 
 /// Runs fortio (pinned to `cpus` when given) and parses its JSON result.
 pub fn run(fortio: &Path, load: &Load, cpus: Option<&str>) -> anyhow::Result<Outcome> {
-    let mut cmd = match cpus {
-        Some(c) => {
-            let mut t = Command::new("taskset");
-            t.args(["-c", c]).arg(fortio);
-            t
-        }
-        None => Command::new(fortio),
-    };
-    let out = cmd
+    let out = crate::procs::pinned_command(fortio, cpus)
         .args(load.args())
         .output()
         .with_context(|| format!("run {}", fortio.display()))?;

@@ -83,15 +83,7 @@ impl Load {
 
 /// Runs oha (pinned to `cpus` when given) and parses its summary.
 pub fn run(oha: &Path, load: &Load, cpus: Option<&str>) -> anyhow::Result<Outcome> {
-    let mut cmd = match cpus {
-        Some(c) => {
-            let mut t = Command::new("taskset");
-            t.args(["-c", c]).arg(oha);
-            t
-        }
-        None => Command::new(oha),
-    };
-    let out = cmd
+    let out = crate::procs::pinned_command(oha, cpus)
         .args(load.args())
         .output()
         .with_context(|| format!("run {}", oha.display()))?;

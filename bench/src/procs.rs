@@ -1,6 +1,7 @@
 //! What the benchmark reads from /proc (CPU time, RSS, process tree) and CPU
 //! pinning with taskset.
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,6 +143,18 @@ pub fn clk_tck() -> u64 {
 }
 
 /// Pins every thread of `pid` to `cpus` (a taskset list such as `1` or `0,2-3`).
+/// A command for `program`, run under `taskset -c CPUS` when `cpus` is given.
+pub fn pinned_command(program: &Path, cpus: Option<&str>) -> Command {
+    match cpus {
+        Some(c) => {
+            let mut t = Command::new("taskset");
+            t.args(["-c", c]).arg(program);
+            t
+        }
+        None => Command::new(program),
+    }
+}
+
 pub fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
     let out = Command::new("taskset")
         .args(["-a", "-p", "-c", cpus, &pid.to_string()])

@@ -35,8 +35,9 @@ pub struct CsrResult {
     /// Signed per second, over `shared_connections` shared connections.
     pub shared: f64,
     pub shared_connections: usize,
-    /// The control plane's CPU seconds for both runs.
-    pub cpu_s: f64,
+    /// The control plane's CPU seconds in each run: a connection per request,
+    /// shared connections.
+    pub cpu_s: (f64, f64),
     /// In process, one thread: CSR verification and signing alone.
     pub in_process_sign: f64,
     /// In process, one thread: the whole request (token check + signing).
@@ -178,7 +179,9 @@ pub async fn measure(
     let clk = crate::procs::clk_tck() as f64;
     let cpu0 = crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
 
+    let cpu = |cp: &ControlPlane| crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
     let (per_connection, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
+    let cpu1 = cpu(&cp);
     let mut channels = Vec::new();
     for _ in 0..shared_connections.max(1) {
         let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", cp.discovery))?
@@ -187,8 +190,14 @@ pub async fn measure(
             .context("connect to the discovery server")?;
         channels.push(ch);
     }
+    // The shared run's CPU starts after its connections are made.
+    let cpu2 = cpu(&cp);
     let (shared, _) = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
-    let cpu_s = (crate::procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu0) as f64 / clk;
+    let cpu3 = cpu(&cp);
+    let cpu_s = (
+        cpu1.saturating_sub(cpu0) as f64 / clk,
+        cpu3.saturating_sub(cpu2) as f64 / clk,
+    );
     drop(cp);
 
     let n = requests.min(2000);

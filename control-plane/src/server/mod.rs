@@ -5,6 +5,7 @@ mod admin;
 mod certs;
 mod conns;
 mod discovery;
+mod listen;
 mod metrics;
 mod payloads;
 mod push;
@@ -17,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
 
 pub use admin::prepare;
 pub use discovery::DiscoveryService;
@@ -114,21 +114,16 @@ pub async fn run(
         );
     }
     shared.set_authority(Arc::new(authority));
-    let discovery =
-        TcpListener::bind(opts.discovery)
-            .await
-            .map_err(|source| ServerError::Bind {
-                what: "discovery",
-                addr: opts.discovery,
-                source,
-            })?;
-    let admin = TcpListener::bind(opts.admin)
-        .await
-        .map_err(|source| ServerError::Bind {
-            what: "admin",
-            addr: opts.admin,
-            source,
-        })?;
+    let discovery = listen::listen(opts.discovery).map_err(|source| ServerError::Bind {
+        what: "discovery",
+        addr: opts.discovery,
+        source,
+    })?;
+    let admin = listen::listen(opts.admin).map_err(|source| ServerError::Bind {
+        what: "admin",
+        addr: opts.admin,
+        source,
+    })?;
     let discovery_addr = discovery.local_addr().map_err(|source| ServerError::Bind {
         what: "discovery",
         addr: opts.discovery,
