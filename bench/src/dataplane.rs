@@ -302,27 +302,16 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
 
     eprintln!("mesh-bench: starting the mesh (meshctl install, meshctl run x3)");
     let mesh = Mesh::start(&meshctl, &bench_exe, fortio.as_deref())?;
-    let backend_port: u16 = mesh
-        .backend_addr
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .context("backend port")?;
+    let backend_port = port_of(&mesh.backend_addr)?;
     let envoys = match &envoy {
         Some(e) => {
             eprintln!("mesh-bench: starting Envoy (server and client)");
-            let port = |addr: &str| -> anyhow::Result<u16> {
-                addr.rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .with_context(|| format!("port of {addr}"))
-            };
             Some(Envoys::start(
                 e,
                 Backends {
                     http: backend_port,
-                    tls: port(&mesh.tls_backend_addr)?,
-                    grpc: mesh.grpc.as_ref().map(|g| port(&g.0)).transpose()?,
+                    tls: port_of(&mesh.tls_backend_addr)?,
+                    grpc: mesh.grpc.as_ref().map(|g| port_of(&g.0)).transpose()?,
                 },
             )?)
         }
@@ -823,6 +812,14 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
 }
 
 /// `--oha`, else `oha` on $PATH, else `~/.cache/meshctl-tools/bin/oha`.
+/// The port of a `HOST:PORT` address.
+fn port_of(addr: &str) -> anyhow::Result<u16> {
+    addr.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .with_context(|| format!("port of {addr}"))
+}
+
 /// `--fortio`, else `fortio` on $PATH, else the copy CI builds into the tools cache.
 fn find_fortio(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     find_tool(

@@ -177,9 +177,8 @@ pub async fn measure(
         .collect::<anyhow::Result<_>>()?;
     let csrs = Arc::new(csrs);
     let clk = crate::procs::clk_tck() as f64;
-    let cpu0 = crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
-
     let cpu = |cp: &ControlPlane| crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
+    let cpu0 = cpu(&cp);
     let (per_connection, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
     let cpu1 = cpu(&cp);
     let mut channels = Vec::new();
