@@ -77,7 +77,7 @@ macro_rules! typed {
             #[doc = concat!("Every ", stringify!($kind), ", in input order.")]
             pub fn $fn(&self) -> impl Iterator<Item = (&'a Entry, &'a $ty)> + '_ {
                 self.of(Kind::$kind).filter_map(|e| match &e.resource {
-                    Resource::$kind(o) => Some((e, o)),
+                    Resource::$kind(o) => Some((e, &**o)),
                     _ => None,
                 })
             }
@@ -150,7 +150,7 @@ impl<'a> Snapshot<'a> {
             .into_iter()
             .flatten()
             .filter_map(move |&i| match &entries[i].resource {
-                Resource::Pod(p) => Some((&entries[i], p)),
+                Resource::Pod(p) => Some((&entries[i], &**p)),
                 _ => None,
             })
     }

@@ -194,6 +194,6 @@ mod tests {
         let crate::resource::Resource::PeerAuthentication(orig) = res else {
             panic!("kind");
         };
-        assert_eq!(orig, back);
+        assert_eq!(*orig, back);
     }
 }

@@ -8,7 +8,7 @@ use mesh_api::discovery::discovery_server::Discovery;
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{CertificateRequest, CertificateResponse, Hello, ProxyMessage, Push};
 use mesh_api::proxy::Protocol;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::state::Shared;
@@ -21,11 +21,17 @@ const QUEUE: usize = 64;
 #[derive(Debug, Clone)]
 pub struct DiscoveryService {
     shared: Arc<Shared>,
+    /// One permit per core: how many certificates are signed at once.
+    signers: Arc<Semaphore>,
 }
 
 impl DiscoveryService {
     pub fn new(shared: Arc<Shared>) -> Self {
-        Self { shared }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            shared,
+            signers: Arc::new(Semaphore::new(cores)),
+        }
     }
 }
 
@@ -175,8 +181,22 @@ impl Discovery for DiscoveryService {
         };
         let req = request.into_inner();
         let proxy_id = req.proxy_id.clone();
+        // Signing is CPU work (about 100 µs of P-256), done off the async
+        // workers, but no more at once than there are cores: a burst of
+        // sidecars asking together would otherwise start a blocking thread
+        // each (hundreds, each with its own stack and malloc arena) only to
+        // have them queue for the same cores.
+        let permit = self
+            .signers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
         // The token stays inside this closure: it is never logged or echoed.
         let signed = tokio::task::spawn_blocking(move || {
+            // Given back as soon as the signing is done, not when this task
+            // is next polled.
+            let _permit = permit;
             authority.create_certificate(
                 &req.proxy_id,
                 &req.token,

@@ -21,7 +21,7 @@ use mesh_api::discovery::discovery_server::{Discovery, DiscoveryServer};
 use mesh_api::discovery::{ProxyMessage, Push};
 use prost::Message;
 use tonic::Status;
-use tonic::codec::Streaming;
+use tonic::codec::{BufferSettings, Streaming};
 use tonic::server::NamedService;
 
 use super::discovery::DiscoveryService;
@@ -30,6 +30,12 @@ use super::discovery::DiscoveryService;
 const STREAM_PATH: &str = "/meshctl.discovery.v1.Discovery/Stream";
 /// The largest message a proxy may send (its Hello, its ACKs).
 const MAX_REQUEST: usize = 4 << 20;
+/// The receive buffer each stream starts with. A proxy sends a Hello and then
+/// ACKs of a few hundred bytes; tonic's default (8 KiB) held 16 MiB for 2,000
+/// proxies. The buffer grows when a larger message comes.
+const REQUEST_BUFFER: usize = 1024;
+/// tonic's default: yield to the runtime after decoding this many bytes.
+const YIELD_THRESHOLD: usize = 32 * 1024;
 /// Protobuf key of `Push.payload` (field 4, length-delimited).
 const PAYLOAD_KEY: u8 = (4 << 3) | 2;
 
@@ -70,7 +76,10 @@ impl tower_service::Service<http::Request<tonic::body::Body>> for WireDiscovery 
                 return generated.call(req).await;
             }
             let (parts, body) = req.into_parts();
-            let decoder = tonic_prost::ProstDecoder::<ProxyMessage>::default();
+            let decoder = tonic_prost::ProstDecoder::<ProxyMessage>::new(BufferSettings::new(
+                REQUEST_BUFFER,
+                YIELD_THRESHOLD,
+            ));
             let messages = Streaming::new_request(decoder, body, None, Some(MAX_REQUEST));
             let request = tonic::Request::from_http(http::Request::from_parts(parts, messages));
             match inner.stream(request).await {

@@ -19,6 +19,12 @@ const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 /// `"revision"` -> the store's current revision.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
+/// redb's page cache. Its default (1 GiB) keeps every page an apply writes:
+/// applying 10,000 resources left about 17 MiB more resident. The push loop
+/// reads the decoded resources ([`Store::resources`]), not the pages, so a few
+/// MiB serve the point reads and writes of `apply`, `get` and `delete`.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("open store {path}: {source}")]
@@ -157,10 +163,13 @@ impl Decoded {
 impl Store {
     /// Open (or create) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
         let txn = db.begin_write()?;
         txn.open_table(OBJECTS)?;
         let rev = {

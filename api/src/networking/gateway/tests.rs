@@ -93,7 +93,7 @@ spec:
     };
     assert_eq!(g.spec.servers.len(), 5);
     let back: Gateway = serde_json::from_value(res.to_json()).expect("re-decodes");
-    assert_eq!(&back, g);
+    assert_eq!(&back, &**g);
 }
 
 #[test]

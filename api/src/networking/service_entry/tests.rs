@@ -60,7 +60,7 @@ spec:
     };
     assert_eq!(s.spec.endpoints[0].ports["http"], 8080);
     let back: ServiceEntry = serde_json::from_value(res.to_json()).expect("re-decodes");
-    assert_eq!(&back, s);
+    assert_eq!(&back, &**s);
 }
 
 #[test]

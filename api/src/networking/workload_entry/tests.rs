@@ -53,7 +53,7 @@ spec:
     };
     assert_eq!(w.spec.weight, 3);
     let back: WorkloadEntry = serde_json::from_value(res.to_json()).expect("re-decodes");
-    assert_eq!(&back, w);
+    assert_eq!(&back, &**w);
     assert_eq!(res.to_json(), docs[0].to_json());
 }
 
@@ -100,7 +100,7 @@ spec:
         panic!("not a workload group")
     };
     let back: WorkloadGroup = serde_json::from_value(res.to_json()).expect("re-decodes");
-    assert_eq!(&back, g);
+    assert_eq!(&back, &**g);
     assert_eq!(res.to_json(), docs[0].to_json());
 }
 

@@ -74,7 +74,7 @@ fn round_trip() {
     let crate::resource::Resource::AuthorizationPolicy(orig) = res else {
         panic!("kind");
     };
-    assert_eq!(orig, back);
+    assert_eq!(*orig, back);
     assert_eq!(
         orig.spec.rules[0].to[0]
             .operation

@@ -75,7 +75,7 @@ fn reference_example_is_valid_and_round_trips() {
     let crate::resource::Resource::Telemetry(orig) = res else {
         panic!("kind");
     };
-    assert_eq!(orig, back);
+    assert_eq!(*orig, back);
 }
 
 #[test]
