@@ -228,7 +228,10 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
             "Medians over rounds of the per-round ratio meshctl / the other proxy at the \
              same load point (below 1 = meshctl lower). A bare hop count compares meshctl \
              with Envoy at the same hops and security; `(h2)` rows have the load generator \
-             speak h2c to the first proxy; the other rows name both setups (two meshctl \
+             speak h2c to the first proxy; `(TCP)` rows relay `CONNECT` tunnels that carry \
+             the client's own TLS (Envoy's server side is `tcp_proxy`); `(gRPC)` rows are \
+             fortio's gRPC pings, whose latencies are not corrected for coordinated \
+             omission, so they compare only with gRPC; the other rows name both setups (two meshctl \
              sidecars with mTLS against one Envoy hop; meshctl's server sidecar against \
              nginx and HAProxy as plain reverse proxies). Latency ratios are of total \
              latency; added latency over direct is in the tables below. Peak RSS is VmRSS; \
