@@ -811,7 +811,6 @@ pub(crate) fn find_meshctl(given: Option<&Path>, bench_exe: &Path) -> anyhow::Re
     Ok(beside)
 }
 
-/// `--oha`, else `oha` on $PATH, else `~/.cache/meshctl-tools/bin/oha`.
 /// The port of a `HOST:PORT` address.
 fn port_of(addr: &str) -> anyhow::Result<u16> {
     addr.rsplit(':')
@@ -829,6 +828,7 @@ fn find_fortio(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     )
 }
 
+/// `--oha`, else `oha` on $PATH, else `~/.cache/meshctl-tools/bin/oha`.
 fn find_oha(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     find_tool(
         given,

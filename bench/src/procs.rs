@@ -142,7 +142,6 @@ pub fn clk_tck() -> u64 {
         .unwrap_or(100)
 }
 
-/// Pins every thread of `pid` to `cpus` (a taskset list such as `1` or `0,2-3`).
 /// A command for `program`, run under `taskset -c CPUS` when `cpus` is given.
 pub fn pinned_command(program: &Path, cpus: Option<&str>) -> Command {
     match cpus {
@@ -155,6 +154,7 @@ pub fn pinned_command(program: &Path, cpus: Option<&str>) -> Command {
     }
 }
 
+/// Pins every thread of `pid` to `cpus` (a taskset list such as `1` or `0,2-3`).
 pub fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
     let out = Command::new("taskset")
         .args(["-a", "-p", "-c", cpus, &pid.to_string()])

@@ -215,42 +215,48 @@ fn csr_section(md: &mut String, csr: Option<&Result<super::csr::CsrResult, Strin
                 "{} simulated proxies, each with its own bootstrap token, send {} `CreateCertificate` requests at once over the real gRPC endpoint; certificates signed per second of wall time (target: 5,000/s), and per CPU second of the control plane (its utime + stime over the run: what one core of it signs when the clients do not share its CPUs).\n",
                 c.proxies, c.requests
             );
-            let per_cpu = |cpu: f64| {
-                if cpu > 0.0 {
-                    format!("{:.0}", c.requests as f64 / cpu)
-                } else {
-                    "-".into()
-                }
-            };
             let _ = writeln!(
                 md,
                 "| how | certificates/s | control-plane CPU s | certificates per control-plane CPU s |\n|---|---|---|---|"
             );
-            let _ = writeln!(
-                md,
-                "| discovery server, a new connection per request (as the sidecar; {} attempts retried after 1 s) | {:.0} | {:.2} | {} |",
-                c.retries,
+            // A row: how, the rate, and the control plane's CPU seconds when
+            // it ran as its own process (the in-process rates have none).
+            let mut row = |how: &str, rate: f64, cpu: Option<f64>| {
+                let (cpu_s, per_cpu) = match cpu {
+                    Some(cpu) if cpu > 0.0 => (
+                        format!("{cpu:.2}"),
+                        format!("{:.0}", c.requests as f64 / cpu),
+                    ),
+                    Some(cpu) => (format!("{cpu:.2}"), "-".into()),
+                    None => ("-".into(), "-".into()),
+                };
+                let _ = writeln!(md, "| {how} | {rate:.0} | {cpu_s} | {per_cpu} |");
+            };
+            row(
+                &format!(
+                    "discovery server, a new connection per request (as the sidecar; {} attempts retried after 1 s)",
+                    c.retries
+                ),
                 c.per_connection,
-                c.cpu_s.0,
-                per_cpu(c.cpu_s.0)
+                Some(c.cpu_s.0),
             );
-            let _ = writeln!(
-                md,
-                "| discovery server, {} shared HTTP/2 connections | {:.0} | {:.2} | {} |",
-                c.shared_connections,
+            row(
+                &format!(
+                    "discovery server, {} shared HTTP/2 connections",
+                    c.shared_connections
+                ),
                 c.shared,
-                c.cpu_s.1,
-                per_cpu(c.cpu_s.1)
+                Some(c.cpu_s.1),
             );
-            let _ = writeln!(
-                md,
-                "| in process, one thread: token check + CSR check + signing | {:.0} | - | - |",
-                c.in_process_whole
+            row(
+                "in process, one thread: token check + CSR check + signing",
+                c.in_process_whole,
+                None,
             );
-            let _ = writeln!(
-                md,
-                "| in process, one thread: CSR check + signing | {:.0} | - | - |",
-                c.in_process_sign
+            row(
+                "in process, one thread: CSR check + signing",
+                c.in_process_sign,
+                None,
             );
             let _ = writeln!(
                 md,
