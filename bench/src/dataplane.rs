@@ -507,7 +507,6 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         .map(|t| (t.setup, procs::mem_sum(&t.proxy_pids, true)))
         .collect();
 
-    let clk = procs::clk_tck() as f64;
     let tools = LoadTools {
         oha: oha.clone(),
         fortio: fortio.clone(),
@@ -518,7 +517,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             rate: Some(200),
             connections: 4,
         };
-        measure(&tools, t, warm, 1, &plan, clk)?;
+        measure(&tools, t, warm, 1, &plan)?;
     }
 
     let mut rng = Rng::new(seed);
@@ -532,7 +531,7 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
             rng.shuffle(&mut setups);
             for t in setups {
                 let point = plan.points[p];
-                let (outcome, cpu_s, peak) = measure(&tools, t, point, plan.seconds, &plan, clk)?;
+                let (outcome, cpu_s, peak) = measure(&tools, t, point, plan.seconds, &plan)?;
                 eprintln!(
                     "mesh-bench: [{}/{total}] round {} {:<15} {:<28} {:>8.0} rps p50 {:>7.3} ms p99 {:>7.3} ms{}",
                     samples.len() + 1,
@@ -648,7 +647,6 @@ fn measure(
     point: Point,
     seconds: u32,
     plan: &Plan,
-    clk: f64,
 ) -> anyhow::Result<(Outcome, f64, Mem)> {
     let load = Load {
         url: t.url.clone(),
@@ -662,7 +660,7 @@ fn measure(
         seconds,
     };
     let sampler = procs::RssSampler::start(t.proxy_pids.clone());
-    let before = procs::cpu_ticks_sum(&t.proxy_pids);
+    let before = procs::cpu_seconds_sum(&t.proxy_pids);
     let cpus = plan.load_cpus.as_deref();
     let outcome = match (&t.grpc, &tools.fortio) {
         (Some((addr, authority)), Some(fortio)) => {
@@ -679,11 +677,11 @@ fn measure(
         (None, _) => oha::run(&tools.oha, &load, cpus),
     }
     .with_context(|| format!("{} at {}", t.setup.name(), point.label()))?;
-    let after = procs::cpu_ticks_sum(&t.proxy_pids);
+    let after = procs::cpu_seconds_sum(&t.proxy_pids);
     let peak = sampler.finish();
     // Let connections close and queues drain between runs.
     std::thread::sleep(Duration::from_millis(200));
-    Ok((outcome, after.saturating_sub(before) as f64 / clk, peak))
+    Ok((outcome, (after - before).max(0.0), peak))
 }
 
 /// How this run was invoked, as the documented cargo command.

@@ -10,6 +10,7 @@ use mesh_api::discovery::discovery_client::DiscoveryClient;
 use mesh_api::discovery::proxy_message::Message;
 use mesh_api::discovery::{Ack, CertificateReport, Hello, ProxyMessage, Readiness};
 use tokio::sync::mpsc;
+use tonic::transport::Channel;
 
 use crate::identity::IdentityHandle;
 
@@ -53,6 +54,50 @@ pub struct DiscoveryOptions {
     /// The workload identity: its certificate is reported to the control plane,
     /// which may ask for a renewal (CA rotation). Disabled: nothing reported.
     pub identity: IdentityHandle,
+    /// Where the open stream's channel is published, for the certificate
+    /// requests to share its connection.
+    pub channel: ControlChannel,
+}
+
+/// The discovery stream's gRPC channel while the stream is open. Certificate
+/// requests go over it ([`crate::identity::GrpcSigner`]), so a sidecar holds
+/// one connection to the control plane rather than opening one per
+/// certificate, and a CA rotation's burst of renewals costs the control plane
+/// no TCP or HTTP/2 handshakes.
+#[derive(Debug, Clone, Default)]
+pub struct ControlChannel(Arc<std::sync::Mutex<Option<Channel>>>);
+
+impl ControlChannel {
+    /// The open stream's channel, if there is one now.
+    pub fn get(&self) -> Option<Channel> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, channel: Option<Channel>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = channel;
+    }
+}
+
+/// Publishes a session's channel until the session ends, however it ends.
+struct Published<'a>(&'a ControlChannel);
+
+impl<'a> Published<'a> {
+    fn new(slot: &'a ControlChannel, channel: Channel) -> Self {
+        slot.set(Some(channel));
+        Self(slot)
+    }
+}
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        self.0.set(None);
+    }
 }
 
 impl DiscoveryOptions {
@@ -61,6 +106,7 @@ impl DiscoveryOptions {
             address,
             hello,
             identity: IdentityHandle::disabled(),
+            channel: ControlChannel::default(),
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
         }
@@ -196,7 +242,7 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .connect_timeout(Duration::from_secs(2))
         .tcp_nodelay(true);
     let channel = endpoint.connect().await.map_err(|e| chain(&e))?;
-    let mut client = DiscoveryClient::new(channel);
+    let mut client = DiscoveryClient::new(channel.clone());
     let (tx, mut rx) = mpsc::channel::<ProxyMessage>(16);
     let app_ports: Vec<u16> = opts
         .hello
@@ -221,6 +267,7 @@ async fn session(opts: &DiscoveryOptions, sink: &dyn ConfigSink) -> Result<(), S
         .map_err(|s| s.message().to_owned())?
         .into_inner();
     tracing::info!(address = %opts.address, "connected to the control plane");
+    let _published = Published::new(&opts.channel, channel);
     sink.connected(true);
     let probe = report_readiness(app_ports, ready, tx.clone());
     tokio::pin!(probe);

@@ -56,6 +56,19 @@ pub(crate) fn authority_of<B>(req: &Request<B>) -> Option<&str> {
 
 /// Removes hop-by-hop headers (RFC 9110 7.6.1), keeping `te: trailers` (gRPC).
 pub(crate) fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Most requests carry none: one pass comparing names (standard ones by
+    // their tag) is cheaper than hashing six names for six removals.
+    let hop = |k: &HeaderName| {
+        k == CONNECTION
+            || k == TRANSFER_ENCODING
+            || k == UPGRADE
+            || k == TE
+            || k == PROXY_CONNECTION
+            || k == KEEP_ALIVE
+    };
+    if !h.keys().any(hop) {
+        return;
+    }
     if let Some(conn) = h.get(CONNECTION).cloned()
         && let Ok(list) = conn.to_str()
     {
@@ -95,7 +108,7 @@ pub(crate) fn prepare(
     u.path_and_query = Some(pq);
     if ep.external {
         // The metadata exchange is for peer sidecars only.
-        parts.headers.remove(crate::telemetry::PEER_HEADER);
+        parts.headers.remove(&crate::telemetry::PEER);
     }
     if ep.origin.is_some() {
         // TLS origination: the pooled client dials the endpoint whatever the
@@ -356,7 +369,7 @@ impl Tunnel {
         let (mut resp, flag) = relay(req, self.io, what);
         if let Some(peer) = self.peer {
             resp.headers_mut()
-                .insert(crate::telemetry::PEER_HEADER, peer);
+                .insert(crate::telemetry::PEER.clone(), peer);
         }
         (resp, flag)
     }
@@ -389,7 +402,7 @@ pub(crate) async fn connect_via(
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
     if let Some(me) = me {
         req.headers_mut()
-            .insert(crate::telemetry::PEER_HEADER, me.clone());
+            .insert(crate::telemetry::PEER.clone(), me.clone());
     }
     let mut resp = sender
         .send_request(req)
@@ -398,7 +411,7 @@ pub(crate) async fn connect_via(
     if resp.status() != StatusCode::OK {
         return Ok(Err(resp.status()));
     }
-    let peer = resp.headers_mut().remove(crate::telemetry::PEER_HEADER);
+    let peer = resp.headers_mut().remove(&crate::telemetry::PEER);
     let up = hyper::upgrade::on(resp)
         .await
         .map_err(|e| UpstreamError::Exchange(e.to_string()))?;
@@ -406,4 +419,54 @@ pub(crate) async fn connect_via(
         io: TokioIo::new(up),
         peer,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn hop_by_hop_headers_go_end_to_end_ones_stay() {
+        let mut h = headers(&[
+            ("host", "echo:9080"),
+            ("connection", "keep-alive, x-hop, te"),
+            ("x-hop", "1"),
+            ("keep-alive", "timeout=5"),
+            ("proxy-connection", "keep-alive"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("te", "trailers"),
+            ("x-end", "2"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        // `te: trailers` is what gRPC needs end to end; Connection naming
+        // `te` does not remove it.
+        assert_eq!(left, ["host", "te", "x-end"]);
+        let mut h = headers(&[("te", "gzip")]);
+        strip_hop_by_hop(&mut h);
+        assert!(h.is_empty(), "{h:?}");
+    }
+
+    #[test]
+    fn a_request_without_hop_by_hop_headers_is_untouched() {
+        let pairs = [
+            ("host", "echo:9080"),
+            ("user-agent", "curl/8"),
+            ("accept", "*/*"),
+            ("x-request-id", "abc"),
+        ];
+        let mut h = headers(&pairs);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h, headers(&pairs));
+    }
 }

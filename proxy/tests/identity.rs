@@ -3,18 +3,26 @@
 
 mod common;
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::Stream;
 use http::StatusCode;
-use mesh_api::discovery::{CertificateRequest, CertificateResponse};
+use mesh_api::discovery::discovery_server::{Discovery, DiscoveryServer};
+use mesh_api::discovery::{CertificateRequest, CertificateResponse, Hello, ProxyMessage, Push};
 use mesh_api::proxy::{ProxyConfig, SecretDump};
-use mesh_proxy::ProxyOptions;
-use mesh_proxy::identity::{CertSigner, IdentityHandle, IdentityOptions, SignFuture, run_client};
+use mesh_proxy::discovery::{ControlChannel, DiscoveryOptions};
+use mesh_proxy::identity::{
+    CertSigner, GrpcSigner, IdentityHandle, IdentityOptions, SignFuture, run_client,
+};
+use mesh_proxy::{ConfigStore, ProxyOptions};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, IsCa, Issuer, KeyPair,
     SanType,
 };
+use tonic::{Request, Response, Status, Streaming};
 
 use common::{fetch, start_proxy};
 
@@ -100,4 +108,142 @@ async fn ready_only_with_a_certificate_and_certs_shows_no_key() {
     assert!(dump.renew_at_unix.is_some());
     let config_dump = fetch(p.admin, "GET", "/config_dump").await.body;
     assert!(!config_dump.contains("PRIVATE KEY"));
+}
+
+/// A control plane on the discovery protocol that counts the TCP connections
+/// it accepts: streams stay open and get no push; CSRs are signed by a
+/// [`FakeCa`].
+#[derive(Clone)]
+struct CountingControlPlane {
+    ca: Arc<FakeCa>,
+}
+
+type PushStream = Pin<Box<dyn Stream<Item = Result<Push, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Discovery for CountingControlPlane {
+    type StreamStream = PushStream;
+
+    async fn stream(
+        &self,
+        req: Request<Streaming<ProxyMessage>>,
+    ) -> Result<Response<PushStream>, Status> {
+        let mut inbound = req.into_inner();
+        tokio::spawn(async move { while let Ok(Some(_)) = inbound.message().await {} });
+        Ok(Response::new(Box::pin(futures_util::stream::pending())))
+    }
+
+    async fn create_certificate(
+        &self,
+        req: Request<CertificateRequest>,
+    ) -> Result<Response<CertificateResponse>, Status> {
+        self.ca
+            .sign(req.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::internal)
+    }
+}
+
+/// Starts a [`CountingControlPlane`]: its `http://` address and the count of
+/// connections accepted.
+async fn counting_control_plane() -> (String, Arc<AtomicUsize>) {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("address");
+    let counter = accepted.clone();
+    let incoming = futures_util::stream::unfold(l, move |l| {
+        let counter = counter.clone();
+        async move {
+            let r = l.accept().await.map(|(s, _)| s);
+            counter.fetch_add(1, Ordering::SeqCst);
+            Some((r, l))
+        }
+    });
+    let cp = CountingControlPlane {
+        ca: Arc::new(FakeCa::new()),
+    };
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DiscoveryServer::new(cp))
+            .serve_with_incoming(incoming),
+    );
+    (format!("http://{addr}"), accepted)
+}
+
+fn csr_request() -> CertificateRequest {
+    let key = KeyPair::generate().expect("key");
+    let csr = CertificateParams::new(Vec::<String>::new())
+        .expect("params")
+        .serialize_request(&key)
+        .expect("csr")
+        .pem()
+        .expect("pem");
+    CertificateRequest {
+        proxy_id: "reviews-v1-0001.default".into(),
+        csr_pem: csr,
+        token: "secret-token".into(),
+        ttl_seconds: 0,
+    }
+}
+
+#[tokio::test]
+async fn certificate_requests_share_the_discovery_streams_connection() {
+    let (address, accepted) = counting_control_plane().await;
+    let channel = ControlChannel::default();
+    let hello = Hello {
+        proxy_id: "reviews-v1-0001.default".into(),
+        ..Hello::default()
+    };
+    let sink: Arc<dyn mesh_proxy::discovery::ConfigSink> = Arc::new(ConfigStore::new());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let client = tokio::spawn(mesh_proxy::discovery::run(
+        DiscoveryOptions {
+            channel: channel.clone(),
+            ..DiscoveryOptions::new(address.clone(), hello)
+        },
+        sink,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while channel.get().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the discovery stream connects");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "the stream's connection"
+    );
+
+    let signer = GrpcSigner {
+        address: address.clone(),
+        shared: channel.clone(),
+    };
+    for _ in 0..3 {
+        let answer = signer.sign(csr_request()).await.expect("signed");
+        assert_eq!(answer.cert_chain_pem.len(), 1);
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "renewals go over the discovery stream's connection"
+    );
+
+    // Without an open stream (a sidecar's first certificate, or while it
+    // reconnects) a request opens a connection of its own.
+    let alone = GrpcSigner::new(address);
+    alone.sign(csr_request()).await.expect("signed");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+    // The stream's end takes its channel away.
+    let _ = stop.send(());
+    client.await.expect("discovery client");
+    assert!(channel.get().is_none(), "no channel once the stream ended");
 }

@@ -2,9 +2,11 @@
 //! proxies, each with its own bootstrap token (created in the control plane's
 //! home as `meshctl run` creates them), send `CreateCertificate` requests over
 //! gRPC at once, and the rate is the certificates signed per second of wall
-//! time. Two ways of connecting: a new connection per request, as the sidecar's
-//! `GrpcSigner` does, and requests multiplexed over a few shared HTTP/2
-//! connections (the CA's own throughput with little connection cost). The
+//! time. Three ways of connecting: each proxy over its own connection, open
+//! before the run (as sidecars renew: `GrpcSigner` sends over the discovery
+//! stream's connection); a new connection per request (a sidecar's first
+//! certificate, asked before its stream is up); requests multiplexed over a
+//! few shared HTTP/2 connections (the CA's own throughput). The
 //! proxies' key pairs and CSRs are made before the clock starts; the in-process
 //! signing rate (`mesh-bench ca`) is measured alongside for comparison.
 
@@ -20,6 +22,15 @@ use mesh_proxy::identity::{CertSigner, GrpcSigner};
 
 use super::ControlPlane;
 
+/// One way of connecting, measured.
+#[derive(Debug, Clone)]
+pub struct CsrRun {
+    /// Certificates signed per second of wall time.
+    pub rate: f64,
+    /// The control plane's CPU seconds over the run.
+    pub cpu_s: f64,
+}
+
 /// What the CSR measurement found.
 #[derive(Debug, Clone)]
 pub struct CsrResult {
@@ -27,17 +38,18 @@ pub struct CsrResult {
     pub proxies: usize,
     /// Certificates requested (and signed) per way of connecting.
     pub requests: usize,
-    /// Signed per second, a connection per request (as the sidecar).
-    pub per_connection: f64,
+    /// Each proxy over its own connection, open before the run: as sidecars
+    /// renew, over their discovery stream's connection.
+    pub own_connection: CsrRun,
+    /// A new connection per request: as a sidecar asks for its first
+    /// certificate, before its discovery stream is up.
+    pub new_connection: CsrRun,
     /// Attempts of that run that failed (to connect, mostly) and were made
     /// again after 1 s, as the sidecar does; the wall time includes the waits.
     pub retries: usize,
-    /// Signed per second, over `shared_connections` shared connections.
-    pub shared: f64,
+    /// Over `shared_connections` connections shared by every proxy.
+    pub shared: CsrRun,
     pub shared_connections: usize,
-    /// The control plane's CPU seconds in each run: a connection per request,
-    /// shared connections.
-    pub cpu_s: (f64, f64),
     /// In process, one thread: CSR verification and signing alone.
     pub in_process_sign: f64,
     /// In process, one thread: the whole request (token check + signing).
@@ -59,8 +71,8 @@ const ATTEMPTS: usize = 5;
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Sends `csrs.len()` requests from `proxies` concurrent proxies; `shared`:
-/// over these channels (round robin), else a new connection each, retried as
-/// the sidecar retries. Returns the wall time and the retries.
+/// proxy `p` over channel `p` modulo their number, else a new connection
+/// each, retried as the sidecar retries. Returns the wall time and the retries.
 async fn send_all(
     address: &str,
     who: &Arc<Vec<(String, String)>>,
@@ -82,9 +94,7 @@ async fn send_all(
             who.clone(),
             csrs.clone(),
         );
-        let signer = GrpcSigner {
-            address: format!("http://{address}"),
-        };
+        let signer = GrpcSigner::new(format!("http://{address}"));
         let channel = shared.as_ref().map(|c| c[p % c.len()].clone());
         tasks.push(tokio::spawn(async move {
             let (proxy_id, token) = &who[p];
@@ -152,6 +162,19 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(f64::EPSILON)
 }
 
+/// `n` connections to the discovery server.
+async fn connect(address: &str, n: usize) -> anyhow::Result<Vec<tonic::transport::Channel>> {
+    let mut channels = Vec::with_capacity(n);
+    for _ in 0..n {
+        let ch = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?
+            .connect()
+            .await
+            .context("connect to the discovery server")?;
+        channels.push(ch);
+    }
+    Ok(channels)
+}
+
 /// Measure on a fresh control plane from `meshctl`.
 pub async fn measure(
     meshctl: &std::path::Path,
@@ -161,6 +184,7 @@ pub async fn measure(
 ) -> anyhow::Result<CsrResult> {
     let proxies = proxies.max(1);
     let requests = requests.max(1);
+    let shared_connections = shared_connections.max(1);
     let mut cp = ControlPlane::new(meshctl, usize::MAX)?;
     cp.start().await?;
     let who: Vec<(String, String)> = (0..proxies)
@@ -176,27 +200,26 @@ pub async fn measure(
         .map(|_| crate::ca::csr())
         .collect::<anyhow::Result<_>>()?;
     let csrs = Arc::new(csrs);
-    let clk = crate::procs::clk_tck() as f64;
-    let cpu = |cp: &ControlPlane| crate::procs::cpu_ticks(cp.pid()).unwrap_or(0);
+    let cpu = |cp: &ControlPlane| crate::procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
+    let run = |took: Duration, cpu_s: f64| CsrRun {
+        rate: rate(requests, took),
+        cpu_s: cpu_s.max(0.0),
+    };
+
+    // Each way's control-plane CPU counts from after its connections are made.
+    let own = connect(&cp.discovery, proxies).await?;
     let cpu0 = cpu(&cp);
-    let (per_connection, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
-    let cpu1 = cpu(&cp);
-    let mut channels = Vec::new();
-    for _ in 0..shared_connections.max(1) {
-        let ch = tonic::transport::Endpoint::from_shared(format!("http://{}", cp.discovery))?
-            .connect()
-            .await
-            .context("connect to the discovery server")?;
-        channels.push(ch);
-    }
-    // The shared run's CPU starts after its connections are made.
-    let cpu2 = cpu(&cp);
-    let (shared, _) = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
-    let cpu3 = cpu(&cp);
-    let cpu_s = (
-        cpu1.saturating_sub(cpu0) as f64 / clk,
-        cpu3.saturating_sub(cpu2) as f64 / clk,
-    );
+    let (took, _) = send_all(&cp.discovery, &who, &csrs, Some(own)).await?;
+    let own_connection = run(took, cpu(&cp) - cpu0);
+
+    let cpu0 = cpu(&cp);
+    let (took, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
+    let new_connection = run(took, cpu(&cp) - cpu0);
+
+    let channels = connect(&cp.discovery, shared_connections).await?;
+    let cpu0 = cpu(&cp);
+    let (took, _) = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
+    let shared = run(took, cpu(&cp) - cpu0);
     drop(cp);
 
     let n = requests.min(2000);
@@ -206,11 +229,11 @@ pub async fn measure(
     Ok(CsrResult {
         proxies,
         requests,
-        per_connection: rate(requests, per_connection),
+        own_connection,
+        new_connection,
         retries,
-        shared: rate(requests, shared),
-        shared_connections: shared_connections.max(1),
-        cpu_s,
+        shared,
+        shared_connections,
         in_process_sign: in_process.0,
         in_process_whole: in_process.1,
     })

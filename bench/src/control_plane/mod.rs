@@ -157,8 +157,8 @@ pub fn run(args: &ControlPlaneArgs) -> anyhow::Result<()> {
         let r = rt.block_on(csr::measure(&meshctl, csr_proxies, csrs, args.csr_connections));
         match &r {
             Ok(c) => eprintln!(
-                "mesh-bench: CSRs signed per second: {:.0} (a connection each), {:.0} (shared connections); in process {:.0}",
-                c.per_connection, c.shared, c.in_process_whole
+                "mesh-bench: CSRs signed per second: {:.0} (each proxy on its own open connection), {:.0} (a new connection each), {:.0} (shared connections); in process {:.0}",
+                c.own_connection.rate, c.new_connection.rate, c.shared.rate, c.in_process_whole
             ),
             Err(e) => eprintln!("mesh-bench: CSRs: {e:#}"),
         }
@@ -366,7 +366,6 @@ async fn measure(
     changes: usize,
     args: &ControlPlaneArgs,
 ) -> anyhow::Result<ScaleResult> {
-    let clk = procs::clk_tck() as f64;
     let timeout = Duration::from_secs(args.timeout.max(1));
     let quiet = Duration::from_millis(if args.smoke { 300 } else { 1000 });
     let mut cp = ControlPlane::new(meshctl, scale.endpoints)?;
@@ -382,7 +381,7 @@ async fn measure(
     let per_conn = args.streams_per_connection.max(1);
     let channels = sim::connections(&cp.discovery, n.div_ceil(per_conn));
     let sim = Sim::new(n);
-    let cpu0 = procs::cpu_ticks(cp.pid()).unwrap_or(0);
+    let cpu0 = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
     let t_start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, spec) in specs.into_iter().enumerate() {
@@ -392,7 +391,7 @@ async fn measure(
     let result = async {
         let last = settle(&sim, quiet, timeout, "initial sync", || sim.complete() == n).await?;
         let initial_sync = last - t_start;
-        let initial_cpu_s = (procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu0) as f64 / clk;
+        let initial_cpu_s = procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu0;
 
         let mut r = ScaleResult {
             scale,
@@ -413,7 +412,7 @@ async fn measure(
         };
         for k in 1..=changes {
             sim.mark();
-            let cpu = procs::cpu_ticks(cp.pid()).unwrap_or(0);
+            let cpu = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
             let t0 = Instant::now();
             cp.apply(vec![scale.change(k)])
                 .await
@@ -430,8 +429,8 @@ async fn measure(
                 .push(each.iter().copied().max().unwrap_or_default());
             r.change_each.extend(each);
             r.change_bytes.push(sim.bytes_since_mark());
-            let spent = procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu;
-            r.change_cpu_s.push(spent as f64 / clk);
+            r.change_cpu_s
+                .push(procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu);
         }
         r.rss_kib = procs::rss_kib(cp.pid()).unwrap_or(0);
         r.peak_rss_kib = peak_rss_kib(cp.pid());
@@ -441,7 +440,7 @@ async fn measure(
         cp.kill();
         let t_spawn = Instant::now();
         cp.start().await?;
-        let cpu1 = procs::cpu_ticks(cp.pid()).unwrap_or(0);
+        let cpu1 = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
         let mut complete_at = None;
         let last = settle(&sim, quiet, timeout, "resync", || {
             let ok = sim.all_reconnected(&before) && sim.complete() == n;
@@ -453,7 +452,7 @@ async fn measure(
         .await?;
         r.resync_complete = complete_at.unwrap_or(last) - t_spawn;
         r.resync_settled = last - t_spawn;
-        r.resync_cpu_s = (procs::cpu_ticks(cp.pid()).unwrap_or(0) - cpu1) as f64 / clk;
+        r.resync_cpu_s = procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu1;
         r.rss_after_resync_kib = procs::rss_kib(cp.pid()).unwrap_or(0);
         anyhow::Ok(r)
     }

@@ -154,11 +154,14 @@ async fn serve(
     let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    // Certificate requests share the discovery stream's connection.
+    let channel = discovery::ControlChannel::default();
     let certs = args.token_file.clone().map(|token_file| {
         tokio::spawn(identity::run_client(
             IdentityOptions::new(proxy_id.clone(), token_file),
             Arc::new(GrpcSigner {
                 address: discovery_address.clone(),
+                shared: channel.clone(),
             }),
             identity.clone(),
             stopped(stop_rx.clone()),
@@ -168,6 +171,7 @@ async fn serve(
     let client = tokio::spawn(discovery::run(
         DiscoveryOptions {
             identity,
+            channel,
             ..DiscoveryOptions::new(discovery_address, hello)
         },
         sink,

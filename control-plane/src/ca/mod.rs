@@ -173,8 +173,20 @@ pub struct Ca {
     signed: AtomicU64,
     csrs: AtomicU64,
     auth_failures: AtomicU64,
-    issued: Mutex<HashMap<String, IssuedCert>>,
+    issued: Mutex<Issued>,
 }
+
+/// What the CA signed, by proxy id, and when expired entries were last
+/// dropped.
+#[derive(Debug, Default)]
+struct Issued {
+    by_proxy: HashMap<String, IssuedCert>,
+    pruned_at: i64,
+}
+
+/// How often expired entries are dropped from the record: a scan of every
+/// entry per certificate would make a CA rotation quadratic in the mesh's size.
+const PRUNE_EVERY_SECONDS: i64 = 60;
 
 impl std::fmt::Debug for Ca {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -195,7 +207,7 @@ impl Ca {
             signed: AtomicU64::new(0),
             csrs: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
-            issued: Mutex::new(HashMap::new()),
+            issued: Mutex::new(Issued::default()),
         })
     }
 
@@ -325,15 +337,18 @@ impl Ca {
         };
         self.signed.fetch_add(1, Ordering::Relaxed);
         {
-            let mut issued_map = self
+            let mut record = self
                 .issued
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Forget the certificates that have expired (their proxies are gone or
             // renewed long ago), so the record stays the size of the mesh.
             let now = now.unix_timestamp();
-            issued_map.retain(|_, c| c.not_after_unix > now);
-            issued_map.insert(who.proxy_id.clone(), issued.clone());
+            if now - record.pruned_at >= PRUNE_EVERY_SECONDS {
+                record.by_proxy.retain(|_, c| c.not_after_unix > now);
+                record.pruned_at = now;
+            }
+            record.by_proxy.insert(who.proxy_id.clone(), issued.clone());
         }
         let mut chain_pem = vec![cert.pem()];
         if !keys.roots_der.contains(&keys.signing_cert_der) {
@@ -362,10 +377,13 @@ impl Ca {
 
     /// The certificates signed since start, by proxy (expired ones forgotten).
     pub fn issued(&self) -> Vec<IssuedCert> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         self.issued
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_proxy
             .values()
+            .filter(|c| c.not_after_unix > now)
             .cloned()
             .collect()
     }

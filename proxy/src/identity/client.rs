@@ -16,7 +16,7 @@ use mesh_api::discovery::{CertificateRequest, CertificateResponse};
 use rcgen::{CertificateParams, DistinguishedName, KeyPair};
 
 use super::{Identity, IdentityHandle};
-use crate::discovery::next_backoff;
+use crate::discovery::{ControlChannel, next_backoff};
 
 /// What the CA answered, or why not (a message for logs and `/certs`).
 pub type SignFuture = Pin<Box<dyn Future<Output = Result<CertificateResponse, String>> + Send>>;
@@ -27,30 +27,54 @@ pub trait CertSigner: Send + Sync + 'static {
     fn sign(&self, request: CertificateRequest) -> SignFuture;
 }
 
-/// The control plane's CA, over gRPC (a connection per request: they are rare).
+/// How long the CA has to answer one request.
+const SIGN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The control plane's CA, over gRPC: on the discovery stream's connection
+/// while it is open, else (at start, before the stream is up, or while it
+/// reconnects) on a connection of the request's own.
 #[derive(Debug, Clone)]
 pub struct GrpcSigner {
     /// `http://127.0.0.1:15010`.
     pub address: String,
+    /// The discovery stream's channel, when it is connected.
+    pub shared: ControlChannel,
+}
+
+impl GrpcSigner {
+    /// A signer that opens a connection per request (nothing shared).
+    pub fn new(address: String) -> Self {
+        Self {
+            address,
+            shared: ControlChannel::default(),
+        }
+    }
 }
 
 impl CertSigner for GrpcSigner {
     fn sign(&self, request: CertificateRequest) -> SignFuture {
         let address = self.address.clone();
+        let shared = self.shared.get();
         Box::pin(async move {
-            let endpoint = tonic::transport::Endpoint::from_shared(address)
-                .map_err(|e| e.to_string())?
-                .connect_timeout(Duration::from_secs(2))
-                .timeout(Duration::from_secs(10));
-            let channel = endpoint
-                .connect()
-                .await
-                .map_err(|e| format!("connect to the control plane: {e}"))?;
-            DiscoveryClient::new(channel)
-                .create_certificate(request)
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|s| format!("the CA refused: {}", s.message()))
+            let channel = match shared {
+                Some(c) => c,
+                None => tonic::transport::Endpoint::from_shared(address)
+                    .map_err(|e| e.to_string())?
+                    .connect_timeout(Duration::from_secs(2))
+                    .connect()
+                    .await
+                    .map_err(|e| format!("connect to the control plane: {e}"))?,
+            };
+            let mut client = DiscoveryClient::new(channel);
+            match tokio::time::timeout(SIGN_TIMEOUT, client.create_certificate(request)).await {
+                Ok(answer) => answer
+                    .map(tonic::Response::into_inner)
+                    .map_err(|s| format!("the CA refused: {}", s.message())),
+                Err(_) => Err(format!(
+                    "the CA did not answer within {}s",
+                    SIGN_TIMEOUT.as_secs()
+                )),
+            }
         })
     }
 }

@@ -391,7 +391,7 @@ fn outcome(res: Option<&Result<http::Response<Incoming>, UpstreamError>>) -> Out
             status: r.status().as_u16(),
             grpc: r
                 .headers()
-                .get("grpc-status")
+                .get(&crate::telemetry::GRPC_STATUS)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
         },

@@ -221,7 +221,7 @@ async fn connect(shared: &Shared, vh: &RtVirtualHost, mut req: Request<RequestBo
         Ok(t) => t,
         Err(e) => return crate::forward::answer(Err(e), name),
     };
-    let me = req.headers().get(crate::telemetry::PEER_HEADER).cloned();
+    let me = req.headers().get(&crate::telemetry::PEER).cloned();
     match connect_via(ep.addr, &authority, tls, me.as_ref()).await {
         Ok(Ok(tunnel)) => {
             let (mut resp, flag) = tunnel.relay(&mut req, format!("{authority} via {name}"));

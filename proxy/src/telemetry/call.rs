@@ -10,14 +10,14 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
 use super::grpc::{FrameCounter, MessageTap};
 use super::labels::{Edge, Protocol, Reporter, RequestLabels, SecurityPolicy, TcpLabels};
-use super::metrics::{Metrics, RequestFamilies, TcpFamilies};
+use super::metrics::{Measured, Metrics, RequestFamilies, TcpFamilies};
 use super::observe::{Downstream, Observed, RtTelemetry};
-use super::peer::{PEER_HEADER, Workload};
+use super::peer::{PEER, Workload};
 use super::upsert::Upserted;
 use crate::body::{BoxError, ProxyBody, RequestBody};
 use crate::stats::{Flag, Side};
@@ -82,8 +82,11 @@ fn header_bytes(h: &HeaderMap) -> u64 {
         .sum()
 }
 
+/// `grpc-status`, parsed once.
+pub(crate) static GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+
 fn grpc_status(h: &HeaderMap) -> Option<u16> {
-    h.get("grpc-status")
+    h.get(&GRPC_STATUS)
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.parse().ok())
 }
@@ -111,11 +114,11 @@ impl Call {
         };
         let headers = req.headers_mut();
         let source = match side {
-            Side::Inbound => headers.remove(PEER_HEADER).and_then(|v| m.peers.get(&v)),
+            Side::Inbound => headers.remove(&PEER).and_then(|v| m.peers.get(&v)),
             _ => {
                 match &m.me_header {
-                    Some(v) => headers.insert(PEER_HEADER, v.clone()),
-                    None => headers.remove(PEER_HEADER),
+                    Some(v) => headers.insert(PEER.clone(), v.clone()),
+                    None => headers.remove(&PEER),
                 };
                 None
             }
@@ -164,7 +167,7 @@ impl Call {
         match self.side {
             Side::Inbound => {
                 if let Some(v) = &m.me_header {
-                    resp.headers_mut().insert(PEER_HEADER, v.clone());
+                    resp.headers_mut().insert(PEER.clone(), v.clone());
                 }
                 Edge {
                     reporter: Reporter::Destination,
@@ -177,7 +180,7 @@ impl Call {
                 }
             }
             _ => {
-                let peer = resp.headers_mut().remove(PEER_HEADER);
+                let peer = resp.headers_mut().remove(&PEER);
                 let service = resp
                     .extensions()
                     .get::<UpstreamCluster>()
@@ -280,29 +283,17 @@ struct Pending {
 impl Pending {
     /// Records the metrics `disabled` leaves on, with `labels`.
     fn record_as(&self, labels: &RequestLabels, millis: f64, disabled: u8) {
-        self.families.record(
-            labels,
+        let measured = Measured {
             millis,
-            self.request_bytes,
-            self.response_bytes,
-            disabled,
-        );
-        if let Some(n) = &self.request_messages
-            && disabled & REQUEST_MESSAGES == 0
-        {
-            self.families
+            request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
+            request_messages: self
                 .request_messages
-                .get_or_create(labels)
-                .inc_by(n.load(Ordering::Relaxed));
-        }
-        if let Some(f) = &self.response_messages
-            && disabled & RESPONSE_MESSAGES == 0
-        {
-            self.families
-                .response_messages
-                .get_or_create(labels)
-                .inc_by(f.count());
-        }
+                .as_ref()
+                .map(|n| n.load(Ordering::Relaxed)),
+            response_messages: self.response_messages.as_ref().map(FrameCounter::count),
+        };
+        self.families.record(labels, &measured, disabled);
     }
 
     fn record(self) {

@@ -18,10 +18,11 @@ mod peer;
 mod trace;
 mod upsert;
 
-pub(crate) use call::{Call, TunnelMeter, UpstreamCluster};
+pub(crate) use call::{Call, GRPC_STATUS, TunnelMeter, UpstreamCluster};
 pub use call::{Metered, PeerSecurity};
 pub(crate) use grpc::MessageTap;
 pub use labels::SecurityPolicy;
 pub(crate) use metrics::Metrics;
 pub(crate) use observe::{Downstream, RouteName, RtTelemetry, UpstreamInfo};
+pub(crate) use peer::PEER;
 pub use peer::{PEER_HEADER, UNKNOWN, Workload};

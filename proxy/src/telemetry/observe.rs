@@ -377,7 +377,7 @@ impl Observed {
             e.code_details = details(flag, upstream);
             e.grpc_status = resp
                 .headers()
-                .get("grpc-status")
+                .get(&super::GRPC_STATUS)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|s| s.parse().ok());
             e.upstream_cluster = cluster.clone();

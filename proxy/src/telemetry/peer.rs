@@ -12,11 +12,15 @@ use std::sync::{Arc, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 /// The metadata-exchange header, stripped by the receiving sidecar.
 pub const PEER_HEADER: &str = "x-meshctl-peer";
+
+/// [`PEER_HEADER`] as a header name, parsed once (the data path looks it up
+/// in every request and response).
+pub(crate) static PEER: HeaderName = HeaderName::from_static(PEER_HEADER);
 
 /// The value Istio reports for a label nobody knows.
 pub const UNKNOWN: &str = "unknown";

@@ -9,11 +9,11 @@
 //! rewritten in the formats the request came with; a new trace gets both W3C
 //! and B3 multi-header, so apps that forward either continue it.
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// `x-request-id`, kept across hops.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const TRACEPARENT: &str = "traceparent";
 const B3: &str = "b3";
 const B3_TRACE: &str = "x-b3-traceid";
@@ -287,11 +287,11 @@ pub(crate) fn inject(h: &mut HeaderMap, span: &SpanIds, formats: Formats) {
 
 /// The request's `x-request-id`, added (UUID v4) when absent.
 pub(crate) fn ensure_request_id(h: &mut HeaderMap) -> HeaderValue {
-    if let Some(v) = h.get(REQUEST_ID).filter(|v| !v.is_empty()) {
+    if let Some(v) = h.get(&REQUEST_ID).filter(|v| !v.is_empty()) {
         return v.clone();
     }
     let v = uuid_v4();
-    h.insert(REQUEST_ID, v.clone());
+    h.insert(REQUEST_ID.clone(), v.clone());
     v
 }
 
