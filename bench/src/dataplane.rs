@@ -186,7 +186,7 @@ pub struct Sample {
     pub point: usize,
     pub setup: Setup,
     pub outcome: Outcome,
-    /// Proxy CPU seconds (utime + stime of every proxy of the setup).
+    /// Proxy CPU seconds (the CPU-time clocks of every proxy of the setup).
     pub proxy_cpu_s: f64,
     /// Peak summed memory of the setup's proxies during the run (each field's
     /// own peak).

@@ -311,7 +311,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
          latency in µs over direct in the same round (the TCP and gRPC setups over their own \
          direct, with the same client and backend); `x direct` = median per-round ratio to \
          that direct; proxy CPU = \
-         utime+stime of the setup's proxy processes per successful request; RSS = peak \
+         CPU time of the setup's proxy processes (their CPU-time clocks) per successful request; RSS = peak \
          summed VmRSS of those processes during the run. All values are medians over rounds.\n"
     );
     let _ = writeln!(md, "![latency against rate]({svg_name})\n");
@@ -461,7 +461,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         "gRPC setups: fortio (`fortio load -grpc -ping`, one unary call at a time per connection) against fortio's gRPC ping server (`GOMAXPROCS=1`, like the one-thread echo), h2c from the client to the first proxy with `:authority echo-grpc:9090`, HTTP/2 over mutual TLS between the proxies, h2c to the server. fortio's latencies are from when each call was sent (it catches up after a stall rather than correcting for coordinated omission), so compare them with each other and with `direct (gRPC)`, not with oha's. Go's gRPC client and server both send a PING with each response's WINDOW_UPDATE (BDP estimation), which every proxy answers.",
         "Memory: VmRSS counts every resident page a process maps, including the binary's file pages, which every process running the same binary shares: on this host 11 processes map meshctl (control plane, five `meshctl run` supervisors, five sidecars; 9 with `--no-grpc`), 2 map Envoy, 2 nginx, 1 HAProxy. RssAnon (from /proc/PID/status) is memory the proxy itself allocated and is what a further sidecar adds; RssFile is the shared, resident part of the binary and libraries (a larger binary shows more, but pays it once per host, not per sidecar); PSS (/proc/PID/smaps_rollup) divides shared pages between the processes mapping them, so it falls as more copies run. Release builds of meshctl place the functions a sidecar runs together (`meshctl link order` above; `cli/build.rs`), so its RssFile is mostly those few MiB of code rather than every 64 KiB block of the binary that one of them shares. The summary's `peak RSS` ratio is on VmRSS, `peak RssAnon` on the private part.",
         "At saturation the load generator shares its CPU with the backend: when direct is barely above a 1-hop setup, that CPU is the limit, so compare proxies by `rps per proxy core` (requests per proxy CPU second), not by peak rps alone.",
-        "CPU time comes from /proc/PID/stat (utime+stime, clock-tick resolution: 10 ms), read before and after each run; short runs at low rates make it coarse.",
+        "CPU time is each proxy process's CPU-time clock (`clock_getcpuclockid`, every thread, exited ones included), read before and after each run: the scheduler's nanosecond count. Runs before 2026-12-06 read utime+stime from /proc/PID/stat, 10 ms ticks charged to whichever task runs at each timer interrupt: a proxy busy ~0.1 s in a 4 s run got ±15% from one run to the next.",
     ] {
         let _ = writeln!(md, "- {line}");
     }

@@ -84,8 +84,10 @@ pub(crate) async fn handle(
         Some(down) => forward::upgraded(res, down, "inbound"),
         None => forward::answer(res, "inbound"),
     };
-    resp.extensions_mut()
-        .insert(crate::telemetry::UpstreamInfo { host: ib.app.addr });
+    if snap.telemetry().observes() {
+        resp.extensions_mut()
+            .insert(crate::telemetry::UpstreamInfo { host: ib.app.addr });
+    }
     (resp, flag)
 }
 

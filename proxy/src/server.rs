@@ -391,17 +391,6 @@ async fn dispatch(
     conn: Arc<ConnInfo>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let peer = conn.peer;
-    if side == Side::Inbound {
-        // Who the peer is, for the destination side's principal labels.
-        req.extensions_mut().insert(PeerSecurity {
-            policy: match (&conn.peer_identity, shared.tls.enabled()) {
-                (Some(_), _) => SecurityPolicy::MutualTls,
-                (None, true) => SecurityPolicy::None,
-                (None, false) => SecurityPolicy::Unknown,
-            },
-            principal: conn.peer_identity.as_deref().map(Arc::from),
-        });
-    }
     if side == Side::Admin {
         return Ok(admin::handle(&shared, &req));
     }
@@ -412,13 +401,28 @@ async fn dispatch(
         remote: peer,
         mtls: conn.peer_identity.is_some(),
     };
+    // Who the peer is, for the destination side's principal labels.
+    let security = match side {
+        Side::Inbound => PeerSecurity {
+            policy: match (&conn.peer_identity, shared.tls.enabled()) {
+                (Some(_), _) => SecurityPolicy::MutualTls,
+                (None, true) => SecurityPolicy::None,
+                (None, false) => SecurityPolicy::Unknown,
+            },
+            principal: conn.peer_identity.as_deref().map(Arc::from),
+        },
+        _ => PeerSecurity {
+            policy: SecurityPolicy::Unknown,
+            principal: None,
+        },
+    };
     let mut call = Call::start(
         &shared.stats,
         side,
         &mut req,
         snap.telemetry(),
         &shared.proxy_id,
-        down,
+        (down, security),
     );
     let req = call.tap(req);
     let (resp, flag) = match side {

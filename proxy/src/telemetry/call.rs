@@ -35,8 +35,8 @@ impl UpstreamCluster {
     }
 }
 
-/// Mutual TLS facts about the downstream connection, put in the request's
-/// extensions by the listener once it terminates mTLS.
+/// Mutual TLS facts about the downstream connection, from the listener that
+/// terminated it.
 #[derive(Debug, Clone)]
 pub struct PeerSecurity {
     /// The connection's policy.
@@ -94,14 +94,16 @@ fn grpc_status(h: &HeaderMap) -> Option<u16> {
 impl Call {
     /// Starts measuring; on the outbound side adds this workload's exchange
     /// header, on the inbound side takes the caller's out of the request.
+    /// `conn`: the downstream connection and its mutual TLS.
     pub(crate) fn start<B: Body>(
         m: &Metrics,
         side: Side,
         req: &mut Request<B>,
         tel: &RtTelemetry,
         proxy_id: &str,
-        down: Downstream,
+        conn: (Downstream, PeerSecurity),
     ) -> Self {
+        let (down, security) = conn;
         let observed = Observed::start(tel, m, proxy_id, side, req, down);
         let upsert = tel
             .upserts
@@ -127,14 +129,6 @@ impl Call {
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
         let body = req.body().size_hint().exact().unwrap_or(0);
-        let security = req
-            .extensions()
-            .get::<PeerSecurity>()
-            .cloned()
-            .unwrap_or(PeerSecurity {
-                policy: SecurityPolicy::Unknown,
-                principal: None,
-            });
         Self {
             side,
             start: Instant::now(),

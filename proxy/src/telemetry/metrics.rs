@@ -463,4 +463,76 @@ mod tests {
         );
         assert_eq!(BUCKETS.len(), 19);
     }
+
+    fn labels(code: u16) -> RequestLabels {
+        use crate::stats::Flag;
+        use crate::telemetry::labels::{Edge, Protocol, Reporter, SecurityPolicy};
+        let me = Arc::new(Workload::unknown());
+        RequestLabels {
+            edge: Edge {
+                reporter: Reporter::Destination,
+                source: me.clone(),
+                source_principal: None,
+                destination: me,
+                destination_principal: None,
+                service: Arc::new(Service::unknown()),
+                security: SecurityPolicy::None,
+            },
+            protocol: Protocol::Http,
+            code,
+            grpc_status: None,
+            flag: Flag::None,
+            hidden: 0,
+            extra: None,
+        }
+    }
+
+    fn measured(millis: f64, messages: Option<u64>) -> Measured {
+        Measured {
+            millis,
+            request_bytes: 100,
+            response_bytes: 200,
+            request_messages: messages,
+            response_messages: messages,
+        }
+    }
+
+    #[test]
+    fn request_cells_show_in_the_families_they_were_recorded_in() {
+        let m = Metrics::new(
+            Workload::unknown(),
+            ConfigStore::new(),
+            IdentityHandle::disabled(),
+        );
+        let text = m.render(false);
+        assert!(!text.contains("istio_request"), "nothing recorded yet:\n{text}");
+
+        // Two requests of one label set, one of another; the second label set
+        // with the duration and response-size histograms disabled.
+        m.http.record(&labels(200), &measured(3.0, None), 0);
+        m.http.record(&labels(200), &measured(30.0, None), 0);
+        m.http.record(&labels(503), &measured(1.0, None), 2 | 8);
+        let text = m.render(false);
+        let count = |needle: &str| text.lines().filter(|l| l.starts_with(needle)).count();
+        assert!(
+            text.contains("response_code=\"200\"") && text.contains("} 2\n"),
+            "{text}"
+        );
+        assert_eq!(count("istio_requests_total{"), 2, "{text}");
+        assert_eq!(count("istio_request_duration_milliseconds_count{"), 1, "{text}");
+        assert_eq!(count("istio_request_bytes_count{"), 2, "{text}");
+        assert_eq!(count("istio_response_bytes_count{"), 1, "{text}");
+        assert!(
+            text.contains("istio_request_duration_milliseconds_sum{") && text.contains("} 33.0"),
+            "both durations of the 200s in one histogram:\n{text}"
+        );
+        // No gRPC request: the message counters are left out entirely.
+        assert!(!text.contains("istio_request_messages"), "{text}");
+        assert!(!text.contains("istio_response_messages"), "{text}");
+
+        m.http.record(&labels(200), &measured(1.0, Some(3)), 0);
+        let text = m.render(false);
+        assert!(text.contains("istio_request_messages_total{"), "{text}");
+        assert!(text.contains("istio_response_messages_total{"), "{text}");
+    }
 }

@@ -189,6 +189,14 @@ pub(crate) struct Downstream {
     pub mtls: bool,
 }
 
+impl RtTelemetry {
+    /// Whether access logging or tracing is on for some traffic: the data
+    /// path then tags answers with what only they report ([`UpstreamInfo`]).
+    pub(crate) fn observes(&self) -> bool {
+        self.access_log.is_some() || self.tracing.is_some()
+    }
+}
+
 impl Observed {
     /// Adds `x-request-id` when absent; with tracing on, starts this proxy's
     /// span and rewrites the trace headers for the next hop; with access
