@@ -505,7 +505,10 @@ mod tests {
             IdentityHandle::disabled(),
         );
         let text = m.render(false);
-        assert!(!text.contains("istio_request"), "nothing recorded yet:\n{text}");
+        assert!(
+            !text.contains("istio_request"),
+            "nothing recorded yet:\n{text}"
+        );
 
         // Two requests of one label set, one of another; the second label set
         // with the duration and response-size histograms disabled.
@@ -519,7 +522,11 @@ mod tests {
             "{text}"
         );
         assert_eq!(count("istio_requests_total{"), 2, "{text}");
-        assert_eq!(count("istio_request_duration_milliseconds_count{"), 1, "{text}");
+        assert_eq!(
+            count("istio_request_duration_milliseconds_count{"),
+            1,
+            "{text}"
+        );
         assert_eq!(count("istio_request_bytes_count{"), 2, "{text}");
         assert_eq!(count("istio_response_bytes_count{"), 1, "{text}");
         assert!(
