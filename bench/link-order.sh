@@ -4,9 +4,13 @@
 # cli/build.rs). Run it after a toolchain or dependency update, or when the data-plane
 # benchmark reports that many of the listed functions are no longer in the binary.
 #
-#   cargo build --release -p meshctl -p mesh-bench && bench/link-order.sh
-#   cargo build --release -p meshctl -p mesh-bench   # relink with the new order
+#   cargo build --release -p mesh-bench && bench/link-order.sh
+#   cargo build --release -p meshctl   # relink with the new order
 #
+# meshctl is built here on its own, as `mesh-bench data-plane` builds it: built
+# together with mesh-bench, cargo unifies the packages' features differently,
+# which changes the hash in every symbol name, and the order would name
+# functions that the measured binary does not have.
 # How: a local mesh like the benchmark's (echo behind a sidecar, a loadgen client
 # sidecar), both `meshctl run`s under valgrind's callgrind; plain HTTP/1.1, h2c and
 # mutual-TLS requests through the sidecars, a metrics scrape, then SIGTERM, so the
@@ -20,10 +24,11 @@ bench="$target/mesh-bench"
 for tool in valgrind curl nm python3; do
   command -v "$tool" >/dev/null || { echo "link-order: $tool is required" >&2; exit 1; }
 done
-[ -x "$meshctl" ] && [ -x "$bench" ] || {
-  echo "link-order: build first: cargo build --release -p meshctl -p mesh-bench" >&2
+[ -x "$bench" ] || {
+  echo "link-order: build first: cargo build --release -p mesh-bench" >&2
   exit 1
 }
+cargo build --release --locked -p meshctl
 
 work=$(mktemp -d)
 home="$work/home"
