@@ -29,10 +29,10 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 
 /// CPU time of the whole process (every thread, exited ones included), in
 /// seconds, read from its CPU-time clock (`clock_getcpuclockid`): the
-/// scheduler's own nanosecond count. /proc/PID/stat's utime and stime are
-/// 10 ms ticks charged to whoever runs at each timer interrupt, too coarse
-/// for a proxy that runs ~0.1 s during a 4 s run (±15% from one run to the
-/// next). Falls back to them where the clock cannot be read.
+/// scheduler's own nanosecond count. /proc/PID/stat's utime and stime add up
+/// to the same count but in whole 10 ms ticks, so a before/after difference
+/// can be off by up to 20 ms: 7-20% of what a proxy spends in a 4 s run at
+/// 500 rps (0.1-0.3 s). Falls back to them where the clock cannot be read.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
     let clock = i32::try_from(pid)
         .ok()
