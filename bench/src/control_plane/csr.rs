@@ -200,7 +200,6 @@ pub async fn measure(
         .map(|_| crate::ca::csr())
         .collect::<anyhow::Result<_>>()?;
     let csrs = Arc::new(csrs);
-    let cpu = |cp: &ControlPlane| crate::procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
     let run = |took: Duration, cpu_s: f64| CsrRun {
         rate: rate(requests, took),
         cpu_s: cpu_s.max(0.0),
@@ -208,18 +207,18 @@ pub async fn measure(
 
     // Each way's control-plane CPU counts from after its connections are made.
     let own = connect(&cp.discovery, proxies).await?;
-    let cpu0 = cpu(&cp);
+    let cpu0 = cp.cpu_s();
     let (took, _) = send_all(&cp.discovery, &who, &csrs, Some(own)).await?;
-    let own_connection = run(took, cpu(&cp) - cpu0);
+    let own_connection = run(took, cp.cpu_s() - cpu0);
 
-    let cpu0 = cpu(&cp);
+    let cpu0 = cp.cpu_s();
     let (took, retries) = send_all(&cp.discovery, &who, &csrs, None).await?;
-    let new_connection = run(took, cpu(&cp) - cpu0);
+    let new_connection = run(took, cp.cpu_s() - cpu0);
 
     let channels = connect(&cp.discovery, shared_connections).await?;
-    let cpu0 = cpu(&cp);
+    let cpu0 = cp.cpu_s();
     let (took, _) = send_all(&cp.discovery, &who, &csrs, Some(channels)).await?;
-    let shared = run(took, cpu(&cp) - cpu0);
+    let shared = run(took, cp.cpu_s() - cpu0);
     drop(cp);
 
     let n = requests.min(2000);

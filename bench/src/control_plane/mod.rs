@@ -260,6 +260,11 @@ impl ControlPlane {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// The running process's CPU seconds so far (0 when it is not running).
+    fn cpu_s(&self) -> f64 {
+        procs::cpu_seconds(self.pid()).unwrap_or(0.0)
+    }
+
     /// Starts the process and waits until its admin API answers.
     async fn start(&mut self) -> anyhow::Result<()> {
         let log = std::fs::OpenOptions::new()
@@ -381,7 +386,7 @@ async fn measure(
     let per_conn = args.streams_per_connection.max(1);
     let channels = sim::connections(&cp.discovery, n.div_ceil(per_conn));
     let sim = Sim::new(n);
-    let cpu0 = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
+    let cpu0 = cp.cpu_s();
     let t_start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, spec) in specs.into_iter().enumerate() {
@@ -391,7 +396,7 @@ async fn measure(
     let result = async {
         let last = settle(&sim, quiet, timeout, "initial sync", || sim.complete() == n).await?;
         let initial_sync = last - t_start;
-        let initial_cpu_s = procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu0;
+        let initial_cpu_s = cp.cpu_s() - cpu0;
 
         let mut r = ScaleResult {
             scale,
@@ -412,7 +417,7 @@ async fn measure(
         };
         for k in 1..=changes {
             sim.mark();
-            let cpu = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
+            let cpu = cp.cpu_s();
             let t0 = Instant::now();
             cp.apply(vec![scale.change(k)])
                 .await
@@ -429,8 +434,7 @@ async fn measure(
                 .push(each.iter().copied().max().unwrap_or_default());
             r.change_each.extend(each);
             r.change_bytes.push(sim.bytes_since_mark());
-            r.change_cpu_s
-                .push(procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu);
+            r.change_cpu_s.push(cp.cpu_s() - cpu);
         }
         r.rss_kib = procs::rss_kib(cp.pid()).unwrap_or(0);
         r.peak_rss_kib = peak_rss_kib(cp.pid());
@@ -440,7 +444,7 @@ async fn measure(
         cp.kill();
         let t_spawn = Instant::now();
         cp.start().await?;
-        let cpu1 = procs::cpu_seconds(cp.pid()).unwrap_or(0.0);
+        let cpu1 = cp.cpu_s();
         let mut complete_at = None;
         let last = settle(&sim, quiet, timeout, "resync", || {
             let ok = sim.all_reconnected(&before) && sim.complete() == n;
@@ -452,7 +456,7 @@ async fn measure(
         .await?;
         r.resync_complete = complete_at.unwrap_or(last) - t_spawn;
         r.resync_settled = last - t_spawn;
-        r.resync_cpu_s = procs::cpu_seconds(cp.pid()).unwrap_or(0.0) - cpu1;
+        r.resync_cpu_s = cp.cpu_s() - cpu1;
         r.rss_after_resync_kib = procs::rss_kib(cp.pid()).unwrap_or(0);
         anyhow::Ok(r)
     }
