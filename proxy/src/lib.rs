@@ -21,12 +21,18 @@
 //! (delay injected) mark upstream answers.
 
 mod admin;
+/// A map read on the request path (routes by host, clusters, peers, services):
+/// hashed with foldhash, seeded per process like std's SipHash but a fraction
+/// of its cost on the long keys these have (a peer's exchange header is about
+/// 300 bytes). The request metrics' label map uses the same hasher.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub mod authz;
 mod balance;
 mod body;
 mod cluster;
 mod config;
 pub mod discovery;
+mod drain;
 mod error;
 mod forward;
 pub mod identity;

@@ -11,12 +11,13 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::mpsc;
 
 use crate::authz::audit::AuditLog;
 use crate::body::ProxyBody;
 use crate::config::ConfigStore;
+use crate::drain::{Drain, Watcher};
 use crate::error::ProxyError;
 use crate::forward::FLAGS_HEADER;
 use crate::identity::IdentityHandle;
@@ -140,13 +141,11 @@ impl Proxy {
             return Err(ProxyError::AdminNotLoopback(self.opts.admin));
         }
         let bind = |listener: &'static str, addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| ProxyError::Bind {
-                    listener,
-                    addr,
-                    source,
-                })
+            listen(addr).map_err(|source| ProxyError::Bind {
+                listener,
+                addr,
+                source,
+            })
         };
         let outbound = bind("outbound", self.opts.outbound).await?;
         let inbound = bind("inbound", self.opts.inbound).await?;
@@ -221,7 +220,7 @@ impl BoundProxy {
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight
     /// requests finish and returns. Established CONNECT tunnels are not waited for.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ProxyError> {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let drain = Drain::default();
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
         let [outbound, inbound, admin] = self.listeners;
         for (listener, side) in [
@@ -233,23 +232,36 @@ impl BoundProxy {
                 listener,
                 side,
                 self.shared.clone(),
-                stop_rx.clone(),
+                drain.watcher(),
                 done_tx.clone(),
             ));
         }
         drop(done_tx);
         shutdown.await;
         tracing::info!("proxy shutting down: draining connections");
-        let _ = stop_tx.send(true);
+        drain.stop();
         // Every task holds a sender; recv returns None once all are gone.
         let _ = done_rx.recv().await;
         Ok(())
     }
 }
 
-/// Resolves once shutdown was requested (also if it already was).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
+/// The accept queue asked for (the kernel caps it at `net.core.somaxconn`,
+/// 4096 by default since Linux 5.4). tokio's `TcpListener::bind` asks for 128:
+/// a burst of new connections (an app's pool filling, a peer's restart) past
+/// that while the proxy is busy has SYNs dropped, and each costs its client a
+/// 1 s retransmission.
+const BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted proxy rebinds at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 fn server_builder() -> auto::Builder<TokioExecutor> {
@@ -266,13 +278,14 @@ async fn accept_loop(
     listener: TcpListener,
     side: Side,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    stop: Watcher,
     done: mpsc::Sender<()>,
 ) {
     let builder = Arc::new(server_builder());
+    let mut stopped = std::pin::pin!(stop.stopped());
     loop {
         let accepted = tokio::select! {
-            _ = stopped(&mut stop) => break,
+            _ = &mut stopped => break,
             a = listener.accept() => a,
         };
         let (stream, peer) = match accepted {
@@ -288,7 +301,7 @@ async fn accept_loop(
         let local = stream.local_addr().unwrap_or(peer);
         let shared = shared.clone();
         let builder = builder.clone();
-        let mut stop = stop.clone();
+        let stop = stop.clone();
         let done = done.clone();
         tokio::spawn(async move {
             shared.stats.conn_open(side);
@@ -313,9 +326,12 @@ async fn accept_loop(
             let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, info.clone()));
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
             tokio::pin!(conn);
+            // The connection first: the stop signal is polled after it on each
+            // wake-up, and costs one atomic load there.
             let res = tokio::select! {
+                biased;
                 r = conn.as_mut() => r,
-                _ = stopped(&mut stop) => {
+                _ = stop.stopped() => {
                     conn.as_mut().graceful_shutdown();
                     conn.await
                 }
@@ -435,4 +451,29 @@ async fn dispatch(
             .insert(FLAGS_HEADER, http::HeaderValue::from_static(flag.as_str()));
     }
     Ok(call.finish(&shared.stats, resp, flag))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// A listener that has not accepted yet holds a burst of 300 connections:
+    /// with tokio's default queue of 128, the kernel drops the SYNs past it and
+    /// those connects wait out a 1 s retransmission (here: time out at 500 ms).
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_accept_queue() {
+        let listener = super::listen("127.0.0.1:0".parse().expect("address")).expect("listen");
+        let addr = listener.local_addr().expect("address");
+        let connected = tokio::task::spawn_blocking(move || {
+            (0..300)
+                .map_while(|_| {
+                    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()
+                })
+                .collect::<Vec<_>>()
+                .len()
+        })
+        .await
+        .expect("connect task");
+        assert_eq!(connected, 300, "connections queued before one was dropped");
+    }
 }

@@ -19,6 +19,7 @@ use mesh_api::proxy::{
 use regex::Regex;
 
 use super::matcher::{RequestView, RtMatch};
+use crate::FastMap;
 use crate::balance::Picker;
 use crate::cluster::{EndpointState, Limits, RtCluster, RtEndpoint};
 use crate::origin::{OriginSlot, Origination};
@@ -33,12 +34,12 @@ use crate::upstream::{PoolSettings, Slot};
 pub(crate) struct Snapshot {
     vhosts: Box<[RtVirtualHost]>,
     /// Lowercase host -> (port, explicit `host:port` domain?, vhost index).
-    by_host: HashMap<Box<str>, Vec<HostEntry>>,
+    by_host: FastMap<Box<str>, Vec<HostEntry>>,
     /// `*suffix` domains, longest suffix first.
     wildcards: Box<[(Box<str>, HostEntry)]>,
     /// A `*` domain.
     catch_all: Option<usize>,
-    pub(crate) clusters: HashMap<Box<str>, Arc<RtCluster>>,
+    pub(crate) clusters: FastMap<Box<str>, Arc<RtCluster>>,
     inbound: Box<[RtInbound]>,
     /// The workload's AuthorizationPolicies.
     pub(crate) authz: crate::authz::RtAuthz,
@@ -385,7 +386,7 @@ fn compile_clusters(
     c: &mut Compiler<'_>,
     clusters: &[Cluster],
     endpoints: &[ClusterEndpoints],
-) -> HashMap<Box<str>, Arc<RtCluster>> {
+) -> FastMap<Box<str>, Arc<RtCluster>> {
     let mut members: HashMap<&str, &ClusterEndpoints> = HashMap::new();
     for (i, ce) in endpoints.iter().enumerate() {
         if members.insert(ce.cluster.as_str(), ce).is_some() {
@@ -409,7 +410,7 @@ fn compile_clusters(
             }
         }
     }
-    let mut out = HashMap::with_capacity(clusters.len());
+    let mut out = FastMap::with_capacity_and_hasher(clusters.len(), Default::default());
     for (i, cl) in clusters.iter().enumerate() {
         if cl.name.is_empty() {
             c.problems.push((
@@ -585,7 +586,7 @@ fn status(code: u16, at: &str, p: &mut Vec<String>) -> StatusCode {
 fn compile_action(
     a: &RouteAction,
     at: &str,
-    clusters: &HashMap<Box<str>, Arc<RtCluster>>,
+    clusters: &FastMap<Box<str>, Arc<RtCluster>>,
     p: &mut Vec<String>,
 ) -> RtAction {
     match a {

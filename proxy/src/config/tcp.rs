@@ -2,13 +2,13 @@
 //! the TLS server name when rules ask for one, each a weighted choice of
 //! clusters.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
 use mesh_api::proxy::TcpService;
 
 use super::compile::split_host_port;
+use crate::FastMap;
 use crate::balance::Picker;
 use crate::cluster::RtCluster;
 
@@ -60,16 +60,16 @@ impl RtTcpRoute {
 #[derive(Debug, Default)]
 pub(crate) struct TcpTable {
     services: Box<[RtTcpService]>,
-    by_host: HashMap<(Box<str>, u16), usize>,
+    by_host: FastMap<(Box<str>, u16), usize>,
 }
 
 impl TcpTable {
     pub(crate) fn compile(
         services: &[TcpService],
-        clusters: &HashMap<Box<str>, Arc<RtCluster>>,
+        clusters: &FastMap<Box<str>, Arc<RtCluster>>,
         problems: &mut Vec<String>,
     ) -> Self {
-        let mut by_host = HashMap::new();
+        let mut by_host = FastMap::default();
         let mut out = Vec::with_capacity(services.len());
         for (i, s) in services.iter().enumerate() {
             for d in &s.domains {

@@ -233,7 +233,7 @@ pub(crate) struct Metrics {
     pub(crate) unknown: Arc<Workload>,
     pub(crate) unknown_service: Arc<Service>,
     pub(crate) peers: PeerCache,
-    services: RwLock<HashMap<Box<str>, Arc<Service>>>,
+    services: RwLock<crate::FastMap<Box<str>, Arc<Service>>>,
     /// Access-log writers, one per file.
     pub(crate) log_sinks: super::accesslog::LogSinks,
     /// Span exporters, one per collector.

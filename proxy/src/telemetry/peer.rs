@@ -114,7 +114,7 @@ impl Workload {
 /// values it decodes without keeping.
 #[derive(Debug, Default)]
 pub(crate) struct PeerCache {
-    peers: RwLock<HashMap<Box<[u8]>, Arc<Workload>>>,
+    peers: RwLock<crate::FastMap<Box<[u8]>, Arc<Workload>>>,
 }
 
 impl PeerCache {
