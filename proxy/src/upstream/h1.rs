@@ -5,9 +5,10 @@
 //! A connection carries one request at a time. A request takes the most recently
 //! used idle connection (`SendRequest::is_ready`: the previous response has been
 //! read to its end), else the caller dials a new one. Busy connections stay in
-//! the list; closed, spent, stale and old-bundle ones are dropped as requests
-//! pass, and stale ones also by a sweeper task that runs while the pool holds
-//! connections (a dropped sender lets its request in flight finish, then closes).
+//! the list; closed, spent, stale and old-bundle ones are dropped when a request
+//! looks at them (the newest first, up to the one it takes), and closed and
+//! stale ones also by a sweeper task that runs while the pool holds connections
+//! (a dropped sender lets its request in flight finish, then closes).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,7 +62,12 @@ struct Pooled {
 
 impl Pooled {
     fn stale(&self, now: Instant, after: Duration) -> bool {
-        self.sender.is_ready() && now.saturating_duration_since(self.last_sent) >= after
+        self.sender.is_ready() && self.idle_for(now, after)
+    }
+
+    /// Whether `after` has passed since its last request was sent.
+    fn idle_for(&self, now: Instant, after: Duration) -> bool {
+        now.saturating_duration_since(self.last_sent) >= after
     }
 }
 
@@ -96,8 +102,20 @@ impl H1Pool {
     ) -> Option<impl Future<Output = Sent> + use<>> {
         let stale_after = self.inner.stale_after;
         let mut conns = self.inner.lock();
-        conns.retain(|c| !c.sender.is_closed() && c.bundle == bundle && !c.stale(now, stale_after));
-        let i = conns.iter().rposition(|c| c.sender.is_ready())?;
+        // The newest usable connection. Dead ones met on the way are dropped;
+        // those past it wait for a later request or the sweeper, so a request
+        // checks a connection or two, not the whole pool.
+        let mut i = conns.len();
+        let i = loop {
+            i = i.checked_sub(1)?;
+            let c = &conns[i];
+            let ready = c.sender.is_ready();
+            if c.sender.is_closed() || c.bundle != bundle || ready && c.idle_for(now, stale_after) {
+                conns.remove(i);
+            } else if ready {
+                break i;
+            }
+        };
         let req = req.take()?;
         let c = &mut conns[i];
         c.uses += 1;
