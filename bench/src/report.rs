@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::dataplane::{Plan, Point, Sample, Setup};
 use crate::procs::Mem;
-use crate::stats::median;
+use crate::stats::{Spread, median, spread};
 
 /// Versions of what was measured.
 #[derive(Debug, Clone)]
@@ -53,11 +53,35 @@ impl Report<'_> {
         f: impl Fn(&Sample) -> f64,
         g: impl Fn(f64, f64) -> f64,
     ) -> Option<f64> {
-        median(self.of(point, a).filter_map(|sa| {
+        median(self.per_round(point, a, b, f, g))
+    }
+
+    /// [`Report::paired`] with the lowest and highest of the per-round values.
+    fn paired_spread(
+        &self,
+        point: usize,
+        a: Setup,
+        b: Setup,
+        f: impl Fn(&Sample) -> f64,
+        g: impl Fn(f64, f64) -> f64,
+    ) -> Option<Spread> {
+        spread(self.per_round(point, a, b, f, g))
+    }
+
+    /// `g(f(a), f(b))` for each round that has both.
+    fn per_round(
+        &self,
+        point: usize,
+        a: Setup,
+        b: Setup,
+        f: impl Fn(&Sample) -> f64,
+        g: impl Fn(f64, f64) -> f64,
+    ) -> impl Iterator<Item = f64> {
+        self.of(point, a).filter_map(move |sa| {
             self.of(point, b)
                 .find(|sb| sb.round == sa.round)
                 .map(|sb| g(f(sa), f(sb)))
-        }))
+        })
     }
 
     fn has(&self, s: Setup) -> bool {
@@ -75,6 +99,16 @@ fn us(x: Option<f64>) -> String {
 
 fn ratio(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.2}x"))
+}
+
+/// A median ratio, then the lowest and highest per-round ratio when there
+/// were several rounds: `0.93x (0.81–1.04)`.
+fn ratio_range(x: Option<Spread>) -> String {
+    match x {
+        Some(s) if s.n > 1 => format!("{:.2}x ({:.2}–{:.2})", s.median, s.min, s.max),
+        Some(s) => ratio(Some(s.median)),
+        None => ratio(None),
+    }
 }
 
 fn num(x: Option<f64>, decimals: usize) -> String {
@@ -236,7 +270,9 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
              nginx and HAProxy as plain reverse proxies). Latency ratios are of total \
              latency; added latency over direct is in the tables below. Peak RSS is VmRSS; \
              peak RssAnon is the proxies' own (anonymous) memory, without the binary's \
-             shared file pages (see Memory).\n"
+             shared file pages (see Memory). The added p50 and CPU columns give, after \
+             the median, the lowest and highest per-round ratio: a point whose range \
+             spans 1 is not settled by this run.\n"
         );
         let _ = writeln!(
             md,
@@ -246,7 +282,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         for &p in &fixed {
             for &(m, e, hops) in &pairs {
                 let added = |metric: Metric| {
-                    r.paired(
+                    r.paired_spread(
                         p,
                         m,
                         e,
@@ -266,9 +302,9 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                     ratio(r.paired(p, m, e, P50, |a, b| a / b)),
                     ratio(r.paired(p, m, e, P99, |a, b| a / b)),
                     ratio(r.paired(p, m, e, P999, |a, b| a / b)),
-                    ratio(added(P50)),
-                    ratio(added(P99)),
-                    ratio(r.paired(p, m, e, CPU_PER_REQ, |a, b| a / b)),
+                    ratio_range(added(P50)),
+                    ratio(added(P99).map(|s| s.median)),
+                    ratio_range(r.paired_spread(p, m, e, CPU_PER_REQ, |a, b| a / b)),
                     ratio(r.paired(p, m, e, |s| s.peak.rss as f64, |a, b| a / b)),
                     ratio(r.paired(p, m, e, |s| s.peak.anon as f64, |a, b| a / b)),
                 );
@@ -802,6 +838,24 @@ mod tests {
             "no meshctl / Envoy 1-hop row without Envoy 1 hop: {md}"
         );
         assert!(md.contains("+200"), "added p50 over direct in µs: {md}");
+        assert!(
+            md.contains("| 0.40x (0.40–0.40) | 0.40x | 1.00x (1.00–1.00) |"),
+            "added p50 and CPU with their range over the two rounds: {md}"
+        );
+        let s = |median, min, max, n| {
+            Some(Spread {
+                median,
+                min,
+                max,
+                n,
+            })
+        };
+        assert_eq!(ratio_range(s(0.93, 0.81, 1.04, 3)), "0.93x (0.81–1.04)");
+        assert_eq!(
+            ratio_range(s(0.93, 0.93, 0.93, 1)),
+            "0.93x",
+            "one round: no range"
+        );
         assert!(
             md.contains("| meshctl 2 hops | 9.0 | 1.0 | 8.0 | 3.0 | 10.0 | 2.0 | 8.0 | 4.0 |"),
             "idle and peak VmRSS, RssAnon, RssFile, PSS in MiB: {md}"

@@ -15,6 +15,28 @@ pub fn median(xs: impl IntoIterator<Item = f64>) -> Option<f64> {
     })
 }
 
+/// The median of some values, with their lowest and highest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// How many (finite) values.
+    pub n: usize,
+}
+
+/// The [`Spread`] of the finite values; `None` if there are none.
+pub fn spread(xs: impl IntoIterator<Item = f64>) -> Option<Spread> {
+    let v: Vec<f64> = xs.into_iter().filter(|x| x.is_finite()).collect();
+    let median = median(v.iter().copied())?;
+    Some(Spread {
+        median,
+        min: v.iter().copied().fold(f64::INFINITY, f64::min),
+        max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        n: v.len(),
+    })
+}
+
 /// xorshift64*: enough to shuffle run orders reproducibly from a seed.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -53,6 +75,13 @@ mod tests {
         assert_eq!(median([4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median([f64::NAN]), None);
         assert_eq!(median(Vec::<f64>::new()), None);
+    }
+
+    #[test]
+    fn spreads() {
+        let s = spread([1.2, f64::NAN, 0.8, 1.0]).expect("values");
+        assert_eq!((s.median, s.min, s.max, s.n), (1.0, 0.8, 1.2, 3));
+        assert_eq!(spread([f64::NAN]), None);
     }
 
     #[test]
