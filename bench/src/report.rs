@@ -56,19 +56,8 @@ impl Report<'_> {
         median(self.per_round(point, a, b, f, g))
     }
 
-    /// [`Report::paired`] with the lowest and highest of the per-round values.
-    fn paired_spread(
-        &self,
-        point: usize,
-        a: Setup,
-        b: Setup,
-        f: impl Fn(&Sample) -> f64,
-        g: impl Fn(f64, f64) -> f64,
-    ) -> Option<Spread> {
-        spread(self.per_round(point, a, b, f, g))
-    }
-
-    /// `g(f(a), f(b))` for each round that has both.
+    /// `g(f(a), f(b))` for each round that has both (the summary also shows their
+    /// range: `stats::spread`).
     fn per_round(
         &self,
         point: usize,
@@ -282,7 +271,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
         for &p in &fixed {
             for &(m, e, hops) in &pairs {
                 let added = |metric: Metric| {
-                    r.paired_spread(
+                    spread(r.per_round(
                         p,
                         m,
                         e,
@@ -293,7 +282,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                                     .map_or(f64::NAN, metric)
                         },
                         |a, b| a / b,
-                    )
+                    ))
                 };
                 let _ = writeln!(
                     md,
@@ -304,7 +293,7 @@ pub fn markdown(r: &Report<'_>, svg_name: &str) -> String {
                     ratio(r.paired(p, m, e, P999, |a, b| a / b)),
                     ratio_range(added(P50)),
                     ratio(added(P99).map(|s| s.median)),
-                    ratio_range(r.paired_spread(p, m, e, CPU_PER_REQ, |a, b| a / b)),
+                    ratio_range(spread(r.per_round(p, m, e, CPU_PER_REQ, |a, b| a / b))),
                     ratio(r.paired(p, m, e, |s| s.peak.rss as f64, |a, b| a / b)),
                     ratio(r.paired(p, m, e, |s| s.peak.anon as f64, |a, b| a / b)),
                 );
