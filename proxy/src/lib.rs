@@ -21,11 +21,6 @@
 //! (delay injected) mark upstream answers.
 
 mod admin;
-/// A map read on the request path (routes by host, clusters, peers, services):
-/// hashed with foldhash, seeded per process like std's SipHash but a fraction
-/// of its cost on the long keys these have (a peer's exchange header is about
-/// 300 bytes). The request metrics' label map uses the same hasher.
-pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub mod authz;
 mod balance;
 mod body;
@@ -54,3 +49,9 @@ pub use error::{ConfigError, ProxyError};
 pub use forward::FLAGS_HEADER;
 pub use server::{BoundProxy, LogControl, Proxy, ProxyOptions};
 pub use stats::Flag;
+
+/// A map read on the request path (routes by host, clusters, peers, services,
+/// request metric label sets): hashed with foldhash, seeded per process like
+/// std's SipHash but a fraction of its cost on the long keys these have (a
+/// peer's exchange header is about 300 bytes).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

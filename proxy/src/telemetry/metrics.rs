@@ -2,7 +2,6 @@
 //! proxy's own (connections, config pushes, control-plane connection,
 //! certificate expiry), rendered for `/stats/prometheus`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -120,12 +119,11 @@ const REQUEST_METRICS: [(u8, &str, &str, MetricType); 6] = [
 /// The request metric families (Istio's `istio_requests_total`, the three
 /// histograms and the gRPC message counters), shared with response bodies
 /// that record when they end. One map from label set to [`RequestCells`],
-/// hashed with foldhash (randomly seeded per process, as std's SipHash is, and
-/// several times cheaper on these keys): SipHash over four per-family maps was
-/// a tenth of a sidecar's instructions per request.
+/// hashed with foldhash ([`crate::FastMap`]): SipHash over four per-family maps
+/// was a tenth of a sidecar's instructions per request.
 #[derive(Debug, Default)]
 pub(crate) struct RequestFamilies {
-    cells: RwLock<HashMap<RequestLabels, RequestCells, foldhash::fast::RandomState>>,
+    cells: RwLock<crate::FastMap<RequestLabels, RequestCells>>,
 }
 
 impl RequestFamilies {
