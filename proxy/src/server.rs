@@ -319,7 +319,7 @@ async fn accept_loop(
             let info = Arc::new(ConnInfo {
                 peer,
                 local,
-                peer_identity,
+                peer_identity: peer_identity.map(Arc::from),
                 sni,
             });
             let svc_shared = shared.clone();
@@ -351,8 +351,9 @@ pub(crate) struct ConnInfo {
     pub peer: SocketAddr,
     /// The listener's address the connection came in on.
     pub local: SocketAddr,
-    /// The peer sidecar's SPIFFE ID when the connection is mutual TLS.
-    pub peer_identity: Option<String>,
+    /// The peer sidecar's SPIFFE ID when the connection is mutual TLS (shared:
+    /// each request's telemetry takes it as its source principal).
+    pub peer_identity: Option<Arc<str>>,
     /// The server name the peer's TLS handshake asked for.
     pub sni: Option<String>,
 }
@@ -425,7 +426,7 @@ async fn dispatch(
                 (None, true) => SecurityPolicy::None,
                 (None, false) => SecurityPolicy::Unknown,
             },
-            principal: conn.peer_identity.as_deref().map(Arc::from),
+            principal: conn.peer_identity.clone(),
         },
         _ => PeerSecurity {
             policy: SecurityPolicy::Unknown,
