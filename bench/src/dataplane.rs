@@ -190,6 +190,24 @@ pub struct Target {
     pub proxy_pids: Vec<u32>,
 }
 
+impl Target {
+    /// Plain HTTP/1.1 to `url`, no proxy settings: what the setups' builders
+    /// start from.
+    pub fn new(setup: Setup, url: String, proxy_pids: Vec<u32>) -> Target {
+        Target {
+            setup,
+            url,
+            proxy: None,
+            host: None,
+            connect_to: None,
+            http2: false,
+            insecure: false,
+            grpc: None,
+            proxy_pids,
+        }
+    }
+}
+
 /// A load point: a fixed rate (or saturation) with a connection count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Point {
@@ -357,78 +375,43 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     // URL to the proxy), and an h2c target (the URL's authority kept, the
     // connection sent to the proxy).
     let reverse = |setup, addr: &str, pids: Vec<u32>| Target {
-        setup,
-        url: format!("http://{addr}/"),
-        proxy: None,
         host: Some(host.clone()),
-        connect_to: None,
-        http2: false,
-        insecure: false,
-        grpc: None,
-        proxy_pids: pids,
+        ..Target::new(setup, format!("http://{addr}/"), pids)
     };
     let via_proxy = |setup, url: String, addr: &str, pids: Vec<u32>| Target {
-        setup,
-        url,
         proxy: Some(format!("http://{addr}")),
-        host: None,
-        connect_to: None,
-        http2: false,
-        insecure: false,
-        grpc: None,
-        proxy_pids: pids,
+        ..Target::new(setup, url, pids)
     };
     let h2c = |setup, addr: &str, pids: Vec<u32>| Target {
-        setup,
-        url: format!("http://{host}/"),
-        proxy: None,
-        host: None,
         connect_to: Some(format!("{host}:{addr}")),
         http2: true,
-        insecure: false,
-        grpc: None,
-        proxy_pids: pids,
+        ..Target::new(setup, format!("http://{host}/"), pids)
     };
     // TCP: HTTPS to the TLS echo, through a proxy's CONNECT tunnel when given.
     let tcp_url = format!("https://echo-tcp:{TCP_PORT}/");
-    let tunnel = |setup, proxy: Option<&str>, pids: Vec<u32>| Target {
-        setup,
-        url: match proxy {
+    let tunnel = |setup, proxy: Option<&str>, pids: Vec<u32>| {
+        let url = match proxy {
             Some(_) => tcp_url.clone(),
             None => format!("https://{}/", mesh.tls_backend_addr),
-        },
-        proxy: proxy.map(|p| format!("http://{p}")),
-        host: None,
-        connect_to: None,
-        http2: false,
-        insecure: true,
-        grpc: None,
-        proxy_pids: pids,
+        };
+        Target {
+            proxy: proxy.map(|p| format!("http://{p}")),
+            insecure: true,
+            ..Target::new(setup, url, pids)
+        }
     };
     let grpc_authority = format!("echo-grpc:{GRPC_PORT}");
     let grpc = |setup, addr: &str, authority: Option<&str>, pids: Vec<u32>| Target {
-        setup,
-        url: String::new(),
-        proxy: None,
-        host: None,
-        connect_to: None,
         http2: true,
-        insecure: false,
         grpc: Some((addr.to_owned(), authority.map(str::to_owned))),
-        proxy_pids: pids,
+        ..Target::new(setup, String::new(), pids)
     };
     let mut targets = vec![
-        Target {
-            setup: Setup::Direct,
-            url: format!("http://{}/", mesh.backend_addr),
-            proxy: None,
-            host: None,
-            connect_to: None,
-            http2: false,
-            insecure: false,
-            grpc: None,
-            proxy_pids: Vec::new(),
-        },
+        Target::new(
+            Setup::Direct,
+            format!("http://{}/", mesh.backend_addr),
+            Vec::new(),
+        ),
         reverse(
             Setup::Mesh1,
             &mesh.echo_inbound,
@@ -937,17 +920,7 @@ mod tests {
     use super::*;
 
     fn target(setup: Setup) -> Target {
-        Target {
-            setup,
-            url: String::new(),
-            proxy: None,
-            host: None,
-            connect_to: None,
-            http2: false,
-            insecure: false,
-            grpc: None,
-            proxy_pids: Vec::new(),
-        }
+        Target::new(setup, String::new(), Vec::new())
     }
 
     fn setups(targets: &[Target]) -> Vec<Setup> {
