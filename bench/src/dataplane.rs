@@ -17,7 +17,7 @@ use crate::relay::Relay;
 use crate::report::{self, Report};
 use crate::stats::Rng;
 
-/// The setups compared; the value names are `--setups`'.
+/// The setups compared (`--setups` takes the value names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Setup {
     /// oha straight to the echo backend: the HTTP setups' baseline.
@@ -304,6 +304,16 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
         smoke: args.smoke,
     };
 
+    if let Some((setup, flag)) = args
+        .setups
+        .iter()
+        .find_map(|s| left_out_by(*s, args).map(|f| (s, f)))
+    {
+        bail!(
+            "--setups asks for {}, which {flag} leaves out",
+            setup.name()
+        );
+    }
     let bench_exe = std::env::current_exe().context("find the mesh-bench binary")?;
     let meshctl = find_meshctl(args.meshctl.as_deref(), &bench_exe)?;
     let oha = find_oha(args.oha.as_deref())?;
@@ -645,6 +655,32 @@ pub fn run(args: &DataPlaneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `--no-*` flag of `args` that leaves `setup` out, if any.
+fn left_out_by(setup: Setup, args: &DataPlaneArgs) -> Option<&'static str> {
+    let envoy = matches!(
+        setup,
+        Setup::Envoy1
+            | Setup::Envoy1H2
+            | Setup::Envoy2
+            | Setup::Envoy2Mtls
+            | Setup::Envoy2MtlsH2
+            | Setup::Envoy2MtlsTcp
+            | Setup::Envoy2MtlsGrpc
+    );
+    let grpc = setup.baseline() == Setup::DirectGrpc;
+    if envoy && args.no_envoy {
+        Some("--no-envoy")
+    } else if grpc && args.no_grpc {
+        Some("--no-grpc")
+    } else if setup == Setup::Nginx1 && args.no_nginx {
+        Some("--no-nginx")
+    } else if setup == Setup::Haproxy1 && args.no_haproxy {
+        Some("--no-haproxy")
+    } else {
+        None
+    }
+}
+
 /// Keeps the targets of the `--setups` asked for (all when none are) and the
 /// direct runs they are measured against.
 fn select_setups(targets: &mut Vec<Target>, asked: &[Setup]) -> anyhow::Result<()> {
@@ -658,7 +694,7 @@ fn select_setups(targets: &mut Vec<Target>, asked: &[Setup]) -> anyhow::Result<(
         .collect();
     if !missing.is_empty() {
         bail!(
-            "--setups asks for {}, which this run does not start (left out by a --no-* flag?)",
+            "--setups asks for {}, which this run did not start",
             missing.join(", ")
         );
     }
@@ -961,6 +997,32 @@ mod tests {
             .expect_err("Envoy was left out");
         assert!(e.to_string().contains("Envoy 1 hop"), "{e}");
         assert_eq!(targets.len(), 2, "nothing dropped on error");
+    }
+
+    #[test]
+    fn setups_left_out_by_a_flag_are_refused_before_the_run() {
+        use clap::Parser;
+        let args = |extra: &[&str]| {
+            let mut argv = vec!["mesh-bench", "data-plane"];
+            argv.extend_from_slice(extra);
+            match crate::Cli::try_parse_from(argv)
+                .expect("arguments parse")
+                .command
+            {
+                crate::Command::DataPlane(a) => a,
+                _ => unreachable!("parsed as data-plane"),
+            }
+        };
+        let a = args(&["--no-envoy", "--no-grpc", "--setups", "meshctl-1,relay-1"]);
+        assert!(a.setups.iter().all(|s| left_out_by(*s, &a).is_none()));
+        assert_eq!(left_out_by(Setup::Envoy2MtlsTcp, &a), Some("--no-envoy"));
+        assert_eq!(left_out_by(Setup::Mesh2MtlsGrpc, &a), Some("--no-grpc"));
+        assert_eq!(left_out_by(Setup::DirectGrpc, &a), Some("--no-grpc"));
+        assert_eq!(left_out_by(Setup::Nginx1, &a), None);
+        let b = args(&["--no-nginx", "--no-haproxy"]);
+        assert_eq!(left_out_by(Setup::Nginx1, &b), Some("--no-nginx"));
+        assert_eq!(left_out_by(Setup::Haproxy1, &b), Some("--no-haproxy"));
+        assert_eq!(left_out_by(Setup::Envoy1, &b), None);
     }
 
     #[test]
