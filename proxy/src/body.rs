@@ -24,7 +24,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub enum ProxyBody {
     /// Streamed from a peer, frame by frame.
-    Upstream(Incoming),
+    Upstream(crate::upstream::UpstreamBody),
     /// A downstream request's body, streamed frame by frame.
     Downstream(RequestBody),
     /// A locally generated body, sent once.

@@ -12,7 +12,6 @@ use http::request::Parts;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::Empty;
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use mesh_api::proxy::Protocol;
 
@@ -20,7 +19,7 @@ use crate::body::{ProxyBody, RequestBody};
 use crate::cluster::RtEndpoint;
 use crate::server::Shared;
 use crate::stats::Flag;
-use crate::upstream::UpstreamError;
+use crate::upstream::{UpstreamBody, UpstreamError};
 
 /// The response header carrying the response flag of locally failed requests.
 pub const FLAGS_HEADER: &str = "x-meshctl-flags";
@@ -191,7 +190,7 @@ pub(crate) async fn send_upgrade(
     shared: &Shared,
     ep: &RtEndpoint,
     req: Request<ProxyBody>,
-) -> Result<Response<Incoming>, UpstreamError> {
+) -> Result<Response<UpstreamBody>, UpstreamError> {
     let io = match &ep.origin {
         Some(o) => crate::transport::Conn::Client(Box::new(o.dial().await?)),
         None => crate::transport::dial(ep.addr, tunnel_tls(shared, ep)?).await?,
@@ -207,6 +206,7 @@ pub(crate) async fn send_upgrade(
     sender
         .send_request(req)
         .await
+        .map(|r| r.map(UpstreamBody::from))
         .map_err(|e| UpstreamError::Exchange(e.to_string()))
 }
 
@@ -216,7 +216,7 @@ pub(crate) async fn send(
     protocol: Protocol,
     ep: &RtEndpoint,
     req: Request<ProxyBody>,
-) -> Result<Response<Incoming>, UpstreamError> {
+) -> Result<Response<UpstreamBody>, UpstreamError> {
     if let Some(o) = &ep.origin {
         // Boxed: TLS origination's future is large, and most requests do not take it.
         Box::pin(o.send(req)).await
@@ -228,7 +228,7 @@ pub(crate) async fn send(
 }
 
 /// An upstream answer passed back as is (streaming), or the failure's answer.
-pub(crate) fn answer(res: Result<Response<Incoming>, UpstreamError>, what: &str) -> Answer {
+pub(crate) fn answer(res: Result<Response<UpstreamBody>, UpstreamError>, what: &str) -> Answer {
     match res {
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
@@ -280,7 +280,7 @@ pub(crate) fn restore_upgrade(h: &mut HeaderMap, upgrade: HeaderValue) {
 /// are spliced together once upgraded, and the 101 goes back with its headers;
 /// anything else is answered as usual.
 pub(crate) fn upgraded(
-    res: Result<Response<Incoming>, UpstreamError>,
+    res: Result<Response<UpstreamBody>, UpstreamError>,
     down: hyper::upgrade::OnUpgrade,
     what: &str,
 ) -> Answer {

@@ -73,16 +73,17 @@ pub(crate) async fn handle(
             format!("bad request: {e}\n"),
         );
     }
-    let res = forward::send(
-        shared,
-        ib.protocol,
-        &ib.app,
-        Request::from_parts(parts, ProxyBody::Downstream(body)),
-    )
-    .await;
+    let req = Request::from_parts(parts, ProxyBody::Downstream(body));
     let (mut resp, flag) = match down {
-        Some(down) => forward::upgraded(res, down, "inbound"),
-        None => forward::answer(res, "inbound"),
+        // An upgrade goes on a connection of its own, which becomes the tunnel.
+        Some(down) => {
+            let res = Box::pin(forward::send_upgrade(shared, &ib.app, req)).await;
+            forward::upgraded(res, down, "inbound")
+        }
+        None => forward::answer(
+            forward::send(shared, ib.protocol, &ib.app, req).await,
+            "inbound",
+        ),
     };
     if snap.telemetry().observes() {
         resp.extensions_mut()

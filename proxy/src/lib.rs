@@ -49,6 +49,7 @@ pub use error::{ConfigError, ProxyError};
 pub use forward::FLAGS_HEADER;
 pub use server::{BoundProxy, LogControl, Proxy, ProxyOptions};
 pub use stats::Flag;
+pub use upstream::UpstreamBody;
 
 /// A map read on the request path (routes by host, clusters, peers, services,
 /// request metric label sets): hashed with foldhash, seeded per process like

@@ -20,7 +20,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
@@ -34,7 +33,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::body::ProxyBody;
-use crate::upstream::{PoolSettings, UpstreamError, connect_tcp_with};
+use crate::upstream::{PoolSettings, UpstreamBody, UpstreamError, connect_tcp_with};
 
 /// A cluster's TLS origination, ready to connect with.
 #[derive(Debug, Clone)]
@@ -287,7 +286,7 @@ impl OriginSlot {
     pub(crate) async fn send(
         &self,
         req: Request<ProxyBody>,
-    ) -> Result<Response<Incoming>, UpstreamError> {
+    ) -> Result<Response<UpstreamBody>, UpstreamError> {
         let _first = if self.h2_offered && !self.warm.load(Ordering::Acquire) {
             let guard = self.first.lock().await;
             (!self.warm.load(Ordering::Acquire)).then_some(guard)
@@ -298,6 +297,7 @@ impl OriginSlot {
             .client
             .request(req)
             .await
+            .map(|r| r.map(UpstreamBody::from))
             .map_err(|e| UpstreamError::from_legacy(e, self.addr));
         if res.is_ok() {
             self.warm.store(true, Ordering::Release);

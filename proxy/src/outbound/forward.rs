@@ -12,7 +12,7 @@ use http::request::Parts;
 use http::uri::{Authority, PathAndQuery};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
-use hyper::body::{Body, Incoming};
+use hyper::body::Body;
 
 use crate::body::{ProxyBody, RequestBody, Spool};
 use crate::cluster::{InFlight, PickRequest, RtCluster, Verdict, hash_key};
@@ -22,7 +22,7 @@ use crate::policy::chance;
 use crate::policy::retry::Outcome;
 use crate::server::Shared;
 use crate::stats::Flag;
-use crate::upstream::UpstreamError;
+use crate::upstream::{UpstreamBody, UpstreamError};
 
 /// Request bodies up to this size are kept for retries and mirrors (Envoy keeps
 /// up to its buffer limit); larger or unsized bodies stream once, unretried.
@@ -384,7 +384,7 @@ async fn tries(
     }
 }
 
-fn outcome(res: Option<&Result<http::Response<Incoming>, UpstreamError>>) -> Outcome {
+fn outcome(res: Option<&Result<http::Response<UpstreamBody>, UpstreamError>>) -> Outcome {
     match res {
         None => Outcome::Timeout,
         Some(Ok(r)) => Outcome::Answer {

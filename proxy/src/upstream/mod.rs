@@ -1,14 +1,16 @@
 //! Upstream connections: a [`Slot`] per upstream endpoint (its multiplexed
-//! HTTP/2 connection, and its keep-alive HTTP/1.1 connections, see [`h1`]), and
-//! raw TCP for tunnels.
+//! HTTP/2 connection, and its keep-alive HTTP/1.1 connections, see [`h1`]), the
+//! [`UpstreamBody`] of their responses, and raw TCP for tunnels.
 
+mod body;
 mod h1;
+
+pub use body::UpstreamBody;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -263,19 +265,20 @@ impl Slot {
         &self,
         req: Request<ProxyBody>,
         tls: &MeshTls,
-    ) -> Result<Response<Incoming>, UpstreamError> {
+    ) -> Result<Response<UpstreamBody>, UpstreamError> {
         let mut sender = self.sender(tls).await?;
-        match sender.try_send_request(req).await {
-            Ok(r) => Ok(r),
+        let resp = match sender.try_send_request(req).await {
+            Ok(r) => r,
             Err(mut e) => {
                 let Some(req) = e.take_message() else {
                     return Err(exchange_error(e.into_error()));
                 };
                 self.conn.store(None);
                 let mut sender = self.sender(tls).await?;
-                sender.send_request(req).await.map_err(exchange_error)
+                sender.send_request(req).await.map_err(exchange_error)?
             }
-        }
+        };
+        Ok(resp.map(UpstreamBody::from))
     }
 }
 
@@ -284,12 +287,13 @@ impl Slot {
     /// makes it) on a keep-alive connection: plaintext, or mutual TLS to a peer
     /// sidecar when it has an identity and this proxy a certificate. An idle
     /// connection is reused, else a new one dialed; a request a pooled
-    /// connection refused before sending (it was closing) goes on a new one.
+    /// connection could not take (the peer had closed it) goes on the next
+    /// idle one, or a new one.
     pub(crate) async fn send_h1(
         &self,
         mut req: Request<ProxyBody>,
         tls: &MeshTls,
-    ) -> Result<Response<Incoming>, UpstreamError> {
+    ) -> Result<Response<UpstreamBody>, UpstreamError> {
         origin_form(&mut req);
         let mtls = self.identity.is_some() && tls.enabled();
         // Plaintext connections are not tied to a trust bundle; a peer's are
@@ -300,45 +304,42 @@ impl Slot {
             None => 0,
         };
         let now = tokio::time::Instant::now();
-        let mut req = Some(req);
-        if let Some(sent) = self.h1.try_send(&mut req, bundle, now) {
-            match sent.await {
+        while let Some(lease) = self.h1.checkout(bundle, now) {
+            match lease.send(req, now).await {
                 Ok(r) => return Ok(r),
-                Err(mut e) => match e.take_message() {
-                    Some(r) => req = Some(r),
-                    None => return Err(UpstreamError::Exchange(e.into_error().to_string())),
-                },
+                Err(h1::SendFailed::Unsent(r)) => req = *r,
+                Err(h1::SendFailed::Exchange(e)) => {
+                    return Err(UpstreamError::Exchange(e.to_string()));
+                }
             }
         }
-        let Some(req) = req else {
-            return Err(UpstreamError::Exchange("request lost".into()));
-        };
         // Boxed: the handshake's future is large, and only new connections wait on it.
-        let mut sender = Box::pin(self.dial_h1(tls, mtls)).await?;
-        let sent = sender.try_send_request(req);
-        self.h1.add(sender, bundle, now);
-        sent.await
-            .map_err(|e| UpstreamError::Exchange(e.into_error().to_string()))
+        let (sender, conn) = Box::pin(self.dial_h1(tls, mtls)).await?;
+        match self
+            .h1
+            .lease(sender, conn, bundle, now)
+            .send(req, now)
+            .await
+        {
+            Ok(r) => Ok(r),
+            Err(h1::SendFailed::Unsent(_)) => Err(UpstreamError::Exchange(
+                "the new connection closed before the request was sent".into(),
+            )),
+            Err(h1::SendFailed::Exchange(e)) => Err(UpstreamError::Exchange(e.to_string())),
+        }
     }
 
     async fn dial_h1(
         &self,
         tls: &MeshTls,
         mtls: bool,
-    ) -> Result<http1::SendRequest<ProxyBody>, UpstreamError> {
+    ) -> Result<(http1::SendRequest<ProxyBody>, h1::H1Conn), UpstreamError> {
         let io = self.dial(tls, mtls).await?;
-        let (sender, conn) = http1::handshake(io)
+        // No upgrades on pooled connections: an upgrade request goes on a
+        // connection of its own (`forward::send_upgrade`).
+        http1::handshake(io)
             .await
-            .map_err(|e| self.handshake_failed(e))?;
-        let addr = self.addr;
-        // With upgrades: a `101` answer hands the connection to the tunnel
-        // (and out of the pool: its sender reads as closed).
-        tokio::spawn(async move {
-            if let Err(e) = conn.with_upgrades().await {
-                tracing::debug!(%addr, error = %e, "upstream HTTP/1.1 connection ended");
-            }
-        });
-        Ok(sender)
+            .map_err(|e| self.handshake_failed(e))
     }
 
     /// Dials the endpoint: mutual TLS when `mtls` (accepting only the peer's
