@@ -209,7 +209,7 @@ impl Observed {
         req: &mut Request<B>,
         down: Downstream,
     ) -> Option<Box<Observed>> {
-        let request_id = trace::ensure_request_id(req.headers_mut());
+        trace::ensure_request_id(req.headers_mut());
         let client = side == Side::Outbound;
         let logs = tel
             .access_log
@@ -219,6 +219,11 @@ impl Observed {
         if !logs && !traces {
             return None;
         }
+        let request_id = req
+            .headers()
+            .get(&trace::REQUEST_ID)
+            .cloned()
+            .unwrap_or_else(|| http::HeaderValue::from_static(""));
         let now = SystemTime::now();
         let authority = crate::forward::authority_of(req).map(str::to_owned);
         let span = tel

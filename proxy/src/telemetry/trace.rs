@@ -285,14 +285,17 @@ pub(crate) fn inject(h: &mut HeaderMap, span: &SpanIds, formats: Formats) {
     }
 }
 
-/// The request's `x-request-id`, added (UUID v4) when absent.
-pub(crate) fn ensure_request_id(h: &mut HeaderMap) -> HeaderValue {
-    if let Some(v) = h.get(&REQUEST_ID).filter(|v| !v.is_empty()) {
-        return v.clone();
+/// Adds `x-request-id` (a UUID v4) when the request has none, or an empty one.
+pub(crate) fn ensure_request_id(h: &mut HeaderMap) {
+    match h.entry(&REQUEST_ID) {
+        http::header::Entry::Occupied(e) if !e.get().is_empty() => {}
+        http::header::Entry::Occupied(mut e) => {
+            e.insert(uuid_v4());
+        }
+        http::header::Entry::Vacant(e) => {
+            e.insert(uuid_v4());
+        }
     }
-    let v = uuid_v4();
-    h.insert(REQUEST_ID.clone(), v.clone());
-    v
 }
 
 #[cfg(test)]
@@ -428,11 +431,16 @@ mod tests {
         let some = (0..4000).filter(|_| roll(50.0)).count();
         assert!((1000..3000).contains(&some), "{some} of 4000 at 50%");
         let mut h = HeaderMap::new();
-        let id = ensure_request_id(&mut h);
+        ensure_request_id(&mut h);
+        let id = h[&REQUEST_ID].clone();
         let s = id.to_str().expect("as set up in this test");
         assert_eq!(s.len(), 36);
         assert_eq!(&s[14..15], "4", "version 4: {s}");
         assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"), "variant: {s}");
-        assert_eq!(ensure_request_id(&mut h), id, "kept when present");
+        ensure_request_id(&mut h);
+        assert_eq!(h[&REQUEST_ID], id, "kept when present");
+        h.insert(&REQUEST_ID, HeaderValue::from_static(""));
+        ensure_request_id(&mut h);
+        assert_eq!(h[&REQUEST_ID].len(), 36, "an empty one is replaced");
     }
 }
