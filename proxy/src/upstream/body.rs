@@ -56,25 +56,22 @@ impl Body for UpstreamBody {
         // nothing.
         let mut quiet = Context::from_waker(Waker::noop());
         let mut frame = Pin::new(&mut this.inner).poll_frame(&mut quiet);
+        let mut ended = false;
         if frame.is_pending() {
-            let ended = lease.drive(cx);
+            ended = lease.drive(cx);
             frame = Pin::new(&mut this.inner).poll_frame(&mut quiet);
-            if ended {
-                this.lease = None;
-                if frame.is_pending() {
-                    frame = Pin::new(&mut this.inner).poll_frame(cx);
-                }
-                return frame;
-            }
         }
-        if this.lease.as_ref().is_some_and(|l| l.idle())
+        if ended {
+            this.lease = None;
+        } else if lease.idle()
             && let Some(l) = this.lease.take()
         {
             l.release();
-            if frame.is_pending() {
-                // The rest is buffered, or the channel's end is.
-                frame = Pin::new(&mut this.inner).poll_frame(cx);
-            }
+        }
+        if this.lease.is_none() && frame.is_pending() {
+            // No longer driven here: the rest is buffered, or the channel's
+            // end is, and `inner` wakes this task for it.
+            frame = Pin::new(&mut this.inner).poll_frame(cx);
         }
         frame
     }
