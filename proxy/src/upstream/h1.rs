@@ -30,8 +30,8 @@ use crate::body::ProxyBody;
 use crate::transport::Conn;
 
 /// A connection idle this long is not reused: a peer sidecar's server closes an
-/// idle keep-alive connection after 30 s (its header read timeout), and a
-/// request must not race that close.
+/// idle keep-alive connection 30 to 60 s after its last request
+/// (`server::idle`), and a request must not race that close.
 const REUSE_IDLE: Duration = Duration::from_secs(20);
 
 /// An HTTP/1.1 client connection (hyper's), driven by whoever holds it.

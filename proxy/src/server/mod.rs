@@ -1,8 +1,11 @@
 //! Binding and running the three listeners, with graceful shutdown.
 
+mod idle;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -266,7 +269,9 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 fn server_builder() -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
-    b.http1().timer(TokioTimer::new()).keep_alive(true);
+    // No header read timeout: it arms a timer per request; `idle` closes quiet
+    // connections with one per connection.
+    b.http1().header_read_timeout(None).keep_alive(true);
     b.http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(1024)
@@ -321,23 +326,23 @@ async fn accept_loop(
                 local,
                 peer_identity: peer_identity.map(Arc::from),
                 sni,
+                activity: idle::Activity::default(),
             });
             let svc_shared = shared.clone();
-            let svc = service_fn(move |req| dispatch(side, svc_shared.clone(), req, info.clone()));
+            let svc_info = info.clone();
+            let svc =
+                service_fn(move |req| dispatch(side, svc_shared.clone(), req, svc_info.clone()));
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
-            tokio::pin!(conn);
-            // The connection first: the stop signal is polled after it on each
-            // wake-up, and costs one atomic load there.
-            let res = tokio::select! {
-                biased;
-                r = conn.as_mut() => r,
-                _ = stop.stopped() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            let graceful = |c: Pin<&mut _>| auto::UpgradeableConnection::graceful_shutdown(c);
+            let res = idle::serve(std::pin::pin!(conn), graceful, &info.activity, &stop).await;
+            match res {
+                Some(Err(e)) => {
+                    tracing::debug!(listener = side.as_str(), %peer, error = %e, "connection ended with an error");
                 }
-            };
-            if let Err(e) = res {
-                tracing::debug!(listener = side.as_str(), %peer, error = %e, "connection ended with an error");
+                None => {
+                    tracing::debug!(listener = side.as_str(), %peer, "connection closed: no request in {:?}", idle::PERIOD);
+                }
+                Some(Ok(())) => {}
             }
             shared.stats.conn_close(side);
             drop(done);
@@ -356,6 +361,8 @@ pub(crate) struct ConnInfo {
     pub peer_identity: Option<Arc<str>>,
     /// The server name the peer's TLS handshake asked for.
     pub sni: Option<String>,
+    /// Requests so far, for the idle check.
+    pub activity: idle::Activity,
 }
 
 /// An inbound connection as the mesh accepts it: mutual TLS when it starts with
@@ -408,6 +415,7 @@ async fn dispatch(
     conn: Arc<ConnInfo>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let peer = conn.peer;
+    conn.activity.request(req.version());
     if side == Side::Admin {
         return Ok(admin::handle(&shared, &req));
     }
