@@ -203,3 +203,42 @@ async fn configs_follow_the_rotating_identity() {
     drop(tls);
     let _ = accepted.await;
 }
+
+/// A second connection between the same two sidecars resumes the first's TLS
+/// session (no certificate exchange or signatures), and the server still knows
+/// the client's identity: it is kept with the session.
+#[tokio::test]
+async fn a_second_connection_resumes_and_keeps_the_peer_identity() {
+    let ca = TestCa::new("Mesh Root");
+    let server = Arc::new(server_config(&ca.identity(SERVER)).expect("server"));
+    let client = client(&ca.identity(CLIENT), SERVER);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let acceptor = TlsAcceptor::from(server.clone());
+        let accepted = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await?;
+            let mut tls = acceptor.accept(tcp).await?;
+            let (_, conn) = tls.get_ref();
+            let seen = (conn.handshake_kind(), peer_spiffe_id(conn));
+            let mut buf = [0u8; 5];
+            tls.read_exact(&mut buf).await?;
+            tls.write_all(b"pong\n").await?;
+            tls.shutdown().await?;
+            Ok::<_, std::io::Error>(seen)
+        });
+        let answer = call(addr, client.clone()).await.expect("handshake");
+        assert_eq!(answer, "pong\n");
+        let (kind, peer) = accepted.await.expect("task").expect("server side");
+        assert_eq!(peer.as_deref(), Some(CLIENT));
+        kinds.push(kind);
+    }
+    assert_eq!(
+        kinds,
+        [
+            Some(rustls::HandshakeKind::Full),
+            Some(rustls::HandshakeKind::Resumed)
+        ]
+    );
+}
