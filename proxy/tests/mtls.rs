@@ -350,3 +350,32 @@ async fn http1_stays_http1_between_sidecars_unless_upgraded() {
         "h2UpgradePolicy UPGRADE: one multiplexed connection"
     );
 }
+
+/// A peer that opens a connection to the inbound listener and says nothing, or
+/// starts a TLS handshake and stalls, is dropped 30 s in (paused clock): it
+/// does not hold a connection and a task for ever.
+#[tokio::test(start_paused = true)]
+async fn a_silent_peer_or_a_stalled_handshake_is_dropped() {
+    let ca = Ca::new("mesh root");
+    let app = echo_app("reviews", None).await;
+    let srv = mesh_server(
+        app,
+        ca.handle("ns/default/sa/reviews"),
+        InboundMtls::Permissive,
+    )
+    .await;
+    // Nothing; then the first bytes of a ClientHello (a record header).
+    for sent in [&b""[..], &[0x16, 0x03, 0x01, 0x00][..]] {
+        let mut c = TcpStream::connect(srv.inbound).await.unwrap();
+        c.write_all(sent).await.unwrap();
+        let start = tokio::time::Instant::now();
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(90), c.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(0) | Err(_))), "{sent:?}: {read:?}");
+        let waited = start.elapsed().as_secs();
+        assert!(
+            (30..60).contains(&waited),
+            "{sent:?}: closed after {waited} s"
+        );
+    }
+}

@@ -379,23 +379,30 @@ async fn inbound_io(
         None
     };
     if let Some(cfg) = server {
+        // The first byte and the whole handshake within one period: a peer
+        // that opens a connection and says nothing, or stalls mid-handshake,
+        // is dropped (as `idle` drops one that completes no request).
+        let deadline = tokio::time::Instant::now() + idle::PERIOD;
         let mut first = [0u8; 1];
-        // A peer that opens a connection and says nothing is dropped, as hyper
-        // drops one that sends no request head.
-        let peeked = tokio::time::timeout(Duration::from_secs(30), stream.peek(&mut first)).await;
+        let peeked = tokio::time::timeout_at(deadline, stream.peek(&mut first)).await;
         let Ok(peeked) = peeked else {
-            tracing::debug!(%peer, "inbound connection sent nothing for 30s");
+            tracing::debug!(%peer, "inbound connection sent nothing for {:?}", idle::PERIOD);
             return None;
         };
         if matches!(peeked, Ok(1)) && first[0] == 0x16 {
-            return match tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
-                Ok(tls) => {
+            let accept = tokio_rustls::TlsAcceptor::from(cfg).accept(stream);
+            return match tokio::time::timeout_at(deadline, accept).await {
+                Ok(Ok(tls)) => {
                     let id = crate::tls::peer_spiffe_id(tls.get_ref().1);
                     let sni = tls.get_ref().1.server_name().map(str::to_owned);
                     Some((Conn::Server(Box::new(tls)), id, sni))
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "inbound mutual TLS handshake failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "inbound mutual TLS handshake not done in {:?}", idle::PERIOD);
                     None
                 }
             };
