@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::identity::IdentityHandle;
 use crate::tls::TlsConfigs;
-use crate::upstream::{PoolSettings, UpstreamError, connect_tcp_with};
+use crate::upstream::{PoolSettings, UpstreamError, connect_secured, connect_tcp_with};
 
 /// A connection to or from a peer sidecar.
 #[derive(Debug)]
@@ -127,18 +127,20 @@ pub(crate) async fn dial_with(
     tls: Option<Arc<ClientConfig>>,
     settings: &PoolSettings,
 ) -> Result<Conn, UpstreamError> {
-    let tcp = connect_tcp_with(addr, settings).await?;
     let Some(cfg) = tls else {
-        return Ok(Conn::Plain(tcp));
+        return Ok(Conn::Plain(connect_tcp_with(addr, settings).await?));
     };
     // The SPIFFE verifier ignores the name; the address keeps SNI empty.
     let name = ServerName::IpAddress(addr.ip().into());
-    let tls = tokio_rustls::TlsConnector::from(cfg)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| UpstreamError::Connect {
-            addr,
-            source: io::Error::other(format!("mutual TLS handshake failed: {e}")),
-        })?;
+    let tls = connect_secured(addr, settings, |tcp| async move {
+        tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| UpstreamError::Connect {
+                addr,
+                source: io::Error::other(format!("mutual TLS handshake failed: {e}")),
+            })
+    })
+    .await?;
     Ok(Conn::Client(Box::new(tls)))
 }

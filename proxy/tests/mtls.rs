@@ -379,3 +379,38 @@ async fn a_silent_peer_or_a_stalled_handshake_is_dropped() {
         );
     }
 }
+
+/// A peer that accepts the TCP connection and never answers the ClientHello
+/// fails the request within the connect timeout (10 s by default; paused
+/// clock) instead of holding it.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_answers_the_handshake_fails_within_the_connect_timeout() {
+    let ca = Ca::new("mesh root");
+    let mute = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = mute.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = mute.accept().await {
+            open.push(s);
+        }
+    });
+    let c = mesh_client(
+        ca.handle("ns/default/sa/client"),
+        addr,
+        Some("ns/default/sa/reviews"),
+    )
+    .await;
+    let start = tokio::time::Instant::now();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        H1::connect(c.outbound)
+            .await
+            .get("http://reviews:9080/x", &[]),
+    )
+    .await
+    .expect("answered within 60 s");
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    let waited = start.elapsed().as_secs();
+    assert!((10..30).contains(&waited), "answered after {waited} s");
+    held.abort();
+}

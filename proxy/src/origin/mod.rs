@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::body::ProxyBody;
-use crate::upstream::{PoolSettings, UpstreamBody, UpstreamError, connect_tcp_with};
+use crate::upstream::{PoolSettings, UpstreamBody, UpstreamError, connect_secured};
 
 /// A cluster's TLS origination, ready to connect with.
 #[derive(Debug, Clone)]
@@ -157,14 +157,17 @@ impl Origination {
         addr: SocketAddr,
         settings: &PoolSettings,
     ) -> Result<TlsStream<TcpStream>, UpstreamError> {
-        let tcp = connect_tcp_with(addr, settings).await?;
-        tokio_rustls::TlsConnector::from(self.config.clone())
-            .connect(self.sni.clone(), tcp)
-            .await
-            .map_err(|e| UpstreamError::Connect {
-                addr,
-                source: io::Error::other(format!("TLS origination handshake failed: {e}")),
-            })
+        let (config, sni) = (self.config.clone(), self.sni.clone());
+        connect_secured(addr, settings, |tcp| async move {
+            tokio_rustls::TlsConnector::from(config)
+                .connect(sni, tcp)
+                .await
+                .map_err(|e| UpstreamError::Connect {
+                    addr,
+                    source: io::Error::other(format!("TLS origination handshake failed: {e}")),
+                })
+        })
+        .await
     }
 }
 

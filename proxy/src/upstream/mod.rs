@@ -7,6 +7,7 @@ mod h1;
 
 pub use body::UpstreamBody;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -102,15 +103,7 @@ pub(crate) async fn connect_tcp_with(
     let timeout = settings.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
     let s = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
         Ok(r) => r.map_err(|source| UpstreamError::Connect { addr, source })?,
-        Err(_) => {
-            return Err(UpstreamError::Connect {
-                addr,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("connect timed out after {timeout:?}"),
-                ),
-            });
-        }
+        Err(_) => return Err(timed_out(addr, "connect", timeout)),
     };
     // Best effort: a socket that refuses NODELAY or keepalive still works.
     let _ = s.set_nodelay(true);
@@ -128,6 +121,37 @@ pub(crate) async fn connect_tcp_with(
         let _ = socket2::SockRef::from(&s).set_tcp_keepalive(&ka);
     }
     Ok(s)
+}
+
+/// Connects as [`connect_tcp_with`] and runs `handshake` (TLS) on the stream,
+/// both within the settings' connect timeout, as Envoy's covers its transport
+/// socket's handshake: a peer that accepts and never answers the ClientHello
+/// fails the try instead of holding the request.
+pub(crate) async fn connect_secured<T, F>(
+    addr: SocketAddr,
+    settings: &PoolSettings,
+    handshake: impl FnOnce(TcpStream) -> F,
+) -> Result<T, UpstreamError>
+where
+    F: Future<Output = Result<T, UpstreamError>>,
+{
+    let timeout = settings.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let tcp = connect_tcp_with(addr, settings).await?;
+    match tokio::time::timeout_at(deadline, handshake(tcp)).await {
+        Ok(r) => r,
+        Err(_) => Err(timed_out(addr, "TLS handshake", timeout)),
+    }
+}
+
+fn timed_out(addr: SocketAddr, what: &str, timeout: Duration) -> UpstreamError {
+    UpstreamError::Connect {
+        addr,
+        source: std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("{what} timed out after {timeout:?}"),
+        ),
+    }
 }
 
 /// The connections to one upstream endpoint: one shared HTTP/2 connection,
