@@ -8,12 +8,12 @@
 //! cut: hyper lets it finish, answers `connection: close`, and closes. One that
 //! completed no request in its first period (it said nothing, or never
 //! finished its first head: slowloris) has nothing in flight and is dropped.
-//! An HTTP/2 connection stays open once it has carried a request, as before:
-//! its client multiplexes on it, and HTTP/2 has GOAWAY.
+//! An HTTP/2 connection that has carried a request is not closed for being
+//! idle: its client multiplexes on it, and HTTP/2 has GOAWAY.
 //!
 //! This replaces hyper's HTTP/1.1 header read timeout, which armed a timer for
 //! every request (allocating it, entering it in the timer wheel and removing it
-//! again): about 1,500 instructions per request, 4% of a sidecar's user time
+//! again): about 1,500 of a sidecar's ~35,000 instructions per request
 //! (callgrind). Here a request costs one relaxed atomic increment, and a
 //! connection one timer every 30 s.
 
