@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::identity::IdentityHandle;
 use crate::tls::TlsConfigs;
-use crate::upstream::{PoolSettings, UpstreamError, connect_secured, connect_tcp_with};
+use crate::upstream::{PoolSettings, UpstreamError, connect_tcp_with, connect_tls};
 
 /// A connection to or from a peer sidecar.
 #[derive(Debug)]
@@ -132,15 +132,6 @@ pub(crate) async fn dial_with(
     };
     // The SPIFFE verifier ignores the name; the address keeps SNI empty.
     let name = ServerName::IpAddress(addr.ip().into());
-    let tls = connect_secured(addr, settings, |tcp| async move {
-        tokio_rustls::TlsConnector::from(cfg)
-            .connect(name, tcp)
-            .await
-            .map_err(|e| UpstreamError::Connect {
-                addr,
-                source: io::Error::other(format!("mutual TLS handshake failed: {e}")),
-            })
-    })
-    .await?;
+    let tls = connect_tls(addr, settings, cfg, name, "mutual TLS").await?;
     Ok(Conn::Client(Box::new(tls)))
 }

@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::body::ProxyBody;
-use crate::upstream::{PoolSettings, UpstreamBody, UpstreamError, connect_secured};
+use crate::upstream::{PoolSettings, UpstreamBody, UpstreamError, connect_tls};
 
 /// A cluster's TLS origination, ready to connect with.
 #[derive(Debug, Clone)]
@@ -157,16 +157,13 @@ impl Origination {
         addr: SocketAddr,
         settings: &PoolSettings,
     ) -> Result<TlsStream<TcpStream>, UpstreamError> {
-        let (config, sni) = (self.config.clone(), self.sni.clone());
-        connect_secured(addr, settings, |tcp| async move {
-            tokio_rustls::TlsConnector::from(config)
-                .connect(sni, tcp)
-                .await
-                .map_err(|e| UpstreamError::Connect {
-                    addr,
-                    source: io::Error::other(format!("TLS origination handshake failed: {e}")),
-                })
-        })
+        connect_tls(
+            addr,
+            settings,
+            self.config.clone(),
+            self.sni.clone(),
+            "TLS origination",
+        )
         .await
     }
 }

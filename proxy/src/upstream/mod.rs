@@ -7,15 +7,17 @@ mod h1;
 
 pub use body::UpstreamBody;
 
-use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use hyper::client::conn::{http1, http2};
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 use crate::body::ProxyBody;
 use crate::transport::{Conn, MeshTls, dial_with};
@@ -123,23 +125,27 @@ pub(crate) async fn connect_tcp_with(
     Ok(s)
 }
 
-/// Connects as [`connect_tcp_with`] and runs `handshake` (TLS) on the stream,
-/// both within the settings' connect timeout, as Envoy's covers its transport
-/// socket's handshake: a peer that accepts and never answers the ClientHello
-/// fails the try instead of holding the request.
-pub(crate) async fn connect_secured<T, F>(
+/// Connects as [`connect_tcp_with`] and handshakes TLS with `config` and
+/// `name`, both within the settings' connect timeout, as Envoy's covers its
+/// transport socket's handshake: a peer that accepts and never answers the
+/// ClientHello fails the try instead of holding the request. `what` names the
+/// TLS in errors (`mutual TLS`, `TLS origination`).
+pub(crate) async fn connect_tls(
     addr: SocketAddr,
     settings: &PoolSettings,
-    handshake: impl FnOnce(TcpStream) -> F,
-) -> Result<T, UpstreamError>
-where
-    F: Future<Output = Result<T, UpstreamError>>,
-{
+    config: Arc<rustls::ClientConfig>,
+    name: ServerName<'static>,
+    what: &str,
+) -> Result<TlsStream<TcpStream>, UpstreamError> {
     let timeout = settings.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
     let deadline = tokio::time::Instant::now() + timeout;
     let tcp = connect_tcp_with(addr, settings).await?;
-    match tokio::time::timeout_at(deadline, handshake(tcp)).await {
-        Ok(r) => r,
+    let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+    match tokio::time::timeout_at(deadline, handshake).await {
+        Ok(r) => r.map_err(|e| UpstreamError::Connect {
+            addr,
+            source: std::io::Error::other(format!("{what} handshake failed: {e}")),
+        }),
         Err(_) => Err(timed_out(addr, "TLS handshake", timeout)),
     }
 }
