@@ -20,6 +20,7 @@ const CLIENT: &str = "spiffe://cluster.local/ns/shop/sa/productpage";
 struct Accepted {
     peer: Option<String>,
     alpn: Option<Vec<u8>>,
+    kind: Option<rustls::HandshakeKind>,
 }
 
 async fn serve_once(
@@ -34,6 +35,7 @@ async fn serve_once(
         let accepted = Accepted {
             peer: peer_spiffe_id(conn),
             alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
+            kind: conn.handshake_kind(),
         };
         let mut buf = [0u8; 5];
         tls.read_exact(&mut buf).await?;
@@ -214,25 +216,12 @@ async fn a_second_connection_resumes_and_keeps_the_peer_identity() {
     let client = client(&ca.identity(CLIENT), SERVER);
     let mut kinds = Vec::new();
     for _ in 0..2 {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let acceptor = TlsAcceptor::from(server.clone());
-        let accepted = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await?;
-            let mut tls = acceptor.accept(tcp).await?;
-            let (_, conn) = tls.get_ref();
-            let seen = (conn.handshake_kind(), peer_spiffe_id(conn));
-            let mut buf = [0u8; 5];
-            tls.read_exact(&mut buf).await?;
-            tls.write_all(b"pong\n").await?;
-            tls.shutdown().await?;
-            Ok::<_, std::io::Error>(seen)
-        });
+        let (addr, accepted) = serve_once(server.clone()).await;
         let answer = call(addr, client.clone()).await.expect("handshake");
         assert_eq!(answer, "pong\n");
-        let (kind, peer) = accepted.await.expect("task").expect("server side");
-        assert_eq!(peer.as_deref(), Some(CLIENT));
-        kinds.push(kind);
+        let seen = accepted.await.expect("task").expect("server side");
+        assert_eq!(seen.peer.as_deref(), Some(CLIENT));
+        kinds.push(seen.kind);
     }
     assert_eq!(
         kinds,
