@@ -2,30 +2,35 @@
 //! sidecar over mutual TLS (Istio's default between sidecars, `h2UpgradePolicy`
 //! unset or `DO_NOT_UPGRADE`, keeps HTTP/1.1 on the wire).
 //!
-//! A connection carries one request at a time, and it has no task of its own:
-//! the request that leases it drives it ([`Lease::send`]), then the response
-//! body does while it streams ([`UpstreamBody`]), so an exchange costs no
-//! wake-ups of a second task. Once the exchange is complete (for a small
-//! response, as soon as its head is read: the body is then already buffered)
-//! the connection goes back to the pool, where the next request takes the most
-//! recently used one. Nothing polls an idle connection, so a close by the peer
-//! is seen when a request takes it (the request then goes on another
-//! connection, unsent) or when the sweeper task looks, which runs while the
-//! pool holds connections; stale and old-bundle ones are dropped on the way.
+//! A connection carries one exchange at a time and has no task of its own,
+//! nor any channel: the request that leases it writes the request and reads
+//! the response head itself ([`Lease::send`], with the codec of
+//! [`super::codec`]), then the response body reads the rest as it is polled
+//! ([`H1Body`]). Once the exchange is complete (for a small response, as soon
+//! as its head is read: the body came with it) the connection goes back to the
+//! pool, where the next request takes the most recently used one. Nothing
+//! polls an idle connection, so a close by the peer is seen when a request
+//! takes it (the request then goes on another connection, unsent) or when the
+//! sweeper task looks, which runs while the pool holds connections; stale and
+//! old-bundle ones are dropped on the way.
 
+use std::future::poll_fn;
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
-use hyper::client::conn::http1;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use bytes::{Buf, Bytes, BytesMut};
+use http::{HeaderName, Method, Request, Response, Version};
+use hyper::body::{Body, Frame};
+use tokio::io::AsyncWrite;
 use tokio::time::Instant;
+use tokio_util::io::poll_read_buf;
 
-use super::PoolSettings;
-use super::UpstreamBody;
+use super::codec::{self, Decoded, Decoder, Framing, H1Error, ResponseHead};
+use super::{PoolSettings, UpstreamBody};
 use crate::body::ProxyBody;
 use crate::transport::Conn;
 
@@ -34,8 +39,8 @@ use crate::transport::Conn;
 /// (`server::idle`), and a request must not race that close.
 const REUSE_IDLE: Duration = Duration::from_secs(20);
 
-/// An HTTP/1.1 client connection (hyper's), driven by whoever holds it.
-pub(super) type H1Conn = http1::Connection<TokioIo<Conn>, ProxyBody>;
+/// Reads take up to this much at a time.
+const READ_SIZE: usize = 16 * 1024;
 
 /// Why [`Lease::send`] failed.
 #[derive(Debug)]
@@ -43,7 +48,7 @@ pub(super) enum SendFailed {
     /// The connection had closed: the request was not sent, and comes back.
     Unsent(Box<Request<ProxyBody>>),
     /// The exchange failed after the request was (perhaps partly) sent.
-    Exchange(hyper::Error),
+    Exchange(H1Error),
 }
 
 #[derive(Debug)]
@@ -67,9 +72,12 @@ struct Inner {
 /// response body) using it, or idle in the pool.
 #[derive(Debug)]
 pub(super) struct Lease {
-    sender: http1::SendRequest<ProxyBody>,
-    /// Boxed: leases move between the pool, requests and bodies.
-    conn: Box<H1Conn>,
+    io: Conn,
+    /// Bytes read and not yet taken: heads are split off it, bodies decoded
+    /// from it (without copies).
+    rbuf: BytesMut,
+    /// What is still to be written.
+    out: Out,
     /// Requests sent on it.
     uses: u32,
     /// When the last request was sent: its idle time is at most `now - last_sent`.
@@ -78,39 +86,23 @@ pub(super) struct Lease {
     /// (0: plaintext).
     bundle: u64,
     pool: Weak<Inner>,
-    /// What the connection wakes: [`Relay`], passing wake-ups on to the task
-    /// driving it.
-    waker: Waker,
-    relay: Arc<Relay>,
 }
 
-/// Passes a connection's wake-ups on to the task driving it, if any. Its
-/// channels keep the waker they were last polled with, and would otherwise
-/// wake that task after the exchange: once for the response body taken from
-/// them, once for the next request queued on the connection.
+/// Bytes queued for the connection, written in this order: a head (or chunk
+/// framing) built here, a body frame's data as it came, and a line end.
 #[derive(Debug, Default)]
-struct Relay(Mutex<Option<Waker>>);
-
-impl Relay {
-    fn set(&self, to: Option<&Waker>) {
-        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match (&*w, to) {
-            (Some(old), Some(new)) if old.will_wake(new) => {}
-            (_, to) => *w = to.cloned(),
-        }
-    }
+struct Out {
+    head: Vec<u8>,
+    /// How much of `head` is written.
+    at: usize,
+    data: Bytes,
+    tail: &'static [u8],
 }
 
-impl std::task::Wake for Relay {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let w = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(w) = w {
-            w.wake();
-        }
+impl Out {
+    /// Whether a body frame's data may be queued.
+    fn data_free(&self) -> bool {
+        self.data.is_empty() && self.tail.is_empty()
     }
 }
 
@@ -149,23 +141,15 @@ impl H1Pool {
     }
 
     /// A lease on a connection just dialed.
-    pub(super) fn lease(
-        &self,
-        sender: http1::SendRequest<ProxyBody>,
-        conn: H1Conn,
-        bundle: u64,
-        now: Instant,
-    ) -> Lease {
-        let relay = Arc::new(Relay::default());
+    pub(super) fn lease(&self, io: Conn, bundle: u64, now: Instant) -> Lease {
         Lease {
-            sender,
-            conn: Box::new(conn),
+            io,
+            rbuf: BytesMut::new(),
+            out: Out::default(),
             uses: 0,
             last_sent: now,
             bundle,
             pool: Arc::downgrade(&self.inner),
-            waker: Waker::from(relay.clone()),
-            relay,
         }
     }
 
@@ -182,79 +166,189 @@ impl Lease {
         now.saturating_duration_since(self.last_sent) >= after
     }
 
-    /// Polls the connection for the task of `cx`: whether it has ended (it is
-    /// then of no more use).
-    pub(super) fn drive(&mut self, cx: &mut Context<'_>) -> bool {
-        self.relay.set(Some(cx.waker()));
-        match Pin::new(&mut *self.conn).poll(&mut Context::from_waker(&self.waker)) {
-            Poll::Pending => false,
-            Poll::Ready(r) => {
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, "upstream HTTP/1.1 connection ended");
-                }
-                true
-            }
+    /// Whether an idle connection can no longer carry a request: the peer
+    /// closed it, it failed, or it sent bytes nobody asked for. A read is only
+    /// tried if the socket was seen readable, so a quiet connection costs no
+    /// system call.
+    fn ended(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.rbuf.is_empty() {
+            return true;
         }
+        self.poll_fill(cx).is_ready()
     }
 
-    /// Sends `req` and drives the connection until the response's head is
-    /// read. The response body streams from the connection, which goes back
-    /// to the pool once the exchange is complete.
+    /// Reads more into `rbuf`: how many bytes (0 at the close).
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        if self.rbuf.capacity() - self.rbuf.len() < READ_SIZE / 4 {
+            self.rbuf.reserve(READ_SIZE);
+        }
+        poll_read_buf(Pin::new(&mut self.io), cx, &mut self.rbuf)
+    }
+
+    /// Writes what is queued, then flushes.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        loop {
+            let out = &mut self.out;
+            let head = &out.head[out.at..];
+            let parts = [head, &out.data[..], out.tail];
+            let mut slices = [IoSlice::new(&[]); 3];
+            let mut n = 0;
+            for p in parts.into_iter().filter(|p| !p.is_empty()) {
+                slices[n] = IoSlice::new(p);
+                n += 1;
+            }
+            if n == 0 {
+                break;
+            }
+            let mut wrote = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]))?;
+            if wrote == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            let h = wrote.min(head.len());
+            out.at += h;
+            wrote -= h;
+            let d = wrote.min(out.data.len());
+            out.data.advance(d);
+            wrote -= d;
+            out.tail = &out.tail[wrote.min(out.tail.len())..];
+        }
+        self.out.head.clear();
+        self.out.at = 0;
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Sends `req` and reads the response's head. The response body streams
+    /// from the connection, which goes back to the pool once the exchange is
+    /// complete.
     pub(super) async fn send(
         mut self,
         req: Request<ProxyBody>,
         now: Instant,
     ) -> Result<Response<UpstreamBody>, SendFailed> {
+        if poll_fn(|cx| Poll::Ready(self.ended(cx))).await {
+            return Err(SendFailed::Unsent(Box::new(req)));
+        }
         self.uses += 1;
         self.last_sent = now;
-        // Unconstrained: polled without a waker, it must not be the one that
-        // runs out of the task's budget (its wake-up would be lost).
-        let mut sent = std::pin::pin!(tokio::task::unconstrained(
-            self.sender.try_send_request(req)
-        ));
-        let mut lease = Some(self);
-        let res = std::future::poll_fn(|cx| {
-            if let Some(l) = &mut lease
-                && l.drive(cx)
-            {
-                // Dropping the connection answers the request: with an
-                // error, and with the request itself if it was never written.
-                lease = None;
-            }
-            // Only the connection, driven here, answers the request: so it
-            // is polled without a waker, and answering it wakes nothing.
-            match lease {
-                Some(_) => sent.as_mut().poll(&mut Context::from_waker(Waker::noop())),
-                None => sent.as_mut().poll(cx),
-            }
-        })
-        .await;
-        match res {
-            Ok(resp) => Ok(resp.map(|body| UpstreamBody::new(body, lease))),
-            Err(mut e) => match e.take_message() {
-                Some(req) => Err(SendFailed::Unsent(Box::new(req))),
-                None => Err(SendFailed::Exchange(e.into_error())),
+        let (mut parts, body) = req.into_parts();
+        let empty = body.is_end_stream();
+        let framing = codec::encode_request(
+            &mut parts,
+            empty,
+            body.size_hint().exact(),
+            &mut self.out.head,
+        );
+        let mut sending = Sending {
+            trailers: match framing {
+                Framing::Chunked => codec::announced_trailers(&parts.headers),
+                _ => Vec::new(),
             },
+            body: (framing != Framing::Length(0)).then_some(body),
+            framing,
+            done: false,
+        };
+        let method = parts.method;
+        let head = poll_fn(|cx| self.poll_exchange(cx, &mut sending, &method))
+            .await
+            .map_err(SendFailed::Exchange)?;
+        // An HTTP/1.0 request asked for no keep-alive.
+        let reuse = head.keep_alive && parts.version != Version::HTTP_10;
+        Ok(self.respond(head, reuse, sending))
+    }
+
+    /// Writes the request (head and body) while watching for the response's
+    /// head, which may come before the request is complete.
+    fn poll_exchange(
+        &mut self,
+        cx: &mut Context<'_>,
+        s: &mut Sending,
+        method: &Method,
+    ) -> Poll<Result<ResponseHead, H1Error>> {
+        self.poll_send(cx, s)?;
+        loop {
+            if let Some(head) = codec::parse_response(&mut self.rbuf, method)? {
+                return Poll::Ready(Ok(head));
+            }
+            match ready!(self.poll_fill(cx)) {
+                Ok(0) => return Poll::Ready(Err(H1Error::Incomplete)),
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
         }
     }
 
-    /// Whether the exchange on it is complete, so another may start.
-    pub(super) fn idle(&self) -> bool {
-        self.sender.is_ready()
+    /// Writes what it can of the request, each body frame with what is
+    /// queued before it, until it waits on the body or the socket (or is done).
+    fn poll_send(&mut self, cx: &mut Context<'_>, s: &mut Sending) -> Result<(), H1Error> {
+        while !s.done {
+            let mut waiting = false;
+            if self.out.data_free()
+                && let Some(body) = &mut s.body
+            {
+                match Pin::new(body).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => s.queue(frame, &mut self.out)?,
+                    Poll::Ready(Some(Err(e))) => return Err(H1Error::RequestBody(e)),
+                    Poll::Ready(None) => s.end(None, &mut self.out)?,
+                    Poll::Pending => waiting = true,
+                }
+            }
+            match self.poll_write_out(cx) {
+                Poll::Ready(Ok(())) if s.body.is_none() => s.done = true,
+                Poll::Ready(Ok(())) if waiting => break,
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The response of `head`: its body already read (the connection then
+    /// goes back at once, or is closed if the request is not all sent yet),
+    /// or to be read from the connection, which meanwhile sends the rest of
+    /// the request (a server may answer before it has read all of it, and
+    /// stream its answer as it reads, as an echo does).
+    fn respond(mut self, head: ResponseHead, reuse: bool, s: Sending) -> Response<UpstreamBody> {
+        let ResponseHead {
+            response, framing, ..
+        } = head;
+        let body = match framing {
+            Framing::Length(0) => {
+                self.finish(reuse && s.done);
+                UpstreamBody::full(None)
+            }
+            Framing::Length(n) if self.rbuf.len() as u64 >= n => {
+                let data = self.rbuf.split_to(n as usize).freeze();
+                self.finish(reuse && s.done);
+                UpstreamBody::full(Some(data))
+            }
+            framing => UpstreamBody::h1(H1Body {
+                decoder: Decoder::new(framing),
+                reuse: reuse && framing != Framing::Close,
+                sending: (!s.done).then_some(s),
+                lease: Some(self),
+            }),
+        };
+        response.map(|()| body)
+    }
+
+    /// Its exchange complete: back to the pool if `reuse` and nothing more
+    /// was read, else closed.
+    fn finish(self, reuse: bool) {
+        if reuse && self.rbuf.is_empty() {
+            self.release();
+        }
     }
 
     /// Back to the pool, unless it carried all the requests it may or the
     /// pool is gone.
-    pub(super) fn release(self) {
+    fn release(self) {
         let Some(pool) = self.pool.upgrade() else {
             return;
         };
         if pool.max_requests.is_some_and(|max| self.uses >= max) {
             return;
         }
-        // Idle, it wakes no task: not on a close by the peer (a request
-        // that takes it will see it), nor as the next request is queued on it.
-        self.relay.set(None);
         let mut idle = pool.lock();
         if !pool.sweeping.load(Ordering::Relaxed) {
             // A body can be dropped outside the runtime (or as it shuts
@@ -266,6 +360,152 @@ impl Lease {
             rt.spawn(sweep(Arc::downgrade(&pool)));
         }
         idle.push(self);
+    }
+}
+
+/// A request body on its way: framed by length or in chunks.
+#[derive(Debug)]
+struct Sending {
+    /// What is left of the body (`None` once its end is queued).
+    body: Option<ProxyBody>,
+    /// `Length(n)`: `n` bytes still to come.
+    framing: Framing,
+    /// The trailer fields a chunked body may send.
+    trailers: Vec<HeaderName>,
+    /// Whether all of the request is written.
+    done: bool,
+}
+
+impl Sending {
+    /// Queues a body frame.
+    fn queue(&mut self, frame: Frame<Bytes>, out: &mut Out) -> Result<(), H1Error> {
+        let frame = match frame.into_data() {
+            Ok(data) if data.is_empty() => return Ok(()),
+            Ok(data) => {
+                match &mut self.framing {
+                    Framing::Length(rem) => {
+                        *rem = rem
+                            .checked_sub(data.len() as u64)
+                            .ok_or(H1Error::RequestLength("is longer than its content-length"))?;
+                    }
+                    _ => {
+                        codec::encode_chunk_size(data.len(), &mut out.head);
+                        out.tail = b"\r\n";
+                    }
+                }
+                out.data = data;
+                return Ok(());
+            }
+            Err(frame) => frame,
+        };
+        // Trailers end the body.
+        self.end(frame.into_trailers().ok(), out)
+    }
+
+    /// Queues the end of the body, with its trailers if it has any.
+    fn end(&mut self, trailers: Option<http::HeaderMap>, out: &mut Out) -> Result<(), H1Error> {
+        self.body = None;
+        match self.framing {
+            Framing::Length(0) => Ok(()),
+            Framing::Length(_) => Err(H1Error::RequestLength("ended before its content-length")),
+            _ => {
+                codec::encode_chunked_end(trailers.as_ref(), &self.trailers, &mut out.head);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A response body read from its leased connection as it is polled, which
+/// also sends what is left of the request; the connection goes back to the
+/// pool when both are complete (or is closed if the body is dropped before,
+/// or the response ends before the request).
+#[derive(Debug)]
+pub(super) struct H1Body {
+    lease: Option<Lease>,
+    decoder: Decoder,
+    /// The rest of the request, while it is being sent.
+    sending: Option<Sending>,
+    /// Whether the connection may carry another exchange after this one.
+    reuse: bool,
+}
+
+impl H1Body {
+    pub(super) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, H1Error>>> {
+        let Some(lease) = &mut self.lease else {
+            return Poll::Ready(None);
+        };
+        let mut step = Ok(Decoded::More);
+        if let Some(s) = &mut self.sending {
+            match lease.poll_send(cx, s) {
+                Ok(()) if s.done => self.sending = None,
+                Ok(()) => {}
+                Err(e) => step = Err(e),
+            }
+        }
+        let mut eof = false;
+        while step.is_ok() {
+            step = self.decoder.decode(&mut lease.rbuf, eof);
+            match &step {
+                Ok(Decoded::More) => match ready!(lease.poll_fill(cx)) {
+                    Ok(0) => eof = true,
+                    Ok(_) => {}
+                    Err(e) => step = Err(e.into()),
+                },
+                Ok(_) => break,
+                Err(_) => {}
+            }
+        }
+        match step {
+            Ok(Decoded::Frame(f)) => {
+                if self.decoder.is_done() {
+                    self.finish();
+                }
+                Poll::Ready(Some(Ok(f)))
+            }
+            Ok(_) => {
+                self.finish();
+                Poll::Ready(None)
+            }
+            Err(e) => {
+                self.lease = None;
+                self.sending = None;
+                self.decoder = Decoder::Done;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+
+    /// The response read: the connection goes back if the request is all
+    /// sent too.
+    fn finish(&mut self) {
+        if let Some(l) = self.lease.take() {
+            l.finish(self.reuse && self.sending.is_none());
+        }
+    }
+
+    pub(super) fn is_end_stream(&self) -> bool {
+        self.decoder.is_done()
+    }
+
+    pub(super) fn size_hint(&self) -> hyper::body::SizeHint {
+        self.decoder.size_hint()
+    }
+}
+
+impl Drop for H1Body {
+    fn drop(&mut self) {
+        // Read to its last data but its end not yet taken: when that end is
+        // buffered, the exchange is complete. Otherwise the body was cut
+        // short, and the connection closes with it.
+        if let Some(l) = &mut self.lease
+            && matches!(self.decoder.decode(&mut l.rbuf, false), Ok(Decoded::End))
+        {
+            self.finish();
+        }
     }
 }
 
@@ -282,7 +522,7 @@ async fn sweep(pool: Weak<Inner>) {
         let now = Instant::now();
         let mut idle = pool.lock();
         let mut quiet = Context::from_waker(Waker::noop());
-        idle.retain_mut(|c| !c.idle_for(now, pool.stale_after) && !c.drive(&mut quiet));
+        idle.retain_mut(|c| !c.idle_for(now, pool.stale_after) && !c.ended(&mut quiet));
         if idle.is_empty() {
             pool.sweeping.store(false, Ordering::Relaxed);
             return;
@@ -346,10 +586,8 @@ mod tests {
         }
     }
 
-    async fn dial(addr: std::net::SocketAddr) -> (http1::SendRequest<ProxyBody>, H1Conn) {
-        let s = TcpStream::connect(addr).await.unwrap();
-        let io = TokioIo::new(Conn::Plain(s));
-        http1::handshake(io).await.unwrap()
+    async fn dial(addr: std::net::SocketAddr) -> Conn {
+        Conn::Plain(TcpStream::connect(addr).await.unwrap())
     }
 
     fn get(path: &str) -> Request<ProxyBody> {
@@ -373,8 +611,7 @@ mod tests {
         t0: Instant,
     ) -> H1Pool {
         let pool = H1Pool::new(settings);
-        let (sender, conn) = dial(addr).await;
-        let resp = pool.lease(sender, conn, 7, t0).send(get("/"), t0).await;
+        let resp = pool.lease(dial(addr).await, 7, t0).send(get("/"), t0).await;
         drop(resp.unwrap());
         assert_eq!(
             pool.len(),
@@ -524,5 +761,182 @@ mod tests {
             "the sweeper ended"
         );
         assert_eq!(exchange(&pool, "/", 7, Instant::now()).await, None);
+    }
+
+    /// A server on loopback for one connection, following `script`: for each
+    /// step it reads a request (`Some(n)`: exactly `n` bytes; `None`: up to the
+    /// end of a head), then writes the reply; after the last step it closes.
+    /// Its task gives back the requests as read.
+    async fn scripted(
+        script: Vec<(Option<usize>, &'static [u8])>,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<Vec<Vec<u8>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = Vec::new();
+            for (want, reply) in script {
+                loop {
+                    let end = match want {
+                        Some(n) => (buf.len() >= n).then_some(n),
+                        None => buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4),
+                    };
+                    if let Some(end) = end {
+                        seen.push(buf.drain(..end).collect());
+                        break;
+                    }
+                    let mut chunk = [0u8; 4096];
+                    let n = s.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "the client closed early");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                s.write_all(reply).await.unwrap();
+            }
+            seen
+        });
+        (addr, task)
+    }
+
+    fn post(body: ProxyBody, extra: &[(&str, &str)]) -> Request<ProxyBody> {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("/up")
+            .header("host", "reviews:9080");
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        b.body(body).unwrap()
+    }
+
+    /// A body of unknown length, read from another upstream's chunked
+    /// response as a proxy would pass it on: two chunks and a trailer, or the
+    /// first chunk and then nothing (`stall`).
+    async fn relayed_body(stall: bool) -> ProxyBody {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await.unwrap();
+            let head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\na\r\npart one, \r\n";
+            s.write_all(head).await.unwrap();
+            if stall {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            s.write_all(b"8\r\npart two\r\n0\r\ngrpc-status: 0\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let pool = H1Pool::new(&PoolSettings::default());
+        let t0 = Instant::now();
+        let resp = pool.lease(dial(addr).await, 0, t0).send(get("/"), t0).await;
+        ProxyBody::Upstream(resp.unwrap().into_body())
+    }
+
+    #[tokio::test]
+    async fn request_bodies_go_out_framed_by_length_or_in_chunks_with_trailers() {
+        let sized = "POST /up HTTP/1.1\r\nhost: reviews:9080\r\ncontent-length: 5\r\n\r\nhello";
+        let chunked = "POST /up HTTP/1.1\r\nhost: reviews:9080\r\ntrailer: grpc-status\r\n\
+                       transfer-encoding: chunked\r\n\r\n\
+                       a\r\npart one, \r\n8\r\npart two\r\n0\r\ngrpc-status: 0\r\n\r\n";
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let (addr, server) =
+            scripted(vec![(Some(sized.len()), ok), (Some(chunked.len()), ok)]).await;
+        let pool = H1Pool::new(&PoolSettings::default());
+        let t0 = Instant::now();
+        let lease = pool.lease(dial(addr).await, 0, t0);
+        let resp = lease.send(post(ProxyBody::local("hello"), &[]), t0).await;
+        let body = resp
+            .unwrap()
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, "ok");
+        let lease = pool.checkout(0, t0).expect("kept for the next request");
+        let streamed = post(relayed_body(false).await, &[("trailer", "grpc-status")]);
+        let resp = lease.send(streamed, t0).await.unwrap();
+        assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
+        let seen = server.await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&seen[0]), sized);
+        assert_eq!(String::from_utf8_lossy(&seen[1]), chunked);
+        assert_eq!(pool.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_response_before_the_request_is_whole_ends_the_connection() {
+        let refused = b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n";
+        let (addr, _server) = scripted(vec![(None, refused)]).await;
+        let pool = H1Pool::new(&PoolSettings::default());
+        let t0 = Instant::now();
+        let lease = pool.lease(dial(addr).await, 0, t0);
+        let req = post(relayed_body(true).await, &[]);
+        let resp = tokio::time::timeout(Duration::from_secs(30), lease.send(req, t0));
+        let resp = resp.await.expect("answered while the body stalls").unwrap();
+        assert_eq!(resp.status(), 413);
+        assert_eq!(pool.len(), 0, "the rest of the request was never sent");
+    }
+
+    #[tokio::test]
+    async fn bodies_end_at_the_close_or_fail_when_cut_short() {
+        let (addr, _s) = scripted(vec![(None, b"HTTP/1.1 200 OK\r\n\r\nuntil the close")]).await;
+        let pool = H1Pool::new(&PoolSettings::default());
+        let t0 = Instant::now();
+        let resp = pool.lease(dial(addr).await, 0, t0).send(get("/"), t0).await;
+        let body = resp
+            .unwrap()
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, "until the close");
+        assert_eq!(pool.len(), 0, "a close-delimited body ends its connection");
+
+        let cut = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc";
+        let (addr, _s) = scripted(vec![(None, cut)]).await;
+        let resp = pool.lease(dial(addr).await, 0, t0).send(get("/"), t0).await;
+        let err = resp.unwrap().into_body().collect().await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("closed before the response was complete"),
+            "{err}"
+        );
+        assert_eq!(pool.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_head_response_has_no_body_whatever_its_length() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n";
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+        let (addr, server) = scripted(vec![(None, head), (None, ok)]).await;
+        let pool = H1Pool::new(&PoolSettings::default());
+        let t0 = Instant::now();
+        let mut req = get("/");
+        *req.method_mut() = hyper::Method::HEAD;
+        let resp = pool
+            .lease(dial(addr).await, 0, t0)
+            .send(req, t0)
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-length"], "10");
+        assert!(
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .is_empty()
+        );
+        assert_eq!(
+            exchange(&pool, "/", 0, t0).await,
+            Some(Bytes::from_static(b"ok"))
+        );
+        assert_eq!(server.await.unwrap().len(), 2, "both on one connection");
     }
 }

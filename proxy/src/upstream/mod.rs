@@ -3,6 +3,7 @@
 //! [`UpstreamBody`] of their responses, and raw TCP for tunnels.
 
 mod body;
+mod codec;
 mod h1;
 
 pub use body::UpstreamBody;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::ServerName;
@@ -343,14 +344,9 @@ impl Slot {
                 }
             }
         }
-        // Boxed: the handshake's future is large, and only new connections wait on it.
-        let (sender, conn) = Box::pin(self.dial_h1(tls, mtls)).await?;
-        match self
-            .h1
-            .lease(sender, conn, bundle, now)
-            .send(req, now)
-            .await
-        {
+        // Boxed: the dial's future is large, and only new connections wait on it.
+        let io = Box::pin(self.dial_conn(tls, mtls)).await?;
+        match self.h1.lease(io, bundle, now).send(req, now).await {
             Ok(r) => Ok(r),
             Err(h1::SendFailed::Unsent(_)) => Err(UpstreamError::Exchange(
                 "the new connection closed before the request was sent".into(),
@@ -359,29 +355,18 @@ impl Slot {
         }
     }
 
-    async fn dial_h1(
-        &self,
-        tls: &MeshTls,
-        mtls: bool,
-    ) -> Result<(http1::SendRequest<ProxyBody>, h1::H1Conn), UpstreamError> {
-        let io = self.dial(tls, mtls).await?;
-        // No upgrades on pooled connections: an upgrade request goes on a
-        // connection of its own (`forward::send_upgrade`).
-        http1::handshake(io)
-            .await
-            .map_err(|e| self.handshake_failed(e))
-    }
-
     /// Dials the endpoint: mutual TLS when `mtls` (accepting only the peer's
     /// identity), else plaintext.
     async fn dial(&self, tls: &MeshTls, mtls: bool) -> Result<TokioIo<Conn>, UpstreamError> {
+        Ok(TokioIo::new(self.dial_conn(tls, mtls).await?))
+    }
+
+    async fn dial_conn(&self, tls: &MeshTls, mtls: bool) -> Result<Conn, UpstreamError> {
         let cfg = match &self.identity {
             Some(path) if mtls => Some(tls.client_for(path)?),
             _ => None,
         };
-        Ok(TokioIo::new(
-            dial_with(self.addr, cfg, &self.settings).await?,
-        ))
+        dial_with(self.addr, cfg, &self.settings).await
     }
 
     /// A new connection whose HTTP handshake failed counts as a connect failure.
