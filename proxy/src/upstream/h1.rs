@@ -598,11 +598,20 @@ mod tests {
             .unwrap()
     }
 
+    /// The whole body of a successful exchange.
+    async fn body_of(resp: Result<Response<UpstreamBody>, SendFailed>) -> Bytes {
+        resp.unwrap()
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+    }
+
     /// Sends on a pooled connection (none: `None`) and reads the answer to its end.
     async fn exchange(pool: &H1Pool, path: &str, bundle: u64, now: Instant) -> Option<Bytes> {
         let lease = pool.checkout(bundle, now)?;
-        let resp = lease.send(get(path), now).await.unwrap();
-        Some(resp.into_body().collect().await.unwrap().to_bytes())
+        Some(body_of(lease.send(get(path), now).await).await)
     }
 
     async fn pool_with_one(
@@ -850,18 +859,11 @@ mod tests {
         let t0 = Instant::now();
         let lease = pool.lease(dial(addr).await, 0, t0);
         let resp = lease.send(post(ProxyBody::local("hello"), &[]), t0).await;
-        let body = resp
-            .unwrap()
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
+        let body = body_of(resp).await;
         assert_eq!(body, "ok");
         let lease = pool.checkout(0, t0).expect("kept for the next request");
         let streamed = post(relayed_body(false).await, &[("trailer", "grpc-status")]);
-        let resp = lease.send(streamed, t0).await.unwrap();
-        assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
+        assert_eq!(body_of(lease.send(streamed, t0).await).await, "ok");
         let seen = server.await.unwrap();
         assert_eq!(String::from_utf8_lossy(&seen[0]), sized);
         assert_eq!(String::from_utf8_lossy(&seen[1]), chunked);
@@ -888,13 +890,7 @@ mod tests {
         let pool = H1Pool::new(&PoolSettings::default());
         let t0 = Instant::now();
         let resp = pool.lease(dial(addr).await, 0, t0).send(get("/"), t0).await;
-        let body = resp
-            .unwrap()
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
+        let body = body_of(resp).await;
         assert_eq!(body, "until the close");
         assert_eq!(pool.len(), 0, "a close-delimited body ends its connection");
 
