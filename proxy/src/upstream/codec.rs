@@ -343,6 +343,11 @@ pub(super) fn parse_response(
         {
             response.extensions_mut().insert(r);
         }
+        if delimiters.chunked.is_some() && delimiters.length.is_some() {
+            // RFC 9112 §6.3: transfer-encoding wins, and an intermediary
+            // removes the content-length before passing the message on.
+            headers.remove(CONTENT_LENGTH);
+        }
         let framing = response_framing(status, version, method, delimiters)?;
         *response.headers_mut() = headers;
         return Ok(Some(ResponseHead {
