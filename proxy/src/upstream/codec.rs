@@ -16,6 +16,10 @@ use crate::body::BoxError;
 /// take: hyper's default read buffer limit.
 pub(super) const MAX_HEAD: usize = 8192 + 4096 * 100;
 
+/// The most a chunk-size line may take, extensions included (hyper allows
+/// 16 KiB of extensions).
+const MAX_CHUNK_LINE: usize = 16 * 1024 + 32;
+
 /// The most header fields a response head may carry (hyper's default).
 const MAX_HEADERS: usize = 100;
 
@@ -266,22 +270,23 @@ pub(super) fn parse_response(
             }
             httparse::Status::Complete(len) => {
                 for (span, f) in spans.iter_mut().zip(res.headers.iter()) {
-                    // Offsets in a head of at most MAX_HEAD bytes fit in u32.
-                    let name = (f.name.as_ptr() as usize - base) as u32;
-                    let value = (f.value.as_ptr() as usize - base) as u32;
-                    *span = (
-                        name,
-                        name + f.name.len() as u32,
-                        value,
-                        value + f.value.len() as u32,
-                    );
+                    let (ns, ne) = span_in(base, len, f.name.as_bytes())?;
+                    let (vs, ve) = span_in(base, len, f.value)?;
+                    *span = (ns, ne, vs, ve);
                 }
-                let reason = res.reason.unwrap_or("");
-                let reason =
-                    reason.as_ptr() as usize - base..reason.as_ptr() as usize - base + reason.len();
+                // Copied, as hyper does: httparse gives an empty or non-ASCII
+                // reason as a static string, not a slice of `buf`. Kept only
+                // when it is not the status's own.
+                let code = res.code.unwrap_or(0);
+                let reason = match (StatusCode::from_u16(code), res.reason) {
+                    (Ok(st), Some(r)) if !r.is_empty() && st.canonical_reason() != Some(r) => {
+                        Some(Bytes::copy_from_slice(r.as_bytes()))
+                    }
+                    _ => None,
+                };
                 (
                     len,
-                    res.code.unwrap_or(0),
+                    code,
                     res.version.unwrap_or(1),
                     reason,
                     res.headers.len(),
@@ -337,9 +342,8 @@ pub(super) fn parse_response(
         let mut response = http::Response::new(());
         *response.status_mut() = status;
         *response.version_mut() = version;
-        let reason_text = &head[reason];
-        if status.canonical_reason().map(str::as_bytes) != Some(reason_text)
-            && let Ok(r) = hyper::ext::ReasonPhrase::try_from(reason_text)
+        if let Some(reason) = reason
+            && let Ok(r) = hyper::ext::ReasonPhrase::try_from(reason)
         {
             response.extensions_mut().insert(r);
         }
@@ -356,6 +360,20 @@ pub(super) fn parse_response(
             keep_alive,
         }));
     }
+}
+
+/// Where `field` (a slice of the head, which starts at address `base` and is
+/// `len` bytes long) lies in it; an empty field is `(0, 0)`. Offsets in a head
+/// of at most `MAX_HEAD` bytes fit in `u32`.
+fn span_in(base: usize, len: usize, field: &[u8]) -> Result<(u32, u32), H1Error> {
+    if field.is_empty() {
+        return Ok((0, 0));
+    }
+    let start = (field.as_ptr() as usize)
+        .checked_sub(base)
+        .filter(|s| s + field.len() <= len && len <= MAX_HEAD)
+        .ok_or(H1Error::TooLarge)?;
+    Ok((start as u32, (start + field.len()) as u32))
 }
 
 fn has_token(v: &HeaderValue, token: &str) -> bool {
@@ -502,7 +520,21 @@ impl Decoder {
         loop {
             match *chunk {
                 Chunk::Size => match httparse::parse_chunk_size(buf) {
+                    // Stricter than httparse, as hyper is: at least one hex
+                    // digit, a CRLF end, no control byte in an extension.
+                    _ if buf.first().is_some_and(|b| !b.is_ascii_hexdigit()) => {
+                        return Err(H1Error::Invalid("chunk size line"));
+                    }
                     Ok(httparse::Status::Complete((at, size))) => {
+                        let line = &buf[..at];
+                        let ok = at <= MAX_CHUNK_LINE
+                            && line.ends_with(b"\r\n")
+                            && line[..at - 2]
+                                .iter()
+                                .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+                        if !ok {
+                            return Err(H1Error::Invalid("chunk size line"));
+                        }
                         buf.advance(at);
                         *chunk = if size == 0 {
                             Chunk::Trailers
@@ -510,7 +542,9 @@ impl Decoder {
                             Chunk::Data(size)
                         };
                     }
-                    Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD => return Ok(None),
+                    Ok(httparse::Status::Partial) if buf.len() <= MAX_CHUNK_LINE => {
+                        return Ok(None);
+                    }
                     _ => return Err(H1Error::Invalid("chunk size line")),
                 },
                 Chunk::Data(rem) => {

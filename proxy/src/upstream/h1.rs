@@ -246,6 +246,7 @@ impl Lease {
             body: (framing != Framing::Length(0)).then_some(body),
             framing,
             done: false,
+            failed: None,
         };
         let method = parts.method;
         let head = poll_fn(|cx| self.poll_exchange(cx, &mut sending, &method))
@@ -270,9 +271,9 @@ impl Lease {
                 return Poll::Ready(Ok(head));
             }
             match ready!(self.poll_fill(cx)) {
-                Ok(0) => return Poll::Ready(Err(H1Error::Incomplete)),
+                Ok(0) => return Poll::Ready(Err(s.failed.take().unwrap_or(H1Error::Incomplete))),
                 Ok(_) => {}
-                Err(e) => return Poll::Ready(Err(e.into())),
+                Err(e) => return Poll::Ready(Err(s.failed.take().unwrap_or(e.into()))),
             }
         }
     }
@@ -296,7 +297,14 @@ impl Lease {
                 Poll::Ready(Ok(())) if s.body.is_none() => s.done = true,
                 Poll::Ready(Ok(())) if waiting => break,
                 Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Ready(Err(e)) => {
+                    // The peer may have answered and closed (a 413 before
+                    // the whole upload): stop sending, and read that answer.
+                    // The error is reported only if there is none.
+                    s.body = None;
+                    s.done = true;
+                    s.failed = Some(e.into());
+                }
                 Poll::Pending => break,
             }
         }
@@ -312,6 +320,8 @@ impl Lease {
         let ResponseHead {
             response, framing, ..
         } = head;
+        // Reused only once the whole request went out.
+        let reuse = reuse && s.failed.is_none();
         let body = match framing {
             Framing::Length(0) => {
                 self.finish(reuse && s.done);
@@ -372,8 +382,10 @@ struct Sending {
     framing: Framing,
     /// The trailer fields a chunked body may send.
     trailers: Vec<HeaderName>,
-    /// Whether all of the request is written.
+    /// Whether all of the request is written (or writing it failed).
     done: bool,
+    /// Why writing the request failed, if it did.
+    failed: Option<H1Error>,
 }
 
 impl Sending {
@@ -441,7 +453,10 @@ impl H1Body {
         let mut step = Ok(Decoded::More);
         if let Some(s) = &mut self.sending {
             match lease.poll_send(cx, s) {
-                Ok(()) if s.done => self.sending = None,
+                Ok(()) if s.done => {
+                    self.reuse &= s.failed.is_none();
+                    self.sending = None;
+                }
                 Ok(()) => {}
                 Err(e) => step = Err(e),
             }

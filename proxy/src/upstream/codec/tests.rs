@@ -308,3 +308,41 @@ fn a_body_cut_short_or_badly_chunked_is_an_error() {
         Err(H1Error::Invalid(_))
     ));
 }
+
+#[test]
+fn a_status_line_without_a_usual_reason_is_read() {
+    for raw in [
+        &b"HTTP/1.1 200\r\ncontent-length: 0\r\n\r\n"[..],
+        &b"HTTP/1.1 200 \r\ncontent-length: 0\r\n\r\n"[..],
+        &b"HTTP/1.1 200 Caf\xe9\r\ncontent-length: 0\r\n\r\n"[..],
+    ] {
+        let mut buf = BytesMut::from(raw);
+        let head = parse_response(&mut buf, &Method::GET).unwrap().unwrap();
+        assert_eq!(head.response.status(), 200);
+        assert!(buf.is_empty());
+    }
+}
+
+#[test]
+fn chunk_size_lines_are_read_strictly() {
+    for bad in [
+        &b"\r\n"[..],
+        b" 3\r\nabc\r\n0\r\n\r\n",
+        b"3\r\nabc\r\n;\r\n\r\n",
+        b"3;a\nb\r\nabc\r\n0\r\n\r\n",
+        b"3;a\x01b\r\nabc\r\n0\r\n\r\n",
+    ] {
+        let r = decode_all(Decoder::new(Framing::Chunked), bad, 100);
+        assert!(
+            matches!(r, Err(H1Error::Invalid(_))),
+            "{:?}: {r:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    let long = format!("3;{}\r\nabc\r\n0\r\n\r\n", "e".repeat(20_000));
+    let r = decode_all(Decoder::new(Framing::Chunked), long.as_bytes(), 4096);
+    assert!(matches!(r, Err(H1Error::Invalid(_))), "{r:?}");
+    let fine = b"3;name=\"v a\"\r\nabc\r\n0\r\n\r\n";
+    let (data, _, _) = decode_all(Decoder::new(Framing::Chunked), fine, 100).unwrap();
+    assert_eq!(data, b"abc");
+}

@@ -384,3 +384,23 @@ async fn a_head_response_has_no_body_whatever_its_length() {
     );
     assert_eq!(server.await.unwrap().len(), 2, "both on one connection");
 }
+
+#[tokio::test]
+async fn an_answer_that_comes_before_a_failed_upload_is_passed_on() {
+    // The server reads only the head, answers 413 and closes with the upload
+    // unread: writing the rest fails, but the answer is there to read.
+    let refused =
+        b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbig!";
+    let (addr, server) = scripted(vec![(None, refused)]).await;
+    let pool = H1Pool::new(&PoolSettings::default());
+    let t0 = Instant::now();
+    let lease = pool.lease(dial(addr).await, 0, t0);
+    let upload = ProxyBody::local(vec![b'x'; 32 << 20]);
+    let resp = lease.send(post(upload, &[]), t0);
+    let resp = tokio::time::timeout(Duration::from_secs(60), resp).await;
+    let resp = resp.expect("answered").unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "big!");
+    assert_eq!(pool.len(), 0);
+    drop(server);
+}
