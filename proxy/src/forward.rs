@@ -264,9 +264,7 @@ pub(crate) fn upgrade_of(h: &HeaderMap) -> Option<HeaderValue> {
     let asks = h
         .get_all(CONNECTION)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+        .any(|v| crate::upstream::has_token(v, "upgrade"));
     if asks { h.get(UPGRADE).cloned() } else { None }
 }
 

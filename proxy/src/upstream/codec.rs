@@ -12,8 +12,8 @@ use std::mem::MaybeUninit;
 
 use crate::body::BoxError;
 
-/// The most a response head (or a chunk-size line, or a trailer section) may
-/// take: hyper's default read buffer limit.
+/// The most a response head (or a trailer section) may take: hyper's default
+/// read buffer limit.
 pub(super) const MAX_HEAD: usize = 8192 + 4096 * 100;
 
 /// The most a chunk-size line may take, extensions included (hyper allows
@@ -85,8 +85,12 @@ pub(super) fn encode_request(
     framing
 }
 
-fn write_fields(headers: &HeaderMap, dst: &mut Vec<u8>) {
-    for (name, value) in headers {
+/// Writes each field as a `name: value` line.
+fn write_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>,
+    dst: &mut Vec<u8>,
+) {
+    for (name, value) in fields {
         dst.extend_from_slice(name.as_str().as_bytes());
         dst.extend_from_slice(b": ");
         dst.extend_from_slice(value.as_bytes());
@@ -214,14 +218,7 @@ pub(super) fn encode_chunked_end(
 ) {
     dst.extend_from_slice(b"0\r\n");
     if let Some(t) = trailers {
-        for (name, value) in t {
-            if allowed.contains(name) {
-                dst.extend_from_slice(name.as_str().as_bytes());
-                dst.extend_from_slice(b": ");
-                dst.extend_from_slice(value.as_bytes());
-                dst.extend_from_slice(b"\r\n");
-            }
-        }
+        write_fields(t.iter().filter(|(name, _)| allowed.contains(name)), dst);
     }
     dst.extend_from_slice(b"\r\n");
 }
@@ -259,7 +256,7 @@ pub(super) fn parse_response(
         let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
         let mut res = httparse::Response::new(&mut []);
         let base = buf.as_ptr() as usize;
-        let (len, code, version, reason, count) = match httparse::ParserConfig::default()
+        let (len, status, version, reason, count) = match httparse::ParserConfig::default()
             .parse_response_with_uninit_headers(&mut res, buf, &mut fields)?
         {
             httparse::Status::Partial => {
@@ -277,16 +274,15 @@ pub(super) fn parse_response(
                 // Copied, as hyper does: httparse gives an empty or non-ASCII
                 // reason as a static string, not a slice of `buf`. Kept only
                 // when it is not the status's own.
-                let code = res.code.unwrap_or(0);
-                let reason = match (StatusCode::from_u16(code), res.reason) {
-                    (Ok(st), Some(r)) if !r.is_empty() && st.canonical_reason() != Some(r) => {
-                        Some(Bytes::copy_from_slice(r.as_bytes()))
-                    }
-                    _ => None,
-                };
+                let status = StatusCode::from_u16(res.code.unwrap_or(0))
+                    .map_err(|_| H1Error::Invalid("status code"))?;
+                let reason = res
+                    .reason
+                    .filter(|r| !r.is_empty() && status.canonical_reason() != Some(*r))
+                    .map(|r| Bytes::copy_from_slice(r.as_bytes()));
                 (
                     len,
-                    code,
+                    status,
                     res.version.unwrap_or(1),
                     reason,
                     res.headers.len(),
@@ -296,7 +292,6 @@ pub(super) fn parse_response(
         if len > MAX_HEAD {
             return Err(H1Error::TooLarge);
         }
-        let status = StatusCode::from_u16(code).map_err(|_| H1Error::Invalid("status code"))?;
         let head = buf.split_to(len).freeze();
         if status.is_informational() {
             if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -376,7 +371,8 @@ fn span_in(base: usize, len: usize, field: &[u8]) -> Result<(u32, u32), H1Error>
     Ok((start as u32, (start + field.len()) as u32))
 }
 
-fn has_token(v: &HeaderValue, token: &str) -> bool {
+/// Whether a comma-separated field value (`Connection`) lists `token`.
+pub(crate) fn has_token(v: &HeaderValue, token: &str) -> bool {
     v.to_str()
         .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
 }

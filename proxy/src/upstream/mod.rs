@@ -7,6 +7,7 @@ mod codec;
 mod h1;
 
 pub use body::UpstreamBody;
+pub(crate) use codec::has_token;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
